@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from './config/configuration';
+import { loggerOptions } from './common/logging';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+
+export interface AppModuleOptions {
+  /** Where log lines go (default: stdout). Tests pass a stream to read them. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+@Module({})
+export class AppModule {
+  /** The whole application for a validated configuration (see `validateEnv`). */
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
+        LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
+        DatabaseModule,
+        HealthModule,
+      ],
+    };
+  }
+}

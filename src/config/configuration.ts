@@ -1,0 +1,73 @@
+import { envSchema, type Env } from './env.schema';
+
+/**
+ * The validated configuration, one namespace per feature. Read it with
+ * `config.get('auth', { infer: true })` on a `ConfigService<AppConfig, true>`.
+ */
+export interface AppConfig {
+  app: {
+    env: Env['NODE_ENV'];
+    port: number;
+    host: string;
+    logLevel: Env['LOG_LEVEL'];
+    corsOrigins: string[];
+    bodyLimit: number;
+  };
+  database: {
+    /** Unset: the embedded PGlite database in `dataDir`. */
+    url: string | undefined;
+    dataDir: string;
+    poolSize: number;
+  };
+  auth: {
+    /** Unset outside production: a random secret is created once in DATA_DIR. */
+    accessSecret: string | undefined;
+    issuer: string;
+    audience: string;
+    /** All durations in seconds. */
+    accessTokenTtl: number;
+    sessionIdleTtl: number;
+    sessionAbsoluteTtl: number;
+    refreshReuseGrace: number;
+    cookieSecure: boolean;
+    /** Login attempts a minute per IP and per email; 0 turns the limit off. */
+    loginRateLimit: number;
+    admin: { email: string; password: string } | undefined;
+  };
+}
+
+export class ConfigValidationError extends Error {}
+
+/** Validates the environment; throws one error naming every bad key. */
+export function validateEnv(raw: Record<string, unknown>): AppConfig {
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigValidationError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const env = parsed.data;
+  return {
+    app: {
+      env: env.NODE_ENV,
+      port: env.PORT,
+      host: env.HOST,
+      logLevel: env.LOG_LEVEL,
+      corsOrigins: env.CORS_ORIGINS,
+      bodyLimit: env.BODY_LIMIT,
+    },
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
+    auth: {
+      accessSecret: env.JWT_ACCESS_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtl: env.ACCESS_TOKEN_TTL,
+      sessionIdleTtl: env.SESSION_IDLE_TTL,
+      sessionAbsoluteTtl: env.SESSION_ABSOLUTE_TTL,
+      refreshReuseGrace: env.REFRESH_REUSE_GRACE,
+      cookieSecure: env.COOKIE_SECURE,
+      loginRateLimit: env.RATE_LIMIT_LOGIN,
+      admin:
+        env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import ms, { type StringValue } from 'ms';
+import { z } from 'zod';
+
+/**
+ * Every setting the server reads, validated once at boot. A bad value stops the start
+ * with one message that names each bad key (see `validateEnv`). `.env.example` lists
+ * the same keys; the README documents them.
+ */
+
+/** Seconds, given as a number of seconds ("900") or an `ms` string ("15m", "7d"). */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
+      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+        ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like "15m" or "7d", got "${value}"` });
+        return z.NEVER;
+      }
+      return Math.round(millis / 1000);
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Secrets shipped in examples: refusing them in production stops a copy-paste deployment. */
+const PLACEHOLDER_SECRETS = new Set(['change-me-to-at-least-32-random-bytes-please', 'secret', 'changeme']);
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+        .optional(),
+    ),
+    DATA_DIR: z.string().default('./.data'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    JWT_ACCESS_SECRET: optionalString,
+    JWT_ISSUER: z.string().min(1).default('nest-auth-backend'),
+    JWT_AUDIENCE: z.string().min(1).default('nest-auth-backend'),
+    ACCESS_TOKEN_TTL: duration('15m'),
+    SESSION_IDLE_TTL: duration('7d'),
+    SESSION_ABSOLUTE_TTL: duration('30d'),
+    REFRESH_REUSE_GRACE: duration('30s'),
+    ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+    ADMIN_PASSWORD: optionalString,
+    RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),
+    COOKIE_SECURE: bool(true),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
+    BODY_LIMIT: z.coerce.number().int().min(1024).default(16 * 1024),
+  })
+  .superRefine((env, ctx) => {
+    const secret = env.JWT_ACCESS_SECRET;
+    if (secret !== undefined && Buffer.byteLength(secret) < 32) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'must be at least 32 bytes' });
+    }
+    if (env.NODE_ENV === 'production') {
+      if (secret === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'is required when NODE_ENV=production' });
+      } else if (PLACEHOLDER_SECRETS.has(secret)) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'is a placeholder; generate a random one' });
+      }
+    }
+    if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together' });
+    }
+    if (env.ADMIN_PASSWORD !== undefined && (env.ADMIN_PASSWORD.length < 8 || env.ADMIN_PASSWORD.length > 256)) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must be 8 to 256 characters' });
+    }
+    if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_IDLE_TTL'], message: 'must not exceed SESSION_ABSOLUTE_TTL' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;

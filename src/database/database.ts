@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { Pool, type PoolClient } from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { SqlClient } from './sql-client';
+
+/**
+ * The one place that knows there are two databases. Everything above it (Prisma, the
+ * migration runner, revocation notifications) talks to `Database` and works the same on:
+ * - `embedded`: PGlite, PostgreSQL compiled to WebAssembly, in-process, on disk in DATA_DIR;
+ * - `server`:   a PostgreSQL server at DATABASE_URL, through a `pg` pool.
+ */
+export interface Database {
+  readonly kind: 'embedded' | 'server';
+  /** A description for logs, without credentials. */
+  readonly description: string;
+  /** The Prisma driver adapter. */
+  readonly adapter: SqlDriverAdapterFactory;
+  /** Runs `fn` on one connection held for its whole duration (session-level locks, scripts). */
+  withConnection<T>(fn: (sql: SqlClient) => Promise<T>): Promise<T>;
+  /** Embedded only: the PGlite instance (its LISTEN/NOTIFY is in-process). */
+  readonly pglite?: PGlite;
+  /** Server only: for callers that need a dedicated connection of their own (LISTEN). */
+  readonly connectionString?: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string;
+  dataDir: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openServer(options.url, options.poolSize ?? 10) : openEmbedded(options.dataDir);
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  const dir = dataDir.startsWith('memory://') ? dataDir : resolve(dataDir, 'pglite');
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  const sql: SqlClient = {
+    query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
+    exec: async (text: string) => {
+      await pglite.exec(text);
+    },
+  };
+  // PGlite is a single connection: every caller already has it to itself.
+  return {
+    kind: 'embedded',
+    description: `embedded PGlite in ${dir}`,
+    adapter: new PrismaPGlite(pglite),
+    pglite,
+    withConnection: (fn) => fn(sql),
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function openServer(url: string, poolSize: number): Promise<Database> {
+  const pool = new Pool({ connectionString: url, max: poolSize });
+  // An idle client that loses its server must not crash the process: the pool drops it.
+  pool.on('error', () => undefined);
+  const parsed = new URL(url);
+  const clientSql = (client: PoolClient): SqlClient => ({
+    query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
+    exec: async (text: string) => {
+      await client.query(text);
+    },
+  });
+  let closed = false;
+  return {
+    kind: 'server',
+    description: `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`,
+    adapter: new PrismaPg(pool),
+    connectionString: url,
+    withConnection: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn(clientSql(client));
+      } finally {
+        client.release();
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

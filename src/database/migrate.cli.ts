@@ -1,0 +1,27 @@
+/**
+ * `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded
+ * database in DATA_DIR) and exits. The server does the same at start; this is for
+ * deployments that migrate in a separate step. `npx prisma migrate deploy` is equivalent
+ * on a machine where Prisma's schema engine can be downloaded.
+ */
+import { validateEnv } from '../config/configuration';
+import { openDatabase } from './database';
+import { migrate } from './migrator';
+
+async function main(): Promise<void> {
+  const config = validateEnv(process.env);
+  const database = await openDatabase(config.database);
+  try {
+    const applied = await database.withConnection((sql) => migrate(sql));
+    console.log(
+      applied.length ? `Applied ${applied.join(', ')} to ${database.description}` : `${database.description} is up to date`,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

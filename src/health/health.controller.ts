@@ -1,0 +1,33 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService } from '@nestjs/terminus';
+import { Public } from '../auth/decorators/public.decorator';
+import { DatabaseHealthIndicator } from './database.health';
+
+class HealthDto {
+  status!: 'ok' | 'error';
+  database!: 'up' | 'down';
+}
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: DatabaseHealthIndicator,
+  ) {}
+
+  /** Liveness and readiness in one: 200 while the database answers, 503 otherwise. */
+  @Public()
+  @Get()
+  @ApiOkResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: HealthDto })
+  async check(): Promise<HealthDto> {
+    try {
+      await this.health.check([() => this.database.isHealthy('database')]);
+      return { status: 'ok', database: 'up' };
+    } catch {
+      throw new ServiceUnavailableException({ status: 'error', database: 'down' });
+    }
+  }
+}
