@@ -38,6 +38,14 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     },
   });
   await app.register(fastifyCookie);
+  // No response of an auth server belongs in a cache (API.md: every auth response).
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, reply, done) => {
+      void reply.header('cache-control', 'no-store');
+      done();
+    });
   app.enableCors({
     // Only listed origins, and credentials (the refresh cookie) only for them.
     origin: config.app.corsOrigins.length ? config.app.corsOrigins : false,

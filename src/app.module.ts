@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/configuration';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { loggerOptions } from './common/logging';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -21,6 +23,8 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
         DatabaseModule,
+        AuditModule,
+        AuthModule,
         HealthModule,
       ],
     };

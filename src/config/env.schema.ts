@@ -8,14 +8,14 @@ import { z } from 'zod';
  */
 
 /** Seconds, given as a number of seconds ("900") or an `ms` string ("15m", "7d"). */
-const duration = (fallback: string) =>
+const duration = (fallback: string, { allowZero = false } = {}) =>
   z
     .string()
     .trim()
     .default(fallback)
     .transform((value, ctx) => {
       const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
-      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0 || (millis === 0 && !allowZero)) {
         ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like "15m" or "7d", got "${value}"` });
         return z.NEVER;
       }
@@ -56,7 +56,8 @@ export const envSchema = z
     ACCESS_TOKEN_TTL: duration('15m'),
     SESSION_IDLE_TTL: duration('7d'),
     SESSION_ABSOLUTE_TTL: duration('30d'),
-    REFRESH_REUSE_GRACE: duration('30s'),
+    // 0 turns the grace off: any second presentation of a rotated token is reuse.
+    REFRESH_REUSE_GRACE: duration('30s', { allowZero: true }),
     ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
     ADMIN_PASSWORD: optionalString,
     RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),

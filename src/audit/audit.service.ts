@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import type { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../database/prisma.service';
+import type { ClientMeta } from '../common/client-meta';
+
+/** Every audit event type the server writes (API.md, "Audit event types"). */
+export type AuditType =
+  | 'user.registered'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'token.refreshed'
+  | 'token.reuse_detected'
+  | 'session.revoked'
+  | 'user.logged_out_everywhere'
+  | 'user.force_logged_out'
+  | 'user.role_changed'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'password.changed';
+
+export interface AuditEntry {
+  type: AuditType;
+  userId?: string | null;
+  actorId?: string | null;
+  sessionId?: string | null;
+  client?: ClientMeta;
+  /** Facts about the event. Never a password, a token or a hash. */
+  data?: Prisma.InputJsonObject;
+}
+
+type Db = Prisma.TransactionClient | PrismaService;
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Writes an event; pass the transaction of the change it describes, so both commit together. */
+  async record(entry: AuditEntry, db: Db = this.prisma): Promise<void> {
+    await db.auditEvent.create({
+      data: {
+        type: entry.type,
+        userId: entry.userId ?? null,
+        actorId: entry.actorId ?? null,
+        sessionId: entry.sessionId ?? null,
+        ip: entry.client?.ip ?? null,
+        userAgent: entry.client?.userAgent ?? null,
+        data: entry.data,
+      },
+    });
+  }
+}

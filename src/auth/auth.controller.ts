@@ -1,0 +1,120 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader,
+  ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Client, type ClientMeta } from '../common/client-meta';
+import type { User } from '../generated/prisma/client';
+import { UserDto } from '../users/user.dto';
+import type { AuthUser } from './auth-user';
+import { AuthService } from './auth.service';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { Public } from './decorators/public.decorator';
+import { LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { LocalAuthGuard } from './guards/local-auth.guard';
+import { RefreshTransport } from './transport/refresh-transport';
+
+const COOKIE_MODE = { name: 'X-Auth-Mode', required: false, description: '`cookie`: the refresh token travels only in an HttpOnly cookie' };
+
+/** /auth (API.md, "Auth"). HTTP concerns only: the flows live in AuthService. */
+@ApiTags('auth')
+@ApiHeader(COOKIE_MODE)
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly transport: RefreshTransport,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiCreatedResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body; `message` lists every problem' })
+  @ApiConflictResponse({ description: 'Email already registered' })
+  async register(
+    @Body() dto: RegisterDto,
+    @Client() client: ClientMeta,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    return this.transport.deliver(req, reply, await this.auth.register(dto, client));
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Unknown email, wrong password or disabled account (one message)' })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After' })
+  async login(
+    @Body() _credentials: LoginDto,
+    @Req() req: FastifyRequest & { user: User },
+    @Client() client: ClientMeta,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    return this.transport.deliver(req, reply, await this.auth.login(req.user, client));
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or reused refresh token' })
+  @ApiForbiddenResponse({ description: 'Refresh cookie sent without X-Auth-Mode: cookie' })
+  async refresh(
+    @Body() dto: RefreshTokenDto,
+    @Req() req: FastifyRequest,
+    @Client() client: ClientMeta,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const token = this.transport.read(req, dto.refreshToken);
+    if (!token) throw new UnauthorizedException('Missing refresh token');
+    return this.transport.deliver(req, reply, await this.auth.refresh(token, client));
+  }
+
+  /** RFC 7009: 200 whatever the token, so it cannot be used to probe tokens. */
+  @Public()
+  @Post('revoke')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'The token is no longer valid (whether or not it was)' })
+  @ApiBadRequestResponse({ description: 'No token' })
+  async revoke(
+    @Body() dto: RefreshTokenDto,
+    @Req() req: FastifyRequest,
+    @Client() client: ClientMeta,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const token = this.transport.read(req, dto.refreshToken);
+    if (!token) throw new BadRequestException(['refreshToken must be given (or the refresh cookie in cookie mode)']);
+    await this.auth.revoke(token, client);
+    if (this.transport.isCookieMode(req)) this.transport.clear(reply);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The current session has ended' })
+  async logout(@CurrentUser() me: AuthUser, @Client() client: ClientMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.auth.logout(me, client);
+    this.transport.clear(reply);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every session of the user has ended' })
+  async logoutAll(@CurrentUser() me: AuthUser, @Client() client: ClientMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.auth.logoutAll(me, client);
+    this.transport.clear(reply);
+  }
+
+  @ApiBearerAuth()
+  @Get('me')
+  @ApiOkResponse({ type: UserDto })
+  me(@CurrentUser() me: AuthUser): Promise<UserDto> {
+    return this.auth.me(me);
+  }
+}

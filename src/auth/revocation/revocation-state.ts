@@ -1,0 +1,82 @@
+import type { Role } from '../../generated/prisma/client';
+
+/** What one revocation event tells every instance (mirrors the RevocationEvent row). */
+export type RevocationEvent =
+  | { kind: 'SESSION_ENDED'; userId: string; sessionId: string; at: number }
+  | { kind: 'USER_TOKENS_REVOKED'; userId: string; refreshTokenVersion: number; at: number }
+  | { kind: 'ROLE_CHANGED'; userId: string; role: Role; at: number };
+
+/** The claims the revocation check reads from a verified access token. */
+export interface TokenFacts {
+  sub: string;
+  sid: string;
+  ver: number;
+  role: Role;
+}
+
+export type Verdict = { revoked: true } | { revoked: false; role: Role };
+
+/**
+ * The revocations that can still matter, in memory.
+ *
+ * An access token lives at most ACCESS_TOKEN_TTL, so an event older than that can no
+ * longer concern any valid token: every token it would refuse has expired. Each entry is
+ * therefore forgotten `windowMs` after its event, and memory is bounded by the
+ * revocations of one TTL, not by the number of sessions or users.
+ */
+export class RevocationState {
+  private readonly endedSessions = new Map<string, number>();
+  private readonly minVersions = new Map<string, { version: number; forgetAt: number }>();
+  private readonly roles = new Map<string, { role: Role; at: number; forgetAt: number }>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Idempotent: applying an event twice, or an old one late, changes nothing more. */
+  apply(event: RevocationEvent): void {
+    const forgetAt = event.at + this.windowMs;
+    switch (event.kind) {
+      case 'SESSION_ENDED':
+        this.endedSessions.set(event.sessionId, Math.max(forgetAt, this.endedSessions.get(event.sessionId) ?? 0));
+        break;
+      case 'USER_TOKENS_REVOKED': {
+        const current = this.minVersions.get(event.userId);
+        if (!current || event.refreshTokenVersion >= current.version) {
+          this.minVersions.set(event.userId, {
+            version: event.refreshTokenVersion,
+            forgetAt: Math.max(forgetAt, current?.forgetAt ?? 0),
+          });
+        }
+        break;
+      }
+      case 'ROLE_CHANGED': {
+        const current = this.roles.get(event.userId);
+        if (!current || event.at >= current.at) this.roles.set(event.userId, { role: event.role, at: event.at, forgetAt });
+        break;
+      }
+    }
+  }
+
+  verdict(token: TokenFacts): Verdict {
+    if (this.endedSessions.has(token.sid)) return { revoked: true };
+    const min = this.minVersions.get(token.sub);
+    if (min && token.ver < min.version) return { revoked: true };
+    return { revoked: false, role: this.roles.get(token.sub)?.role ?? token.role };
+  }
+
+  /** Forgets what can no longer matter. */
+  prune(now: number): void {
+    for (const [id, forgetAt] of this.endedSessions) if (forgetAt <= now) this.endedSessions.delete(id);
+    for (const [id, entry] of this.minVersions) if (entry.forgetAt <= now) this.minVersions.delete(id);
+    for (const [id, entry] of this.roles) if (entry.forgetAt <= now) this.roles.delete(id);
+  }
+
+  clear(): void {
+    this.endedSessions.clear();
+    this.minVersions.clear();
+    this.roles.clear();
+  }
+
+  get size(): number {
+    return this.endedSessions.size + this.minVersions.size + this.roles.size;
+  }
+}

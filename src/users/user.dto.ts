@@ -1,0 +1,23 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Role, type User } from '../generated/prisma/client';
+
+/** A user as the API shows it: never the password hash or the token version. */
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'ada@example.com' }) email!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ enum: Role }) role!: Role;
+  @ApiProperty() disabled!: boolean;
+  @ApiProperty() createdAt!: Date;
+
+  static from(user: Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'createdAt'>): UserDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      disabled: user.disabled,
+      createdAt: user.createdAt,
+    };
+  }
+}
