@@ -15,6 +15,8 @@ import type { AppConfig } from './config/configuration';
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.app.bodyLimit,
+    // Fastify accepts a hop count too; its types do not say so.
+    trustProxy: config.app.trustProxy as boolean | string | string[],
     // Request ids for the logs; never trust a client-supplied one.
     genReqId: () => crypto.randomUUID(),
   });

@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader,
   ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Client, type ClientMeta } from '../common/client-meta';
 import type { User } from '../generated/prisma/client';
@@ -13,6 +14,7 @@ import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
+import { AuthThrottlerGuard, THROTTLE } from '../throttling/auth-throttling';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { RefreshTransport } from './transport/refresh-transport';
 
@@ -43,7 +45,9 @@ export class AuthController {
   }
 
   @Public()
-  @UseGuards(LocalAuthGuard)
+  // Throttled before the password is checked, so that failed attempts count.
+  @UseGuards(AuthThrottlerGuard, LocalAuthGuard)
+  @SkipThrottle({ [THROTTLE.refreshPerIp]: true })
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })
@@ -59,6 +63,8 @@ export class AuthController {
   }
 
   @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @SkipThrottle({ [THROTTLE.loginPerIp]: true, [THROTTLE.loginPerEmail]: true })
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlingModule } from '../throttling/throttling.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -15,7 +16,7 @@ import { TokensModule } from './tokens/tokens.module';
 import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
-  imports: [PassportModule, TokensModule, RevocationModule, UsersModule],
+  imports: [PassportModule, TokensModule, RevocationModule, UsersModule, ThrottlingModule],
   controllers: [AuthController],
   providers: [
     AuthService,

@@ -12,6 +12,7 @@ export interface AppConfig {
     logLevel: Env['LOG_LEVEL'];
     corsOrigins: string[];
     bodyLimit: number;
+    trustProxy: boolean | number | string[];
   };
   database: {
     /** Unset: the embedded PGlite database in `dataDir`. */
@@ -54,6 +55,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       logLevel: env.LOG_LEVEL,
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
+      trustProxy: env.TRUST_PROXY,
     },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
     auth: {

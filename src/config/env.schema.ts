@@ -72,6 +72,15 @@ export const envSchema = z
           .filter(Boolean),
       ),
     BODY_LIMIT: z.coerce.number().int().min(1024).default(16 * 1024),
+    // Behind a proxy: which X-Forwarded-For hops to believe for the client IP
+    // (false, true, a hop count, or addresses/CIDRs separated by commas).
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .default('false')
+      .transform((v): boolean | number | string[] =>
+        v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()),
+      ),
   })
   .superRefine((env, ctx) => {
     const secret = env.JWT_ACCESS_SECRET;

@@ -28,7 +28,7 @@ describe('throttling: PostgreSQL throttler storage', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     server = await startApp(db);
-    // ThrottlingModule is not wired into the app yet: build the storage on the app's Prisma.
+    // A storage of its own on the app's Prisma: the app's instance already counts login hits.
     storage = new PostgresThrottlerStorage(server.prisma);
   });
   afterAll(async () => {

@@ -1,0 +1,57 @@
+import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/configuration';
+import { normalizeEmail } from '../users/email';
+import { PostgresThrottlerStorage } from './postgres-throttler.storage';
+
+/** Named limits, each counted in PostgreSQL so that every instance shares them. */
+export const THROTTLE = {
+  /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
+  loginPerIp: 'login-ip',
+  /** …and per target email, so that one account cannot be guessed at from many IPs. */
+  loginPerEmail: 'login-email',
+  /** Refreshes a minute per client IP. */
+  refreshPerIp: 'refresh-ip',
+} as const;
+
+export const REFRESH_LIMIT_PER_MINUTE = 120;
+const MINUTE = 60_000;
+
+const ipOf = (req: Record<string, any>) => (req as FastifyRequest).ip;
+const emailOf = (req: Record<string, any>) => {
+  const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
+  return typeof email === 'string' ? normalizeEmail(email) : '';
+};
+
+export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage): ThrottlerModuleOptions {
+  const loginLimit = config.get('auth.loginRateLimit', { infer: true });
+  const loginOff = () => loginLimit === 0;
+  return {
+    storage,
+    throttlers: [
+      // A window of one minute; once over the limit the key is blocked for the rest of
+      // that minute (blockDuration = ttl), never for good.
+      { name: THROTTLE.loginPerIp, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: ipOf, skipIf: loginOff },
+      { name: THROTTLE.loginPerEmail, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: emailOf, skipIf: loginOff },
+      { name: THROTTLE.refreshPerIp, ttl: MINUTE, limit: REFRESH_LIMIT_PER_MINUTE, getTracker: ipOf },
+    ],
+  };
+}
+
+/** The throttler guard, answering 429 with a plain `Retry-After` (seconds) and a clear message. */
+@Injectable()
+export class AuthThrottlerGuard extends ThrottlerGuard {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: { timeToBlockExpire: number },
+  ): Promise<void> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    void reply.header('retry-after', String(Math.max(1, detail.timeToBlockExpire)));
+    throw new HttpException(
+      { statusCode: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many attempts; try again later', error: 'Too Many Requests' },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
