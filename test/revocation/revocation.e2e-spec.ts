@@ -1,0 +1,188 @@
+import { Client } from 'pg';
+import { RevocationService } from '../../src/auth/revocation/revocation.service';
+import type { Database } from '../../src/database/database';
+import { DATABASE } from '../../src/database/database.constants';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/test-database';
+import { newSession, newUser } from '../support/factories';
+import { Http } from '../support/http';
+import { startApp, type TestApp } from '../support/test-app';
+
+/** Polls `probe` until it returns true; fails after `limitMs` (a safety net, not a speed target). */
+async function eventually(probe: () => Promise<boolean> | boolean, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Counts the statements the app sends to its database (PGlite calls, or pg client queries). */
+function countStatements(server: TestApp): { stop(): number } {
+  const database = server.app.get<Database>(DATABASE);
+  const targets: [object, string][] = database.pglite
+    ? [[database.pglite, 'query'], [database.pglite, 'exec']]
+    : [[Client.prototype, 'query']];
+  let count = 0;
+  const restore = targets.map(([target, name]) => {
+    const original = (target as Record<string, (...args: unknown[]) => unknown>)[name];
+    (target as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+      // The revocation listener's heartbeat is not a request's query.
+      if (args[0] !== 'SELECT 1') count++;
+      return original.apply(this, args);
+    };
+    return () => ((target as Record<string, unknown>)[name] = original);
+  });
+  return { stop: () => (restore.forEach((r) => r()), count) };
+}
+
+describe('revocation without a database round trip per request', () => {
+  let db: TestDatabase;
+  let server: TestApp;
+  let http: Http;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startApp(db);
+    http = new Http(server.baseUrl);
+  });
+  afterAll(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  it('checks a valid token from memory: no statement reaches the database', async () => {
+    const user = await newUser(http);
+    await http.get('/auth/me', { token: user.accessToken }); // the profile is cached from here on
+    expect(server.app.get(RevocationService).isLive).toBe(true);
+    const statements = countStatements(server);
+    for (let i = 0; i < 20; i++) expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect(statements.stop()).toBe(0);
+    // The counter does see the database when it is used.
+    const check = countStatements(server);
+    await http.post('/auth/refresh', { refreshToken: user.refreshToken });
+    expect(check.stop()).toBeGreaterThan(0);
+  });
+
+  it('refuses a token of an ended session on the very next request', async () => {
+    const user = await newUser(http);
+    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect((await http.post('/auth/logout', undefined, { token: user.accessToken })).status).toBe(204);
+    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+  });
+
+  it('reloads the window at start: a restarted instance still refuses tokens revoked before it started', async () => {
+    const user = await newUser(http);
+    const other = await newSession(http, user);
+    await http.post('/auth/logout-all', undefined, { token: other.accessToken });
+    await server.close();
+    server = await startApp(db);
+    http = new Http(server.baseUrl);
+    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    expect((await http.get('/auth/me', { token: other.accessToken })).status).toBe(401);
+  });
+
+  it('keeps in memory only the revocations of the last ACCESS_TOKEN_TTL, however many there were', async () => {
+    // 100,000 sessions revoked before the window, and 10 inside it.
+    await server.prisma.$executeRaw`
+      INSERT INTO revocation_events (kind, user_id, session_id, created_at)
+      SELECT 'SESSION_ENDED', gen_random_uuid(), gen_random_uuid(), now() - interval '1 hour'
+        FROM generate_series(1, 100000)`;
+    await server.prisma.$executeRaw`
+      INSERT INTO revocation_events (kind, user_id, session_id, created_at)
+      SELECT 'SESSION_ENDED', gen_random_uuid(), gen_random_uuid(), now() FROM generate_series(1, 10)`;
+    await server.close();
+    server = await startApp(db);
+    http = new Http(server.baseUrl);
+    const revocation = server.app.get(RevocationService);
+    // Earlier tests' revocations are inside the window too; none of the 100,000 old ones are.
+    expect(revocation.size).toBeGreaterThanOrEqual(10);
+    expect(revocation.size).toBeLessThan(100);
+  });
+});
+
+describe('revocation state is forgotten once no token it concerns can be alive', () => {
+  let db: TestDatabase;
+  let server: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db.drop();
+  });
+
+  it('holds 100,000 fresh revocations, then drops them after the TTL', async () => {
+    server = await startApp(db, { ACCESS_TOKEN_TTL: '5s' });
+    // Revoked 5 s ago: inside the window (TTL 5 s + 5 s margin) for about five more seconds.
+    await server.prisma.$executeRaw`
+      INSERT INTO revocation_events (kind, user_id, session_id, created_at)
+      SELECT 'SESSION_ENDED', gen_random_uuid(), gen_random_uuid(), now() - interval '5 seconds'
+        FROM generate_series(1, 100000)`;
+    await server.close();
+    server = await startApp(db, { ACCESS_TOKEN_TTL: '5s' });
+    const revocation = server.app.get(RevocationService);
+    expect(revocation.size).toBeGreaterThan(0);
+    expect(revocation.size).toBeLessThanOrEqual(100_000);
+    await eventually(() => revocation.size === 0, 30_000);
+  });
+});
+
+describeOnPostgres('revocation across instances sharing one PostgreSQL database', () => {
+  let db: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  let httpA: Http;
+  let httpB: Http;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    a = await startApp(db);
+    b = await startApp(db);
+    httpA = new Http(a.baseUrl);
+    httpB = new Http(b.baseUrl);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await db.drop();
+  });
+
+  const listenerPids = async () =>
+    (await a.prisma.$queryRaw<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE application_name = 'auth-revocation-listener' AND datname = current_database()`).map((r) => r.pid);
+
+  it('a logout-all on instance A is honoured by instance B, which hears it without querying per request', async () => {
+    const user = await newUser(httpA);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect(b.app.get(RevocationService).isLive).toBe(true);
+    const sizeBefore = b.app.get(RevocationService).size;
+
+    expect((await httpA.post('/auth/logout-all', undefined, { token: user.accessToken })).status).toBe(204);
+    expect((await httpA.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    await eventually(() => b.app.get(RevocationService).size > sizeBefore);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+  });
+
+  it('after a dropped notification connection, nothing revoked is accepted, and it recovers', async () => {
+    const user = await newUser(httpA);
+    const second = await newSession(httpA, user);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+
+    // Kill both instances' LISTEN connections from the server side.
+    const pids = await listenerPids();
+    expect(pids.length).toBe(2);
+    await a.prisma.$executeRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(${pids})`;
+    await eventually(() => !b.app.get(RevocationService).isLive);
+
+    // Revoked while B cannot hear: B must still refuse (it reads the database meanwhile)…
+    expect((await httpA.post('/auth/logout', undefined, { token: user.accessToken })).status).toBe(204);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    expect((await httpB.get('/auth/me', { token: second.accessToken })).status).toBe(200);
+
+    // …and once reconnected it has reloaded what it missed.
+    await eventually(() => b.app.get(RevocationService).isLive, 20_000);
+    expect((await listenerPids()).length).toBe(2);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    expect((await httpB.get('/auth/me', { token: second.accessToken })).status).toBe(200);
+  });
+});
