@@ -50,7 +50,7 @@ export const envSchema = z
     ),
     DATA_DIR: z.string().default('./.data'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    JWT_ACCESS_SECRET: optionalString,
+    JWT_ACCESS_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes'),
     JWT_ISSUER: z.string().min(1).default('nest-auth-backend'),
     JWT_AUDIENCE: z.string().min(1).default('nest-auth-backend'),
     ACCESS_TOKEN_TTL: duration('15m'),
@@ -83,10 +83,8 @@ export const envSchema = z
       ),
   })
   .superRefine((env, ctx) => {
+    // Cross-field rules: they run once every key is valid on its own.
     const secret = env.JWT_ACCESS_SECRET;
-    if (secret !== undefined && Buffer.byteLength(secret) < 32) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'must be at least 32 bytes' });
-    }
     if (env.NODE_ENV === 'production') {
       if (secret === undefined) {
         ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'is required when NODE_ENV=production' });
