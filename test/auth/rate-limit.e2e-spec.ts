@@ -1,28 +1,14 @@
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { newUser } from '../support/factories';
-import { Http } from '../support/http';
-import { startApp, type TestApp } from '../support/test-app';
+import { useApp } from '../support/test-app';
 
 describe('login rate limit (RATE_LIMIT_LOGIN per IP and per email, in the database)', () => {
-  let db: TestDatabase;
-  let server: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startApp(db, { RATE_LIMIT_LOGIN: '3', TRUST_PROXY: 'true' });
-    http = new Http(server.baseUrl);
-  });
-  afterAll(async () => {
-    await server.close();
-    await db.drop();
-  });
+  const t = useApp({ RATE_LIMIT_LOGIN: '3', TRUST_PROXY: 'true' });
 
   const login = (email: string, password: string, ip: string) =>
-    http.post('/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
+    t.http.post('/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
 
   it('answers 429 with Retry-After after the limit per IP, and counts failed attempts', async () => {
-    const user = await newUser(http);
+    const user = await newUser(t.http);
     for (let i = 0; i < 3; i++) expect((await login(user.email, 'wrong password', '10.0.0.1')).status).toBe(401);
     const limited = await login(user.email, user.password, '10.0.0.1');
     expect(limited.status).toBe(429);
@@ -31,24 +17,24 @@ describe('login rate limit (RATE_LIMIT_LOGIN per IP and per email, in the databa
   });
 
   it('limits per email across IPs, without touching other accounts', async () => {
-    const victim = await newUser(http);
-    const other = await newUser(http);
+    const victim = await newUser(t.http);
+    const other = await newUser(t.http);
     for (let i = 0; i < 3; i++) await login(victim.email, 'guess ' + i, `10.1.0.${i + 1}`);
     expect((await login(victim.email, victim.password, '10.1.0.9')).status).toBe(429);
     expect((await login(other.email, other.password, '10.1.0.10')).status).toBe(200);
   });
 
   it('keeps the counters in the database, where every instance sees them', async () => {
-    const rows = await server.prisma.throttleBucket.findMany();
+    const rows = await t.server.prisma.throttleBucket.findMany();
     expect(rows.some((r) => r.key.includes('login-ip') && r.hits >= 3)).toBe(true);
   });
 
   it('lets the user in again once the window has passed (no permanent lockout)', async () => {
-    const user = await newUser(http);
+    const user = await newUser(t.http);
     for (let i = 0; i < 4; i++) await login(user.email, 'wrong password', '10.2.0.1');
     expect((await login(user.email, user.password, '10.2.0.2')).status).toBe(429);
     // Let the minute pass in the database rather than in the test.
-    await server.prisma.throttleBucket.updateMany({ data: { expiresAt: new Date(Date.now() - 1000), blockedUntil: new Date(Date.now() - 1000) } });
+    await t.server.prisma.throttleBucket.updateMany({ data: { expiresAt: new Date(Date.now() - 1000), blockedUntil: new Date(Date.now() - 1000) } });
     expect((await login(user.email, user.password, '10.2.0.2')).status).toBe(200);
   });
 });

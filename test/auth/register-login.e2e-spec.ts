@@ -1,25 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { newUser } from '../support/factories';
-import { Http } from '../support/http';
-import { startApp, type TestApp } from '../support/test-app';
+import { useApp } from '../support/test-app';
 
 describe('register and login', () => {
-  let db: TestDatabase;
-  let server: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startApp(db);
-    http = new Http(server.baseUrl);
-  });
-  afterAll(async () => {
-    await server.close();
-    await db.drop();
-  });
+  const t = useApp();
 
   it('registers: 201 with a token response whose access token works', async () => {
-    const res = await http.post('/auth/register', { email: '  Grace@Example.COM ', password: 'a long passphrase', name: 'Grace' });
+    const res = await t.http.post('/auth/register', { email: '  Grace@Example.COM ', password: 'a long passphrase', name: 'Grace' });
     expect(res.status).toBe(201);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toEqual({
@@ -30,13 +16,13 @@ describe('register and login', () => {
       sessionId: expect.any(String),
       user: { id: expect.any(String), email: 'grace@example.com', name: 'Grace', role: 'USER', disabled: false, createdAt: expect.any(String) },
     });
-    const me = await http.get('/auth/me', { token: res.body.accessToken });
+    const me = await t.http.get('/auth/me', { token: res.body.accessToken });
     expect(me.status).toBe(200);
     expect(me.body).toEqual(res.body.user);
   });
 
   it('puts the contract claims in the access token', async () => {
-    const user = await newUser(http);
+    const user = await newUser(t.http);
     const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString());
     expect(claims).toEqual({
       sub: user.id,
@@ -54,16 +40,16 @@ describe('register and login', () => {
   });
 
   it('refuses a second account for the same email, whatever its case and spaces: 409', async () => {
-    const user = await newUser(http);
-    const res = await http.post('/auth/register', { email: ` ${user.email.toUpperCase()}`, password: 'another password' });
+    const user = await newUser(t.http);
+    const res = await t.http.post('/auth/register', { email: ` ${user.email.toUpperCase()}`, password: 'another password' });
     expect(res.status).toBe(409);
     expect(res.body).toEqual({ statusCode: 409, message: 'Email is already registered', error: 'Conflict' });
-    expect(await server.prisma.user.count({ where: { email: user.email } })).toBe(1);
+    expect(await t.server.prisma.user.count({ where: { email: user.email } })).toBe(1);
   });
 
   it('answers 400 listing every problem of an invalid body, and creates nothing', async () => {
-    const before = await server.prisma.user.count();
-    const res = await http.post('/auth/register', { email: 'not-an-email', password: 'short', name: 'x\u0007y', role: 'ADMIN' });
+    const before = await t.server.prisma.user.count();
+    const res = await t.http.post('/auth/register', { email: 'not-an-email', password: 'short', name: 'x\u0007y', role: 'ADMIN' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('Bad Request');
     expect(res.body.message).toEqual(
@@ -74,31 +60,31 @@ describe('register and login', () => {
         'property role should not exist',
       ]),
     );
-    expect(await server.prisma.user.count()).toBe(before);
-    expect(await server.prisma.session.count({ where: { user: { email: 'not-an-email' } } })).toBe(0);
+    expect(await t.server.prisma.user.count()).toBe(before);
+    expect(await t.server.prisma.session.count({ where: { user: { email: 'not-an-email' } } })).toBe(0);
   });
 
   it('accepts a 256-character password whole (no truncation)', async () => {
     const password = 'p'.repeat(255) + 'A';
-    const user = await newUser(http, { password });
-    expect((await http.post('/auth/login', { email: user.email, password })).status).toBe(200);
-    expect((await http.post('/auth/login', { email: user.email, password: 'p'.repeat(255) + 'B' })).status).toBe(401);
-    expect((await http.post('/auth/register', { email: 'long@example.com', password: 'p'.repeat(257) })).status).toBe(400);
+    const user = await newUser(t.http, { password });
+    expect((await t.http.post('/auth/login', { email: user.email, password })).status).toBe(200);
+    expect((await t.http.post('/auth/login', { email: user.email, password: 'p'.repeat(255) + 'B' })).status).toBe(401);
+    expect((await t.http.post('/auth/register', { email: 'long@example.com', password: 'p'.repeat(257) })).status).toBe(400);
   });
 
   it('logs in with the right password: 200, a new session', async () => {
-    const user = await newUser(http);
-    const res = await http.post('/auth/login', { email: user.email.toUpperCase(), password: user.password });
+    const user = await newUser(t.http);
+    const res = await t.http.post('/auth/login', { email: user.email.toUpperCase(), password: user.password });
     expect(res.status).toBe(200);
     expect(res.body.sessionId).not.toBe(user.sessionId);
     expect(res.body.user.id).toBe(user.id);
-    expect((await http.get('/auth/me', { token: res.body.accessToken })).status).toBe(200);
+    expect((await t.http.get('/auth/me', { token: res.body.accessToken })).status).toBe(200);
   });
 
   it('answers unknown email and wrong password with the identical 401', async () => {
-    const user = await newUser(http);
-    const unknown = await http.post('/auth/login', { email: 'nobody@example.com', password: user.password });
-    const wrong = await http.post('/auth/login', { email: user.email, password: 'not the password' });
+    const user = await newUser(t.http);
+    const unknown = await t.http.post('/auth/login', { email: 'nobody@example.com', password: user.password });
+    const wrong = await t.http.post('/auth/login', { email: user.email, password: 'not the password' });
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(unknown.text).toBe(wrong.text);
@@ -106,17 +92,17 @@ describe('register and login', () => {
   });
 
   it('answers a malformed login body with 400, not 401', async () => {
-    const res = await http.post('/auth/login', { email: 'x' });
+    const res = await t.http.post('/auth/login', { email: 'x' });
     expect(res.status).toBe(400);
     expect(res.body.message).toEqual(expect.arrayContaining(['email must be an email address', 'password must be a string']));
   });
 
   it('never returns a password hash or stores the password in clear', async () => {
-    const user = await newUser(http);
-    const row = await server.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    const user = await newUser(t.http);
+    const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
-    const login = await http.post('/auth/login', { email: user.email, password: user.password });
-    const me = await http.get('/auth/me', { token: login.body.accessToken });
+    const login = await t.http.post('/auth/login', { email: user.email, password: user.password });
+    const me = await t.http.get('/auth/me', { token: login.body.accessToken });
     for (const text of [login.text, me.text]) {
       expect(text).not.toContain(row.passwordHash);
       expect(text).not.toContain(user.password);
@@ -125,10 +111,10 @@ describe('register and login', () => {
   });
 
   it('refuses bearer-less, garbage and query-string tokens on protected routes: 401', async () => {
-    const user = await newUser(http);
-    expect((await http.get('/auth/me')).status).toBe(401);
-    expect((await http.get('/auth/me', { token: 'garbage' })).status).toBe(401);
-    expect((await http.get(`/auth/me?access_token=${user.accessToken}`)).status).toBe(401);
-    expect((await http.get(`/auth/me?token=${user.accessToken}`)).status).toBe(401);
+    const user = await newUser(t.http);
+    expect((await t.http.get('/auth/me')).status).toBe(401);
+    expect((await t.http.get('/auth/me', { token: 'garbage' })).status).toBe(401);
+    expect((await t.http.get(`/auth/me?access_token=${user.accessToken}`)).status).toBe(401);
+    expect((await t.http.get(`/auth/me?token=${user.accessToken}`)).status).toBe(401);
   });
 });

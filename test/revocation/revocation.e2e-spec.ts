@@ -5,7 +5,7 @@ import { DATABASE } from '../../src/database/database.constants';
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/test-database';
 import { newSession, newUser } from '../support/factories';
 import { Http } from '../support/http';
-import { startApp, type TestApp } from '../support/test-app';
+import { startApp, useApp, type TestApp } from '../support/test-app';
 
 /** Polls `probe` until it returns true; fails after `limitMs` (a safety net, not a speed target). */
 async function eventually(probe: () => Promise<boolean> | boolean, limitMs = 10_000): Promise<void> {
@@ -36,64 +36,48 @@ function countStatements(server: TestApp): { stop(): number } {
 }
 
 describe('revocation without a database round trip per request', () => {
-  let db: TestDatabase;
-  let server: TestApp;
-  let http: Http;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startApp(db);
-    http = new Http(server.baseUrl);
-  });
-  afterAll(async () => {
-    await server.close();
-    await db.drop();
-  });
+  const t = useApp();
 
   it('checks a valid token from memory: no statement reaches the database', async () => {
-    const user = await newUser(http);
-    await http.get('/auth/me', { token: user.accessToken }); // the profile is cached from here on
-    expect(server.app.get(RevocationService).isLive).toBe(true);
-    const statements = countStatements(server);
-    for (let i = 0; i < 20; i++) expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+    const user = await newUser(t.http);
+    await t.http.get('/auth/me', { token: user.accessToken }); // the profile is cached from here on
+    expect(t.server.app.get(RevocationService).isLive).toBe(true);
+    const statements = countStatements(t.server);
+    for (let i = 0; i < 20; i++) expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
     expect(statements.stop()).toBe(0);
     // The counter does see the database when it is used.
-    const check = countStatements(server);
-    await http.post('/auth/refresh', { refreshToken: user.refreshToken });
+    const check = countStatements(t.server);
+    await t.http.post('/auth/refresh', { refreshToken: user.refreshToken });
     expect(check.stop()).toBeGreaterThan(0);
   });
 
   it('refuses a token of an ended session on the very next request', async () => {
-    const user = await newUser(http);
-    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
-    expect((await http.post('/auth/logout', undefined, { token: user.accessToken })).status).toBe(204);
-    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    const user = await newUser(t.http);
+    expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect((await t.http.post('/auth/logout', undefined, { token: user.accessToken })).status).toBe(204);
+    expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
   });
 
   it('reloads the window at start: a restarted instance still refuses tokens revoked before it started', async () => {
-    const user = await newUser(http);
-    const other = await newSession(http, user);
-    await http.post('/auth/logout-all', undefined, { token: other.accessToken });
-    await server.close();
-    server = await startApp(db);
-    http = new Http(server.baseUrl);
-    expect((await http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
-    expect((await http.get('/auth/me', { token: other.accessToken })).status).toBe(401);
+    const user = await newUser(t.http);
+    const other = await newSession(t.http, user);
+    await t.http.post('/auth/logout-all', undefined, { token: other.accessToken });
+    await t.restart();
+    expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    expect((await t.http.get('/auth/me', { token: other.accessToken })).status).toBe(401);
   });
 
   it('keeps in memory only the revocations of the last ACCESS_TOKEN_TTL, however many there were', async () => {
     // 100,000 sessions revoked before the window, and 10 inside it.
-    await server.prisma.$executeRaw`
+    await t.server.prisma.$executeRaw`
       INSERT INTO revocation_events (kind, user_id, session_id, created_at)
       SELECT 'SESSION_ENDED', gen_random_uuid(), gen_random_uuid(), now() - interval '1 hour'
         FROM generate_series(1, 100000)`;
-    await server.prisma.$executeRaw`
+    await t.server.prisma.$executeRaw`
       INSERT INTO revocation_events (kind, user_id, session_id, created_at)
       SELECT 'SESSION_ENDED', gen_random_uuid(), gen_random_uuid(), now() FROM generate_series(1, 10)`;
-    await server.close();
-    server = await startApp(db);
-    http = new Http(server.baseUrl);
-    const revocation = server.app.get(RevocationService);
+    await t.restart();
+    const revocation = t.server.app.get(RevocationService);
     // Earlier tests' revocations are inside the window too; none of the 100,000 old ones are.
     expect(revocation.size).toBeGreaterThanOrEqual(10);
     expect(revocation.size).toBeLessThan(100);

@@ -3,7 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
 import { validateEnv, type AppConfig } from '../../src/config/configuration';
 import { PrismaService } from '../../src/database/prisma.service';
-import type { TestDatabase } from './test-database';
+import { Http } from './http';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
 
@@ -47,4 +48,37 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
       await app.close();
     },
   };
+}
+
+/** The app of one spec file (or `describe`): a fresh database, the app on it, an HTTP client. */
+export interface AppUnderTest {
+  db: TestDatabase;
+  server: TestApp;
+  http: Http;
+  /** Restarts the app on the same database (optionally with other settings). */
+  restart(env?: Record<string, string>): Promise<void>;
+}
+
+/**
+ * Registers beforeAll/afterAll that start the real app on a database of its own and stop
+ * both; the returned object's fields are set once beforeAll has run.
+ */
+export function useApp(env: Record<string, string> = {}): AppUnderTest {
+  const ctx = {
+    restart: async (newEnv = env) => {
+      await ctx.server.close();
+      ctx.server = await startApp(ctx.db, newEnv);
+      ctx.http = new Http(ctx.server.baseUrl);
+    },
+  } as AppUnderTest;
+  beforeAll(async () => {
+    ctx.db = await createTestDatabase();
+    ctx.server = await startApp(ctx.db, env);
+    ctx.http = new Http(ctx.server.baseUrl);
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await ctx.db?.drop();
+  });
+  return ctx;
 }
