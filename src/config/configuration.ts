@@ -33,6 +33,8 @@ export interface AppConfig {
     cookieSecure: boolean;
     /** Login attempts a minute per IP and per email; 0 turns the limit off. */
     loginRateLimit: number;
+    /** Refreshes a minute per IP; 0 turns the limit off. */
+    refreshRateLimit: number;
     admin: { email: string; password: string } | undefined;
   };
 }
@@ -68,6 +70,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       refreshReuseGrace: env.REFRESH_REUSE_GRACE,
       cookieSecure: env.COOKIE_SECURE,
       loginRateLimit: env.RATE_LIMIT_LOGIN,
+      refreshRateLimit: env.RATE_LIMIT_REFRESH,
       admin:
         env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     },

@@ -61,6 +61,7 @@ export const envSchema = z
     ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
     ADMIN_PASSWORD: optionalString,
     RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),
+    RATE_LIMIT_REFRESH: z.coerce.number().int().min(0).default(120),
     COOKIE_SECURE: bool(true),
     CORS_ORIGINS: z
       .string()

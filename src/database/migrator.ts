@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { SqlClient } from './sql-client';
 
 /**
@@ -15,7 +15,15 @@ import type { SqlClient } from './sql-client';
  * migrate deploy` exclude each other, and so do two instances starting together. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 
-export const MIGRATIONS_DIR = resolve(__dirname, '..', '..', 'prisma', 'migrations');
+/** prisma/migrations of the nearest enclosing project (from src/, dist/ or another build). */
+export const MIGRATIONS_DIR = findUp(join('prisma', 'migrations'), __dirname);
+
+function findUp(relative: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dirname(dir) === dir) return resolve(from, '..', '..', relative);
+  }
+}
 
 // Prisma's own DDL for its history table (schema-engine, postgres flavour).
 const CREATE_MIGRATIONS_TABLE = `

@@ -12,11 +12,10 @@ export const THROTTLE = {
   loginPerIp: 'login-ip',
   /** …and per target email, so that one account cannot be guessed at from many IPs. */
   loginPerEmail: 'login-email',
-  /** Refreshes a minute per client IP. */
+  /** RATE_LIMIT_REFRESH refreshes a minute per client IP. */
   refreshPerIp: 'refresh-ip',
 } as const;
 
-export const REFRESH_LIMIT_PER_MINUTE = 120;
 const MINUTE = 60_000;
 
 const ipOf = (req: Record<string, any>) => (req as FastifyRequest).ip;
@@ -27,7 +26,10 @@ const emailOf = (req: Record<string, any>) => {
 
 export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage): ThrottlerModuleOptions {
   const loginLimit = config.get('auth.loginRateLimit', { infer: true });
+  const refreshLimit = config.get('auth.refreshRateLimit', { infer: true });
+  // A limit of 0 turns that limit off.
   const loginOff = () => loginLimit === 0;
+  const refreshOff = () => refreshLimit === 0;
   return {
     storage,
     throttlers: [
@@ -35,7 +37,7 @@ export function throttlerOptions(config: ConfigService<AppConfig, true>, storage
       // that minute (blockDuration = ttl), never for good.
       { name: THROTTLE.loginPerIp, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: ipOf, skipIf: loginOff },
       { name: THROTTLE.loginPerEmail, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: emailOf, skipIf: loginOff },
-      { name: THROTTLE.refreshPerIp, ttl: MINUTE, limit: REFRESH_LIMIT_PER_MINUTE, getTracker: ipOf },
+      { name: THROTTLE.refreshPerIp, ttl: MINUTE, limit: Math.max(refreshLimit, 1), getTracker: ipOf, skipIf: refreshOff },
     ],
   };
 }

@@ -1,0 +1,55 @@
+'use strict';
+// Turns the measurements into the markdown printed at the end (and pasted in the README).
+
+const num = (v, digits = 0) =>
+  v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function runRow(id, run) {
+  if (run.error) return [id, run.label, '—', '—', '—', '—', `failed: ${run.error.split('\n')[0].slice(0, 100)}`];
+  const notes = run.valid ? '' : `INVALID: ${run.failed} of ${run.requests} failed, statuses ${JSON.stringify(run.statuses)}`;
+  const queries = run.db ? num(run.db.perRequest, 2) : '—';
+  return [id, run.label, num(run.rps), num(run.p50, 1), num(run.p99, 1), queries, notes];
+}
+
+function markdown(report) {
+  const { machine, settings, runs, ratios, revocation, targets } = report;
+  const out = [];
+  out.push(
+    `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres} (${machine.database}), ${machine.os}.`,
+    `Load: autocannon in the harness process, ${settings.connections} connections, ${settings.duration} s per run after a ${settings.warmup} s warm-up; NODE_ENV=production; DB queries counted with ${settings.queryCounting}.`,
+    '',
+  );
+  out.push(
+    table(
+      ['#', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'DB queries/req', 'notes'],
+      Object.entries(runs).map(([id, run]) => runRow(id, run)),
+    ),
+    '',
+  );
+  out.push(
+    table(
+      ['ratio', 'value'],
+      Object.entries(ratios).map(([name, v]) => [name, v === undefined ? '—' : `${num(v, 2)}×`]),
+    ),
+    '',
+  );
+  const rev = revocation.error
+    ? `failed: ${revocation.error.split('\n')[0]}`
+    : `median ${num(revocation.medianMs, 1)} ms, max ${num(revocation.maxMs, 1)} ms over ${revocation.rounds.length} force-logouts`;
+  out.push(`Revocation (force-logout on instance A → first 401 on instance B): ${rev}.`, '');
+  out.push(
+    table(
+      ['target (not asserted)', 'measured', 'met'],
+      targets.map((t) => [t.target, t.measured, t.met === undefined ? '—' : t.met ? 'yes' : 'no']),
+    ),
+  );
+  return out.join('\n');
+}
+
+module.exports = { markdown, num };

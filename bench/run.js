@@ -1,0 +1,279 @@
+'use strict';
+/**
+ * `npm run bench`: every scenario one after another, on this
+ * machine, in this process tree, against a throwaway PostgreSQL (or BENCH_DATABASE_URL).
+ *
+ *   1  GET /bench/ping      trivial public route of the same app: the framework's ceiling
+ *   2  GET /auth/me         this project's guard
+ *   3  GET /bench/me-db     baseline guard that looks the session up in the database
+ *   4  GET /profile         the Nest docs' passport-jwt recipe (Express), bench/nest-docs-recipe
+ *   R  POST /auth/refresh   one refresh-token chain per connection
+ *   and the revocation delay between two instances sharing the database.
+ *
+ * Env: BENCH_DURATION (seconds per run, default 10), BENCH_QUICK=1 (2 s runs),
+ * BENCH_CONNECTIONS (50), BENCH_DATABASE_URL (skip the throwaway cluster), BENCH_PG_BIN.
+ * Results: printed as markdown, and written to bench/results/latest.json.
+ */
+const { spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startCluster, openStats } = require('./lib/postgres');
+const { ROOT, startApp, startRecipe, stop, killAll } = require('./lib/processes');
+const { call, load, refreshChains } = require('./lib/load');
+const { markdown, num } = require('./lib/report');
+
+const quick = process.env.BENCH_QUICK === '1';
+const duration = Number(process.env.BENCH_DURATION || (quick ? 2 : 10));
+const settings = {
+  duration,
+  warmup: quick ? 1 : Math.min(3, Math.max(1, Math.round(duration / 5))),
+  connections: Number(process.env.BENCH_CONNECTIONS || 50),
+  revocationRounds: quick ? 3 : 10,
+};
+if (!(settings.duration > 0 && settings.connections > 0)) throw new Error('BENCH_DURATION and BENCH_CONNECTIONS must be positive numbers');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const secret = () => randomBytes(24).toString('base64url');
+
+// Whatever happens (error, Ctrl-C), no server outlives the harness.
+let cluster;
+process.on('exit', () => {
+  killAll();
+  cluster?.stop();
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130));
+
+/** Compiles a bench/ project (the docs recipe; the app with the baseline routes). */
+function build(project) {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, project, 'tsconfig.json')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/${project} does not compile`);
+}
+
+async function main() {
+  build('nest-docs-recipe');
+  build('baseline');
+
+  cluster = process.env.BENCH_DATABASE_URL ? undefined : await startCluster();
+  const databaseUrl = process.env.BENCH_DATABASE_URL || cluster.url;
+  const stats = await openStats(databaseUrl);
+
+  const runId = randomBytes(4).toString('hex'); // unique emails, should the database be reused
+  const admin = { email: `bench-admin-${runId}@example.com`, password: `Adm1n-${secret()}` };
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    JWT_ACCESS_SECRET: randomBytes(48).toString('base64url'), // shared: A's tokens are valid on B
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_REFRESH: '0', // the refresh run sends thousands of refreshes a minute from one IP
+    ACCESS_TOKEN_TTL: '1h', // runs 2 and 3 share one token, whatever BENCH_DURATION
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+  };
+
+  const runs = {};
+  let revocation;
+  const apps = [];
+  try {
+    const a = await startApp('app A', env);
+    apps.push(a);
+
+    /** Registers a user; returns its credentials, id and first token response. */
+    const register = async (name) => {
+      const user = { email: `bench-${name}-${runId}@example.com`, password: `Bench-${secret()}` };
+      const tokens = await call(a.url, 'POST', '/auth/register', { body: { ...user, name }, expect: 201 });
+      return { ...user, id: tokens.user.id, tokens };
+    };
+
+    /**
+     * One scenario: `prepare` returns the target. A request that must succeed comes first
+     * (a clear error beats a table of 404s), then a discarded warm-up, the measured run
+     * and, for the app, the statements the database ran meanwhile. A failure is recorded
+     * and the next scenario goes on.
+     */
+    const measure = async (id, label, prepare) => {
+      let target;
+      try {
+        target = await prepare();
+        if (target.preflight !== false) await call(target.url, 'GET', target.path, { token: target.token });
+        const options = {
+          url: target.url,
+          path: target.path,
+          headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+          setupClient: target.setupClient,
+          connections: settings.connections,
+        };
+        await load({ ...options, ...target.warmup, duration: settings.warmup });
+        const before = target.app && stats.method ? await stats.snapshot() : undefined;
+        const result = await load({ ...options, duration: settings.duration });
+        let db;
+        if (before) {
+          const { total, top } = stats.diff(before, await stats.snapshot());
+          db = { method: stats.method, queries: total, perRequest: total / result.sent, top };
+        }
+        // A run with failed requests measured something else (404s, 401s, 429s...).
+        const failed = result.non2xx + result.errors + result.timeouts;
+        runs[id] = { label, path: target.path, valid: failed === 0, failed, ...result, db };
+      } catch (error) {
+        runs[id] = { label, error: error.message };
+      } finally {
+        await target?.cleanup?.();
+      }
+    };
+
+    await measure('1', 'GET /bench/ping — trivial public route (framework ceiling)', async () => ({
+      app: true,
+      url: a.url,
+      path: '/bench/ping',
+    }));
+
+    let member;
+    await measure('2', "GET /auth/me — this project's guard", async () => {
+      member = await register('member');
+      return { app: true, url: a.url, path: '/auth/me', token: member.tokens.accessToken };
+    });
+
+    await measure('3', 'GET /bench/me-db — baseline: session looked up in the DB', async () => {
+      if (!member) throw new Error('no user (see run 2)');
+      return { app: true, url: a.url, path: '/bench/me-db', token: member.tokens.accessToken };
+    });
+
+    await measure('4', 'GET /profile — Nest docs passport-jwt recipe (Express)', async () => {
+      // The docs sign tokens for 60 s, and the recipe mints its token when it starts.
+      if (settings.warmup + settings.duration > 50) throw new Error('the recipe tokens live 60 s: BENCH_DURATION must be ≤ 45');
+      const recipe = await startRecipe();
+      return { url: recipe.url, path: '/profile', token: recipe.accessToken, cleanup: () => stop(recipe) };
+    });
+
+    await measure('R', `POST /auth/refresh — rotation, ${settings.connections} independent chains`, async () => {
+      const user = await register('refresher');
+      const credentials = { email: user.email, password: user.password };
+      /** Refresh tokens of `n` new sessions; logins are argon2-bound, so a few at a time. */
+      const sessions = async (n) => {
+        const tokens = [];
+        while (tokens.length < n) {
+          const batch = Array.from({ length: Math.min(4, n - tokens.length) }, () =>
+            call(a.url, 'POST', '/auth/login', { body: credentials }),
+          );
+          for (const t of await Promise.all(batch)) tokens.push(t.refreshToken);
+        }
+        return tokens;
+      };
+      // One chain per connection. The warm-up gets chains of its own: the responses it
+      // leaves in flight when it stops are lost, and with them the next link of a chain.
+      const chains = await sessions(settings.connections);
+      const warmupChains = await sessions(10);
+      // The preflight: one rotation by hand.
+      chains[0] = (await call(a.url, 'POST', '/auth/refresh', { body: { refreshToken: chains[0] } })).refreshToken;
+      return {
+        app: true,
+        url: a.url,
+        path: '/auth/refresh',
+        preflight: false,
+        setupClient: refreshChains(chains),
+        warmup: { connections: warmupChains.length, setupClient: refreshChains(warmupChains) },
+      };
+    });
+
+    revocation = await measureRevocation(a, env, admin, register, apps);
+  } finally {
+    await Promise.all(apps.map(stop));
+    await stats.close();
+    cluster?.stop();
+  }
+
+  const report = summarize(runs, revocation, stats);
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${markdown(report)}\n\n(bench/results/latest.json)`);
+  if (revocation.error || Object.values(runs).some((r) => !r.valid)) process.exitCode = 1;
+}
+
+/**
+ * Starts instance B on the same database, then, a few times: the user logs in on A, its
+ * token is checked on B, the admin force-logs it out on A while B is polled with that
+ * token; the delay is from A's 204 arriving to B's first 401 arriving.
+ */
+async function measureRevocation(a, env, admin, register, apps) {
+  try {
+    const b = await startApp('app B', env);
+    apps.push(b);
+    const adminToken = (await call(a.url, 'POST', '/auth/login', { body: admin })).accessToken;
+    const user = await register('revoked');
+    const rounds = [];
+    for (let i = 0; i < settings.revocationRounds; i++) {
+      const token = (await call(a.url, 'POST', '/auth/login', { body: { email: user.email, password: user.password } }))
+        .accessToken;
+      await call(b.url, 'GET', '/auth/me', { token });
+      let sentAt = Infinity;
+      let answeredAt;
+      const poll = (async () => {
+        for (;;) {
+          const res = await fetch(`${b.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+          await res.arrayBuffer();
+          const at = performance.now();
+          if (res.status === 401) {
+            if (at < sentAt) throw new Error('instance B refused the token before the force-logout');
+            return at;
+          }
+          if (res.status !== 200) throw new Error(`GET /auth/me on B answered ${res.status}`);
+          if (answeredAt !== undefined && at - answeredAt > 5000) throw new Error('B still accepts the token 5 s after the force-logout');
+        }
+      })();
+      poll.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      await sleep(20); // B is being polled before the force-logout starts
+      sentAt = performance.now();
+      await call(a.url, 'POST', `/admin/users/${user.id}/force-logout`, { token: adminToken, expect: 204 });
+      answeredAt = performance.now();
+      // B may refuse the token before A's 204 has reached us: that counts as no delay.
+      rounds.push(Math.max(0, (await poll) - answeredAt));
+    }
+    const sorted = [...rounds].sort((x, y) => x - y);
+    return { rounds, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted.at(-1) };
+  } catch (error) {
+    return { error: error.message };
+  }
+}
+
+function summarize(runs, revocation, stats) {
+  const rps = (id) => (runs[id]?.valid ? runs[id].rps : undefined);
+  const ratio = (x, y) => (rps(x) && rps(y) ? rps(x) / rps(y) : undefined);
+  const ratios = { '2/1 (guard vs ceiling)': ratio('2', '1'), '2/3 (vs DB lookup)': ratio('2', '3'), '2/4 (vs docs recipe)': ratio('2', '4') };
+  const r2 = runs['2']?.valid ? runs['2'] : undefined;
+  const check = (value, ok) => (value === undefined ? undefined : ok(value));
+  const perRequest = r2?.db?.perRequest;
+  const targets = [
+    { target: 'run 2 ≥ 60% of run 1', value: ratios['2/1 (guard vs ceiling)'], ok: (v) => v >= 0.6, show: (v) => `${num(v * 100)}%` },
+    { target: 'run 2 ≥ 3× run 3', value: ratios['2/3 (vs DB lookup)'], ok: (v) => v >= 3, show: (v) => `${num(v, 2)}×` },
+    { target: 'run 2 ≥ 10× run 4', value: ratios['2/4 (vs docs recipe)'], ok: (v) => v >= 10, show: (v) => `${num(v, 2)}×` },
+    // Background statements (a cleanup job, a LISTEN) may fall in the window: well under 0.005/request.
+    { target: 'DB queries per authenticated request (run 2) = 0', value: perRequest, ok: (v) => v < 0.005, show: (v) => num(v, 3) },
+    { target: 'p99 of run 2 < 25 ms', value: r2?.p99, ok: (v) => v < 25, show: (v) => `${num(v, 1)} ms` },
+    { target: 'revocation seen by another instance < 1 s', value: revocation.maxMs, ok: (v) => v < 1000, show: (v) => `${num(v, 1)} ms (max)` },
+  ].map(({ target, value, ok, show }) => ({ target, measured: value === undefined ? '—' : show(value), met: check(value, ok) }));
+
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
+      cores: cpus.length,
+      node: process.version,
+      postgres: stats.version,
+      database: process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'local throwaway cluster',
+      os: `${os.type()} ${os.release()}`,
+    },
+    settings: { ...settings, queryCounting: stats.method ?? 'none (pg_stat_statements not preloaded)' },
+    runs,
+    ratios,
+    revocation,
+    targets,
+  };
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error.stack || error.message}`);
+  process.exit(1);
+});
