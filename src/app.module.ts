@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/configuration';
@@ -11,6 +11,8 @@ import { HealthModule } from './health/health.module';
 export interface AppModuleOptions {
   /** Where log lines go (default: stdout). Tests pass a stream to read them. */
   logDestination?: NodeJS.WritableStream;
+  /** More modules to mount (the benchmark's baseline routes live in bench/, never in src/). */
+  extraImports?: NonNullable<ModuleMetadata['imports']>;
 }
 
 @Module({})
@@ -26,6 +28,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         HealthModule,
+        ...(options.extraImports ?? []),
       ],
     };
   }
