@@ -2,11 +2,13 @@ import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/configuration';
+import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { loggerOptions } from './common/logging';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (default: stdout). Tests pass a stream to read them. */
@@ -27,7 +29,9 @@ export class AppModule {
         DatabaseModule,
         AuditModule,
         AuthModule,
+        AdminModule,
         HealthModule,
+        MaintenanceModule,
         ...(options.extraImports ?? []),
       ],
     };

@@ -12,7 +12,7 @@ import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
-import { LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
+import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { AuthThrottlerGuard, THROTTLE } from '../throttling/auth-throttling';
 import { LocalAuthGuard } from './guards/local-auth.guard';
@@ -115,6 +115,16 @@ export class AuthController {
   async logoutAll(@CurrentUser() me: AuthUser, @Client() client: ClientMeta, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.auth.logoutAll(me, client);
     this.transport.clear(reply);
+  }
+
+  @ApiBearerAuth()
+  @Post('password')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Password changed; every other session has ended, this one goes on' })
+  @ApiBadRequestResponse({ description: 'Invalid body; `message` lists every problem' })
+  @ApiUnauthorizedResponse({ description: 'Current password is incorrect, or no valid access token' })
+  async changePassword(@Body() dto: ChangePasswordDto, @CurrentUser() me: AuthUser, @Client() client: ClientMeta): Promise<void> {
+    await this.auth.changePassword(me, dto, client);
   }
 
   @ApiBearerAuth()

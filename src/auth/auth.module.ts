@@ -10,6 +10,8 @@ import { RolesGuard } from './guards/roles.guard';
 import { PasswordService } from './passwords/password.service';
 import { RevocationModule } from './revocation/revocation.module';
 import { SessionService } from './sessions/session.service';
+import { SessionsController } from './sessions/sessions.controller';
+import { UserSessionsService } from './sessions/user-sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensModule } from './tokens/tokens.module';
@@ -17,10 +19,11 @@ import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
   imports: [PassportModule, TokensModule, RevocationModule, UsersModule, ThrottlingModule],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController],
   providers: [
     AuthService,
     SessionService,
+    UserSessionsService,
     PasswordService,
     RefreshTransport,
     LocalStrategy,
@@ -29,6 +32,6 @@ import { RefreshTransport } from './transport/refresh-transport';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [AuthService, SessionService, PasswordService, RevocationModule, TokensModule, UsersModule],
+  exports: [AuthService, SessionService, UserSessionsService, PasswordService, RevocationModule, TokensModule, UsersModule],
 })
 export class AuthModule {}

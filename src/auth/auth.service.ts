@@ -7,7 +7,7 @@ import { normalizeEmail } from '../users/email';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import type { AuthUser } from './auth-user';
-import type { RegisterDto } from './dto/credentials.dto';
+import type { ChangePasswordDto, RegisterDto } from './dto/credentials.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { PasswordService } from './passwords/password.service';
 import { RevocationService } from './revocation/revocation.service';
@@ -16,6 +16,7 @@ import { TokenService } from './tokens/token.service';
 
 /** The one message for every failed login: unknown email, wrong password, disabled account. */
 export const LOGIN_FAILED = 'Invalid email or password';
+export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';
 
 /** A token response before the controller picks the transport of the refresh token. */
 export interface Issued {
@@ -98,6 +99,31 @@ export class AuthService {
       const ended = await this.sessions.endAllOfUser(tx, revoke, me.id, 'LOGOUT_ALL');
       await this.audit.record(
         { type: 'user.logged_out_everywhere', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { sessionsEnded: ended } },
+        tx,
+      );
+    });
+  }
+
+  /**
+   * POST /auth/password. A stolen access token alone cannot change the password: the
+   * current one is required. The other sessions end (someone who knew the old password
+   * may hold one); the caller's session and access token keep working, so
+   * refreshTokenVersion is left alone and only the other sessions are declared ended.
+   */
+  async changePassword(me: AuthUser, dto: ChangePasswordDto, client: ClientMeta): Promise<void> {
+    const user = await this.prisma.user.findUnique({ where: { id: me.id }, select: { passwordHash: true } });
+    if (!(await this.passwords.verify(user?.passwordHash, dto.currentPassword))) {
+      throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
+    }
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    await this.revocation.transaction(async (tx, revoke) => {
+      // Compare-and-set on the hash just verified: of two concurrent changes that both
+      // knew the old password, the second finds it gone and is refused (rolled back).
+      const { count } = await tx.user.updateMany({ where: { id: me.id, passwordHash: user!.passwordHash }, data: { passwordHash } });
+      if (count === 0) throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
+      const ended = await this.sessions.endWhere(tx, revoke, { userId: me.id, id: { not: me.sessionId } }, 'PASSWORD_CHANGED');
+      await this.audit.record(
+        { type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { otherSessionsEnded: ended } },
         tx,
       );
     });

@@ -34,3 +34,14 @@ export async function newSession(http: Http, user: Pick<TestUser, 'email' | 'pas
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return { accessToken: res.body.accessToken as string, refreshToken: res.body.refreshToken as string, sessionId: res.body.sessionId as string };
 }
+
+/** The first admin: `useApp(ADMIN_ENV)` creates it at start (ADMIN_EMAIL + ADMIN_PASSWORD). */
+export const ADMIN = { email: 'admin@example.com', password: 'admin-passphrase-1' };
+export const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
+
+/** Signs an admin in (by default the first admin of ADMIN_ENV): a new session with its tokens. */
+export async function newAdmin(http: Http, credentials: { email: string; password: string } = ADMIN): Promise<TestUser> {
+  const res = await http.post('/auth/login', credentials);
+  if (res.status !== 200 || res.body.user.role !== 'ADMIN') throw new Error(`admin login failed: ${res.status} ${res.text}`);
+  return { id: res.body.user.id, ...credentials, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, sessionId: res.body.sessionId };
+}

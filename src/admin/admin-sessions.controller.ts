@@ -1,0 +1,28 @@
+import { Controller, Delete, HttpCode } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { UuidParam } from '../auth/decorators/uuid-param.decorator';
+import { SESSION_NOT_FOUND } from '../auth/sessions/session.dto';
+import { UserSessionsService } from '../auth/sessions/user-sessions.service';
+import { Client, type ClientMeta } from '../common/client-meta';
+import { AdminOnly } from './admin-only.decorator';
+
+/** /admin/sessions (API.md, "Admin"). */
+@AdminOnly()
+@Controller('admin/sessions')
+export class AdminSessionsController {
+  constructor(private readonly sessions: UserSessionsService) {}
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The session has ended; its access tokens no longer work' })
+  @ApiNotFoundResponse({ description: 'Not an active session' })
+  async end(
+    @UuidParam('id', SESSION_NOT_FOUND) id: string,
+    @CurrentUser() admin: AuthUser,
+    @Client() client: ClientMeta,
+  ): Promise<void> {
+    await this.sessions.end(id, { actorId: admin.id, reason: 'ADMIN_REVOKED', client });
+  }
+}

@@ -1,0 +1,61 @@
+import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { UuidParam } from '../auth/decorators/uuid-param.decorator';
+import { SessionDto } from '../auth/sessions/session.dto';
+import { Client, type ClientMeta } from '../common/client-meta';
+import { UserDto } from '../users/user.dto';
+import { AdminOnly } from './admin-only.decorator';
+import { AdminUsersService, USER_NOT_FOUND } from './admin-users.service';
+import { ListUsersQuery, UpdateUserDto, UsersPageDto } from './dto/users.dto';
+import { UserAccessService } from './user-access.service';
+
+/** /admin/users (API.md, "Admin"). */
+@AdminOnly()
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly access: UserAccessService,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ type: UsersPageDto })
+  @ApiBadRequestResponse({ description: 'Invalid take or cursor' })
+  list(@Query() query: ListUsersQuery): Promise<UsersPageDto> {
+    return this.users.list(query);
+  }
+
+  @Get(':id/sessions')
+  @ApiOkResponse({ type: [SessionDto], description: 'Active sessions, newest first' })
+  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
+  sessions(@UuidParam('id', USER_NOT_FOUND) id: string): Promise<SessionDto[]> {
+    return this.users.sessions(id);
+  }
+
+  @Post(':id/force-logout')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every session and access token of the user has ended (as logout-all)' })
+  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
+  async forceLogout(
+    @UuidParam('id', USER_NOT_FOUND) id: string,
+    @CurrentUser() admin: AuthUser,
+    @Client() client: ClientMeta,
+  ): Promise<void> {
+    await this.access.forceLogout(admin, id, client);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
+  @ApiBadRequestResponse({ description: 'Invalid or empty body, or an admin demoting or disabling themselves' })
+  update(
+    @UuidParam('id', USER_NOT_FOUND) id: string,
+    @Body() dto: UpdateUserDto,
+    @CurrentUser() admin: AuthUser,
+    @Client() client: ClientMeta,
+  ): Promise<UserDto> {
+    return this.access.update(admin, id, dto, client);
+  }
+}

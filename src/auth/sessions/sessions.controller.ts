@@ -1,0 +1,38 @@
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
+import {
+  ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Client, type ClientMeta } from '../../common/client-meta';
+import type { AuthUser } from '../auth-user';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { UuidParam } from '../decorators/uuid-param.decorator';
+import { MySessionDto, SESSION_NOT_FOUND } from './session.dto';
+import { UserSessionsService } from './user-sessions.service';
+
+/** /auth/sessions: the caller's own devices (API.md, "Auth"). */
+@ApiTags('auth')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No valid access token' })
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: UserSessionsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [MySessionDto], description: 'Active sessions, newest first' })
+  list(@CurrentUser() me: AuthUser): Promise<MySessionDto[]> {
+    return this.sessions.listMine(me);
+  }
+
+  /** Ending the current session this way is a logout. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The session has ended; its access tokens no longer work' })
+  @ApiNotFoundResponse({ description: 'Not an active session of the caller (the same answer for anyone else’s)' })
+  async end(
+    @UuidParam('id', SESSION_NOT_FOUND) id: string,
+    @CurrentUser() me: AuthUser,
+    @Client() client: ClientMeta,
+  ): Promise<void> {
+    await this.sessions.end(id, { ownerId: me.id, actorId: me.id, reason: 'SESSION_DELETED', client });
+  }
+}

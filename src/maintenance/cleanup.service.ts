@@ -1,0 +1,94 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Interval } from '@nestjs/schedule';
+import type { AppConfig } from '../config/configuration';
+import { PrismaService } from '../database/prisma.service';
+import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
+
+export const CLEANUP_JOB = 'cleanup';
+export const CLEANUP_EVERY_MS = 10 * 60_000;
+export const CLEANUP_BATCH_SIZE = 1000;
+/**
+ * How long an ended session stays: "my devices" and support can tell why it ended, and a
+ * replayed refresh token of it is still answered "Session has ended" (and its audit
+ * events can be joined to it) for a month. The audit trail itself is never purged here.
+ */
+export const ENDED_SESSION_RETENTION_DAYS = 30;
+/** Revocation events matter for one access token lifetime; this margin covers clock skew. */
+const REVOCATION_MARGIN_SECONDS = 60;
+
+export interface CleanupReport {
+  sessions: number;
+  revocationEvents: number;
+  throttleBuckets: number;
+}
+
+/**
+ * Deletes what can no longer matter, every 10 minutes on every instance (the deletes are
+ * idempotent, so instances running it together only share the work):
+ * - sessions never ended but past their idle or absolute expiry (their rotated refresh
+ *   tokens go with them, ON DELETE CASCADE), and ended sessions after the retention;
+ * - revocation events older than ACCESS_TOKEN_TTL + a margin: every token they refuse has expired;
+ * - throttle buckets whose window and block are over.
+ * Each table is deleted from in batches, so no statement holds many locks or a long
+ * transaction. The conditions only ever become true (an expired or ended session never
+ * comes back), so a row chosen by a batch cannot be revived before it is deleted.
+ */
+@Injectable()
+export class CleanupService {
+  private readonly logger = new Logger(CleanupService.name);
+  private readonly accessTokenTtl: number;
+  private running = false;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly throttler: PostgresThrottlerStorage,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.accessTokenTtl = config.get('auth.accessTokenTtl', { infer: true });
+  }
+
+  @Interval(CLEANUP_JOB, CLEANUP_EVERY_MS)
+  async scheduled(): Promise<void> {
+    if (this.running) return; // the previous run is still going
+    this.running = true;
+    try {
+      const report = await this.run();
+      this.logger.log(`Cleanup: ${JSON.stringify(report)}`);
+    } catch (error) {
+      this.logger.error(`Cleanup failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One full cleanup; returns how many rows went from each table. */
+  async run(): Promise<CleanupReport> {
+    const sessions = await this.inBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM sessions WHERE id IN (
+          SELECT id FROM sessions
+           WHERE (revoked_at IS NULL AND (idle_expires_at <= now() OR absolute_expires_at <= now()))
+              OR revoked_at <= now() - make_interval(days => ${ENDED_SESSION_RETENTION_DAYS})
+           LIMIT ${CLEANUP_BATCH_SIZE})`,
+    );
+    const revocationEvents = await this.inBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM revocation_events WHERE id IN (
+          SELECT id FROM revocation_events
+           WHERE created_at < now() - make_interval(secs => ${this.accessTokenTtl + REVOCATION_MARGIN_SECONDS})
+           LIMIT ${CLEANUP_BATCH_SIZE})`,
+    );
+    const throttleBuckets = await this.throttler.purgeExpired();
+    return { sessions, revocationEvents, throttleBuckets };
+  }
+
+  private async inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await deleteBatch();
+      total += deleted;
+      if (deleted < CLEANUP_BATCH_SIZE) return total;
+    }
+  }
+}

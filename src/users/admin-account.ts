@@ -1,0 +1,55 @@
+import type { AuditService } from '../audit/audit.service';
+import type { PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { normalizeEmail } from './email';
+
+/**
+ * - `created`: no user had the email; it is now an ADMIN with the given password.
+ * - `admin`: it already was an enabled ADMIN; nothing changed.
+ * - `promoted`: an existing account became an enabled ADMIN (its password unchanged).
+ * - `left-alone`: an existing account that is not an enabled ADMIN, and promotion was not asked for.
+ */
+export type AdminOutcome = 'created' | 'admin' | 'promoted' | 'left-alone';
+
+export interface EnsureAdminOptions {
+  email: string;
+  /** Called only when the account has to be created: an existing password is never replaced. */
+  passwordHash: () => Promise<string>;
+  /** Promote (and enable) an existing account: the CLI does, the ADMIN_EMAIL start-up never does. */
+  promote: boolean;
+  /** Recorded in the audit events: where the change came from. */
+  via: 'ADMIN_EMAIL' | 'admin:create';
+}
+
+/** Makes sure `email` is an admin account; shared by the start-up bootstrap and `npm run admin:create`. */
+export async function ensureAdmin(prisma: PrismaClient, audit: AuditService, options: EnsureAdminOptions): Promise<AdminOutcome> {
+  const email = normalizeEmail(options.email);
+  const existing = await prisma.user.findUnique({ where: { email } });
+  if (existing) {
+    if (existing.role === 'ADMIN' && !existing.disabled) return 'admin';
+    if (!options.promote) return 'left-alone';
+    // Outside the running servers there is no revocation to declare: the new role
+    // reaches the user's tokens at their next refresh or login (a late gain of rights is
+    // the safe direction); PATCH /admin/users/:id is the way that applies at once.
+    const { id, role, disabled } = existing;
+    const via = options.via;
+    await prisma.$transaction(async (tx) => {
+      await tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false } });
+      if (role !== 'ADMIN') await audit.record({ type: 'user.role_changed', userId: id, data: { from: role, to: 'ADMIN', via } }, tx);
+      if (disabled) await audit.record({ type: 'user.enabled', userId: id, data: { via } }, tx);
+    });
+    return 'promoted';
+  }
+  const passwordHash = await options.passwordHash();
+  try {
+    await prisma.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email, passwordHash, role: 'ADMIN', name: 'Administrator' } });
+      await audit.record({ type: 'user.registered', userId: user.id, data: { role: 'ADMIN', via: options.via } }, tx);
+    });
+    return 'created';
+  } catch (error) {
+    // Another instance starting at the same moment created it first: decide again.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return ensureAdmin(prisma, audit, options);
+    throw error;
+  }
+}

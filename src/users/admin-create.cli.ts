@@ -1,0 +1,79 @@
+/**
+ * `npm run admin:create -- --email ada@example.com`: makes that account an admin.
+ *
+ * - No user has the email: creates an ADMIN with the password from the ADMIN_PASSWORD
+ *   environment variable or, on a terminal, typed at a hidden prompt (twice).
+ * - A user has it: promotes it to an enabled ADMIN; its password is neither asked nor
+ *   changed. This is also the way back in if no admin is left.
+ *
+ * The password is never a command-line argument: arguments land in shell history and
+ * are visible to every local user in `ps`. The email may also come from ADMIN_EMAIL.
+ * Works on the database the server uses (DATABASE_URL, or the embedded one in DATA_DIR),
+ * migrating it first like the server does.
+ */
+import { parseArgs } from 'node:util';
+import { isEmail } from 'class-validator';
+import { AuditService } from '../audit/audit.service';
+import { PasswordService } from '../auth/passwords/password.service';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/dto/credentials.dto';
+import { validateEnv } from '../config/configuration';
+import { openDatabase } from '../database/database';
+import { migrate } from '../database/migrator';
+import { PrismaService } from '../database/prisma.service';
+import { ensureAdmin } from './admin-account';
+import { promptHidden } from './cli-input';
+import { normalizeEmail } from './email';
+
+const USAGE = 'Usage: npm run admin:create -- --email <email>   (password: ADMIN_PASSWORD or a prompt)';
+
+async function main(): Promise<void> {
+  try {
+    process.loadEnvFile?.();
+  } catch {
+    // No .env file: the environment alone configures the command.
+  }
+  const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) return console.log(USAGE);
+  if (values.password !== undefined) {
+    throw new Error('Never pass a password as an argument; set ADMIN_PASSWORD or type it at the prompt');
+  }
+  const email = normalizeEmail(values.email ?? process.env.ADMIN_EMAIL ?? '');
+  if (!isEmail(email)) throw new Error(USAGE);
+
+  // ADMIN_* are this command's input, checked here: the server's "both or neither" rule does not apply.
+  const config = validateEnv({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined });
+  const database = await openDatabase(config.database);
+  const prisma = new PrismaService(database);
+  try {
+    await database.withConnection((sql) => migrate(sql));
+    const outcome = await ensureAdmin(prisma, new AuditService(prisma), {
+      email,
+      passwordHash: async () => new PasswordService().hash(await readPassword()),
+      promote: true,
+      via: 'admin:create',
+    });
+    const said = { created: 'Created admin', admin: 'Already an admin:', promoted: 'Promoted to admin:', 'left-alone': 'Unchanged:' };
+    console.log(`${said[outcome]} ${email} (${database.description})`);
+  } finally {
+    await prisma.$disconnect();
+    await database.close();
+  }
+}
+
+async function readPassword(): Promise<string> {
+  let password = process.env.ADMIN_PASSWORD;
+  if (password === undefined) {
+    if (!process.stdin.isTTY) throw new Error('No terminal to prompt on: set ADMIN_PASSWORD');
+    password = await promptHidden('Password: ');
+    if ((await promptHidden('Again: ')) !== password) throw new Error('The passwords differ');
+  }
+  if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
+    throw new Error(`The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+  }
+  return password;
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { ADMIN_ENV, newAdmin, newUser, type TestUser } from '../support/factories';
+import { useApp } from '../support/test-app';
+
+describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', () => {
+  const t = useApp(ADMIN_ENV);
+
+  /** Every admin route of API.md; the last test proves the list is the whole /admin API. */
+  const adminRoutes = (target: TestUser) => [
+    { method: 'GET', path: '/admin/users', ok: 200 },
+    { method: 'GET', path: `/admin/users/${target.id}/sessions`, ok: 200 },
+    { method: 'PATCH', path: `/admin/users/${target.id}`, body: { role: 'ADMIN' }, ok: 200 },
+    { method: 'DELETE', path: `/admin/sessions/${target.sessionId}`, ok: 204 },
+    { method: 'POST', path: `/admin/users/${target.id}/force-logout`, ok: 204 },
+    { method: 'GET', path: '/admin/audit', ok: 200 },
+  ];
+  const call = (route: { method: string; path: string; body?: unknown }, token?: string) =>
+    t.http.request(route.method, route.path, { token, body: route.body });
+
+  it('refuses an anonymous caller, and a garbage or refresh token, with 401 on every route; nothing changes', async () => {
+    const target = await newUser(t.http);
+    for (const route of adminRoutes(target)) {
+      for (const token of [undefined, 'garbage', target.refreshToken]) {
+        const res = await call(route, token);
+        expect([route.method, route.path, res.status]).toEqual([route.method, route.path, 401]);
+      }
+    }
+    await expectUntouched(target);
+  });
+
+  it('refuses a USER with 403 on every route, even for their own id; nothing changes', async () => {
+    const user = await newUser(t.http);
+    for (const target of [await newUser(t.http), user]) {
+      for (const route of adminRoutes(target)) {
+        const res = await call(route, user.accessToken);
+        expect([route.method, route.path, res.status, res.body.message]).toEqual([route.method, route.path, 403, 'Insufficient role']);
+      }
+      await expectUntouched(target);
+    }
+  });
+
+  it('lets the admin through on every route', async () => {
+    const admin = await newAdmin(t.http);
+    const target = await newUser(t.http);
+    for (const route of adminRoutes(target)) {
+      const res = await call(route, admin.accessToken);
+      expect([route.method, route.path, res.status]).toEqual([route.method, route.path, route.ok]);
+    }
+  });
+
+  it('documents every admin route, /auth/sessions and /auth/password in /docs-json, and no other admin route exists', async () => {
+    const docs = await t.http.get('/docs-json');
+    const documented = Object.entries(docs.body.paths as Record<string, object>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser).map((r) => `${r.method} ${r.path}`);
+    expect(adminDocumented).toEqual(expected.sort());
+    expect(documented).toEqual(expect.arrayContaining(['GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/password']));
+    const patch = docs.body.paths['/admin/users/{id}'].patch;
+    expect(patch.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404']));
+  });
+
+  async function expectUntouched(target: TestUser) {
+    expect((await t.http.get('/auth/me', { token: target.accessToken })).body.role).toBe('USER');
+    const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: target.id }, include: { sessions: true } });
+    expect(row.role).toBe('USER');
+    expect(row.refreshTokenVersion).toBe(0);
+    expect(row.sessions.every((s) => s.revokedAt === null)).toBe(true);
+  }
+});
