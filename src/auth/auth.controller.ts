@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader,
   ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Client, type ClientMeta } from '../common/client-meta';
 import type { User } from '../generated/prisma/client';
@@ -14,7 +13,7 @@ import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
-import { AuthThrottlerGuard, THROTTLE } from '../throttling/auth-throttling';
+import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from '../throttling/auth-throttling';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { RefreshTransport } from './transport/refresh-transport';
 
@@ -47,7 +46,7 @@ export class AuthController {
   @Public()
   // Throttled before the password is checked, so that failed attempts count.
   @UseGuards(AuthThrottlerGuard, LocalAuthGuard)
-  @SkipThrottle({ [THROTTLE.refreshPerIp]: true })
+  @OnlyLimits(THROTTLE.loginPerIp, THROTTLE.loginPerEmail)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })
@@ -64,7 +63,7 @@ export class AuthController {
 
   @Public()
   @UseGuards(AuthThrottlerGuard)
-  @SkipThrottle({ [THROTTLE.loginPerIp]: true, [THROTTLE.loginPerEmail]: true })
+  @OnlyLimits(THROTTLE.refreshPerIp)
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })
@@ -118,6 +117,8 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @UseGuards(AuthThrottlerGuard)
+  @OnlyLimits(THROTTLE.passwordPerUser)
   @Post('password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Password changed; every other session has ended, this one goes on' })

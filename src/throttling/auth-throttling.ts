@@ -1,6 +1,6 @@
 import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/configuration';
 import { normalizeEmail } from '../users/email';
@@ -14,11 +14,21 @@ export const THROTTLE = {
   loginPerEmail: 'login-email',
   /** RATE_LIMIT_REFRESH refreshes a minute per client IP. */
   refreshPerIp: 'refresh-ip',
+  /** RATE_LIMIT_LOGIN password-change attempts a minute per user: a stolen access token
+   * must not become an unlimited oracle for the current password. */
+  passwordPerUser: 'password-user',
 } as const;
+
+type ThrottleName = (typeof THROTTLE)[keyof typeof THROTTLE];
+
+/** With `@UseGuards(AuthThrottlerGuard)`: counts only the named limits on this route. */
+export const OnlyLimits = (...names: ThrottleName[]) =>
+  SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((name) => [name, !names.includes(name)])));
 
 const MINUTE = 60_000;
 
 const ipOf = (req: Record<string, any>) => (req as FastifyRequest).ip;
+const userOf = (req: Record<string, any>) => (req as { user?: { id?: string } }).user?.id ?? '';
 const emailOf = (req: Record<string, any>) => {
   const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
   return typeof email === 'string' ? normalizeEmail(email) : '';
@@ -38,6 +48,7 @@ export function throttlerOptions(config: ConfigService<AppConfig, true>, storage
       { name: THROTTLE.loginPerIp, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: ipOf, skipIf: loginOff },
       { name: THROTTLE.loginPerEmail, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: emailOf, skipIf: loginOff },
       { name: THROTTLE.refreshPerIp, ttl: MINUTE, limit: Math.max(refreshLimit, 1), getTracker: ipOf, skipIf: refreshOff },
+      { name: THROTTLE.passwordPerUser, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: userOf, skipIf: loginOff },
     ],
   };
 }

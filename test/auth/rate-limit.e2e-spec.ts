@@ -37,4 +37,16 @@ describe('login rate limit (RATE_LIMIT_LOGIN per IP and per email, in the databa
     await t.server.prisma.throttleBucket.updateMany({ data: { expiresAt: new Date(Date.now() - 1000), blockedUntil: new Date(Date.now() - 1000) } });
     expect((await login(user.email, user.password, '10.2.0.2')).status).toBe(200);
   });
+
+  it('limits password-change attempts per user, so a stolen access token cannot guess the password forever', async () => {
+    const user = await newUser(t.http);
+    const change = (currentPassword: string) =>
+      t.http.post('/auth/password', { currentPassword, newPassword: 'a brand new password' }, { token: user.accessToken });
+    for (let i = 0; i < 3; i++) expect((await change('guess ' + i)).status).toBe(401);
+    const limited = await change(user.password);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The password did not change.
+    expect((await t.http.post('/auth/login', { email: user.email, password: user.password }, { headers: { 'x-forwarded-for': '10.3.0.1' } })).status).toBe(200);
+  });
 });
