@@ -1,0 +1,153 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+
+/** The body of every error response: NestJS's shape. */
+export interface ErrorBody {
+  statusCode: number;
+  message: string | string[];
+  error: string;
+}
+
+export const INTERNAL_ERROR: ErrorBody = { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' };
+export const DATABASE_UNAVAILABLE: ErrorBody = { statusCode: 503, message: 'Database unavailable', error: 'Service Unavailable' };
+
+/** Prisma error codes that mean "no usable connection", not "this query is wrong". */
+const UNAVAILABLE_PRISMA_CODES = new Set([
+  'P1001', // can't reach the database server
+  'P1002', // the server was reached but timed out
+  'P1008', // operations timed out
+  'P1017', // the server closed the connection
+  'P2024', // timed out fetching a connection from the pool
+  'P2037', // too many database connections opened
+]);
+/** Driver adapter error kinds (@prisma/driver-adapter-utils) of the same meaning. */
+const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+/** Socket errors of node / pg. */
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
+]);
+/** PostgreSQL SQLSTATEs: class 08 (connection exception), shutdown, not accepting connections, too many. */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P01|57P02|57P03|53300)$/;
+/** Errors pg, its pool and PGlite throw without a code. */
+const UNAVAILABLE_MESSAGES = [
+  /Connection terminated/i,
+  /Cannot use a pool after calling end on the pool/i,
+  /Client has encountered a connection error and is not queryable/i,
+  /timeout exceeded when trying to connect/i,
+  /PGlite is closed/i,
+];
+
+/**
+ * Whether `error` means the database cannot be used right now (unreachable, connection
+ * lost, pool exhausted or closed), as opposed to a bug or a bad query. Looks through the
+ * wrappers Prisma and its driver adapters put around the driver's error (`cause`,
+ * `meta.driverAdapterError`). The one place that decides it: the exception filter maps
+ * it to 503 and anything else may reuse it.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<object>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && seen.size < 16) {
+    const e = queue.shift();
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue;
+    seen.add(e);
+    const { name, code, kind, originalCode, message, cause, meta } = e as Record<string, any>;
+    if (name === 'PrismaClientInitializationError') return true;
+    for (const c of [code, originalCode]) {
+      if (typeof c !== 'string') continue;
+      if (UNAVAILABLE_PRISMA_CODES.has(c) || UNAVAILABLE_SOCKET_CODES.has(c) || UNAVAILABLE_SQLSTATE.test(c)) return true;
+    }
+    if (typeof kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return true;
+    queue.push(cause, meta?.driverAdapterError);
+  }
+  return false;
+}
+
+/** Client errors of Fastify itself (body parsing, URL), with messages that echo nothing of the request. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported media type: send application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'Malformed URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'Path parameter is too long',
+};
+
+const statusText = (status: number) => STATUS_CODES[status] ?? 'Error';
+
+/**
+ * The last word on every error (registered with `useGlobalFilters`, so it also sees
+ * Fastify's own errors: body parsing, bad URLs, hooks).
+ * - HttpException: its response; a bare string message gets the `{statusCode, message,
+ *   error}` shape;
+ * - Fastify client errors (4xx): the same shape with a fixed message per error code;
+ * - database unreachable (see `isDatabaseUnavailable`): 503 `Database unavailable`;
+ * - anything else: a generic 500. Logged with its name, code and stack frames only:
+ *   messages can hold data (Prisma's echo the query's arguments, a password included).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionsHandler');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const { httpAdapter } = this.adapterHost;
+    const response = host.switchToHttp().getResponse();
+    const { status, body } = this.toResponse(exception);
+    if (httpAdapter.isHeadersSent(response)) {
+      httpAdapter.end(response);
+      return;
+    }
+    httpAdapter.reply(response, body, status);
+  }
+
+  private toResponse(exception: unknown): { status: number; body: unknown } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      return {
+        status,
+        body: typeof response === 'string' ? { statusCode: status, message: response, error: statusText(status) } : response,
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn({ err: describeError(exception) }, 'Database unavailable');
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: DATABASE_UNAVAILABLE };
+    }
+    const clientError = clientErrorBody(exception);
+    if (clientError) return { status: clientError.statusCode, body: clientError };
+    this.logger.error({ err: describeError(exception) }, 'Unhandled error');
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: INTERNAL_ERROR };
+  }
+}
+
+/**
+ * The body for a client error (4xx `statusCode`) that is not an HttpException: Fastify's
+ * own (body parsing, URL, routing), with a fixed message per code; null for anything else.
+ */
+export function clientErrorBody(error: unknown): ErrorBody | null {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  const code = (error as { code?: unknown }).code;
+  const message = (typeof code === 'string' && FASTIFY_MESSAGES[code]) || statusText(status);
+  return { statusCode: status, message, error: statusText(status) };
+}
+
+/** What may be logged of an error: its class, its code and where it was thrown, never its message. */
+export function describeError(error: unknown): { type: string; code?: string; stack: string[] } {
+  if (typeof error !== 'object' || error === null) return { type: typeof error, stack: [] };
+  const e = error as { name?: unknown; constructor?: { name?: string }; code?: unknown; message?: unknown; stack?: unknown };
+  const type = typeof e.name === 'string' ? e.name : (e.constructor?.name ?? 'Object');
+  // The stack starts with "<name>: <message>", the message possibly on several lines: skip them all.
+  const messageLines = typeof e.message === 'string' ? e.message.split('\n').length : 1;
+  const stack =
+    typeof e.stack === 'string'
+      ? e.stack.split('\n').slice(messageLines).filter((line) => /^\s+at /.test(line)).slice(0, 15).map((l) => l.trim())
+      : [];
+  return { type, ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: String(e.code) } : {}), stack };
+}
