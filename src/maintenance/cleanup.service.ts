@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Interval } from '@nestjs/schedule';
+import { describeError } from '../common/http-exception.filter';
 import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
@@ -56,7 +57,8 @@ export class CleanupService {
       const report = await this.run();
       this.logger.log(`Cleanup: ${JSON.stringify(report)}`);
     } catch (error) {
-      this.logger.error(`Cleanup failed: ${(error as Error).message}`);
+      // Not the message: a Prisma error echoes query values.
+      this.logger.error({ err: describeError(error) }, 'Cleanup failed');
     } finally {
       this.running = false;
     }

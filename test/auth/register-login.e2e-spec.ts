@@ -64,6 +64,16 @@ describe('register and login', () => {
     expect(await t.server.prisma.session.count({ where: { user: { email: 'not-an-email' } } })).toBe(0);
   });
 
+  it('refuses names with invisible bidi overrides, and keeps emoji sequences', async () => {
+    const spoof = await t.http.post('/auth/register', { email: 'bidi@example.com', password: 'password123', name: 'admin\u202Egnp.exe' });
+    expect(spoof.status).toBe(400);
+    expect(spoof.body.message).toContain('name must not contain control characters');
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
+    const ok = await t.http.post('/auth/register', { email: 'emoji@example.com', password: 'password123', name: `Ada ${family}` });
+    expect(ok.status).toBe(201);
+    expect(ok.body.user.name).toBe(`Ada ${family}`);
+  });
+
   it('accepts a 256-character password whole (no truncation)', async () => {
     const password = 'p'.repeat(255) + 'A';
     const user = await newUser(t.http, { password });

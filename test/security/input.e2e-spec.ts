@@ -246,11 +246,7 @@ describe('hostile input', () => {
       }
     });
 
-    // KNOWN BUG (not in this spec's files): emails are compared after trim + toLowerCase
-    // only (src/users/email.ts), so the NFC and NFD spellings of one address, identical on
-    // screen, are two accounts. Fix: normalizeEmail = email.normalize('NFC').trim().toLowerCase().
-    // When fixed, this test fails: turn `it.failing` into `it`.
-    it.failing('treats the NFC and NFD spellings of an email as the same account', async () => {
+    it('treats the NFC and NFD spellings of an email as the same account', async () => {
       const nfc = 'jose\u0301-nfc@example.com'.normalize('NFC');
       const nfd = nfc.normalize('NFD');
       expect(nfc).not.toBe(nfd);

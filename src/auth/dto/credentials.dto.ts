@@ -4,8 +4,12 @@ import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class
 import { normalizeEmail } from '../../users/email';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeEmail(value) : value);
-/** No control characters (C0, DEL, C1) in names: they corrupt logs and UIs. */
-const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
+/**
+ * No control characters (C0, DEL, C1) and no invisible format characters (bidi overrides
+ * such as U+202E, which make a name display as another) in names; the zero-width joiner
+ * stays allowed, emoji sequences need it.
+ */
+const NO_CONTROL_CHARS = /^(?:[^\p{Cc}\p{Cf}]|\u200D)*$/u;
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 256;
