@@ -36,6 +36,8 @@ const UNAVAILABLE_MESSAGES = [
   /Client has encountered a connection error and is not queryable/i,
   /timeout exceeded when trying to connect/i,
   /PGlite is closed/i,
+  // P2028 is also "transaction already closed" (a bug); only its start timeout means no connection.
+  /Unable to start a transaction in the given time/i,
 ];
 
 /**

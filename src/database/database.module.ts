@@ -38,8 +38,10 @@ import { PrismaService } from './prisma.service';
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
-  // After every module's onModuleDestroy (Prisma has disconnected): PGlite flushes and
-  // closes its files here, so a SIGTERM leaves the data directory consistent.
+  // Last: Nest calls a module's own hook after its providers' (PrismaService has
+  // disconnected), and onApplicationShutdown runs once the HTTP server has closed and
+  // the requests in flight have been answered. PGlite flushes and closes its files
+  // here, so a SIGTERM leaves the data directory consistent.
   async onApplicationShutdown(): Promise<void> {
     await this.database.close();
   }

@@ -61,8 +61,17 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   };
 }
 
+/**
+ * How long a request waits for a connection: to open one (TCP and PostgreSQL's
+ * start-up), or for a free one of the pool. Without a bound, a database host that drops
+ * packets instead of refusing them (down, partitioned, a failover to a dead address)
+ * leaves every request hanging, and the shutdown with them; with it they fail, and the
+ * exception filter answers 503.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 async function openServer(url: string, poolSize: number): Promise<Database> {
-  const pool = new Pool({ connectionString: url, max: poolSize });
+  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle client that loses its server must not crash the process: the pool drops it.
   pool.on('error', () => undefined);
   const parsed = new URL(url);

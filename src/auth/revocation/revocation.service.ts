@@ -149,6 +149,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const client = new Client({
       connectionString: this.database.connectionString,
       keepAlive: true,
+      // A host that drops packets must not leave the reconnect hanging until the OS gives up.
+      connectionTimeoutMillis: 5_000,
       application_name: 'auth-revocation-listener',
     });
     client.on('notification', (message) => {

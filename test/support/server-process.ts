@@ -1,0 +1,149 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TEST_SECRET } from './test-app';
+import type { TestDatabase } from './test-database';
+import { sleep } from './wait';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * The production build of the server (`node dist/main.js`), compiled by tsc from the
+ * sources under test into a temporary directory, for the specs that need a real
+ * process (SIGKILL, SIGTERM, exit codes). The directory gets links to node_modules and
+ * prisma/ so that the build resolves its packages and finds its migrations exactly as
+ * `dist/` in the repository does. Type errors are `npm run typecheck`'s business:
+ * the build only has to produce JavaScript.
+ */
+export class ServerBuild {
+  private constructor(readonly dir: string) {}
+
+  static create(): ServerBuild {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-build-'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    symlinkSync(join(ROOT, 'prisma'), join(dir, 'prisma'), 'dir');
+    const tsc = require.resolve('typescript/bin/tsc');
+    const result = spawnSync(
+      process.execPath,
+      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (!existsSync(join(dir, 'dist', 'main.js'))) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`tsc produced no dist/main.js:\n${result.stdout}\n${result.stderr}`);
+    }
+    return new ServerBuild(dir);
+  }
+
+  get main(): string {
+    return join(this.dir, 'dist', 'main.js');
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One run of `node dist/main.js` on a test database, on a port of its own. */
+export class ServerProcess {
+  private static readonly running = new Set<ServerProcess>();
+  private output = '';
+  readonly exited: Promise<Exit>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {
+    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    ServerProcess.running.add(this);
+    void this.exited.then(() => ServerProcess.running.delete(this));
+  }
+
+  /** Starts the server and resolves once GET /health answers 200. */
+  static async start(build: ServerBuild, db: TestDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [build.main], {
+      // Its own directory: no developer's .env is picked up.
+      cwd: build.dir,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        JWT_ACCESS_SECRET: TEST_SECRET,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_LOGIN: '0',
+        ...db.env,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
+    await server.waitUntilHealthy();
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Everything the process wrote to stdout and stderr. */
+  logs(): string {
+    return this.output;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then the exit. */
+  async stop(): Promise<Exit> {
+    this.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** SIGKILLs every server still running: for afterAll, whatever happened before. */
+  static async killAll(): Promise<void> {
+    const all = [...ServerProcess.running];
+    all.forEach((s) => s.kill('SIGKILL'));
+    await Promise.all(all.map((s) => s.exited));
+  }
+
+  private async waitUntilHealthy(): Promise<void> {
+    let exit: Exit | undefined;
+    void this.exited.then((e) => (exit = e));
+    // Start-up (migrations, PGlite on disk) takes a few seconds at most; 60 s is the bound.
+    for (let attempt = 0; attempt < 300; attempt++) {
+      if (exit) throw new Error(`server exited during start-up (${JSON.stringify(exit)}):\n${this.output}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/health`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    this.kill('SIGKILL');
+    throw new Error(`server did not become healthy:\n${this.output}`);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
