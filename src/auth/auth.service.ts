@@ -87,11 +87,11 @@ export class AuthService {
   async revoke(refreshToken: string, client: ClientMeta): Promise<void> {
     const session = await this.sessions.findByRefreshToken(refreshToken);
     if (!session) return;
-    await this.endSession(session.userId, session.id, 'REVOKED', client);
+    await this.sessions.endOne({ id: session.id }, { actorId: session.userId, reason: 'REVOKED', client });
   }
 
   async logout(me: AuthUser, client: ClientMeta): Promise<void> {
-    await this.endSession(me.id, me.sessionId, 'LOGOUT', client);
+    await this.sessions.endOne({ id: me.sessionId, userId: me.id }, { actorId: me.id, reason: 'LOGOUT', client });
   }
 
   async logoutAll(me: AuthUser, client: ClientMeta): Promise<void> {
@@ -121,7 +121,7 @@ export class AuthService {
       // knew the old password, the second finds it gone and is refused (rolled back).
       const { count } = await tx.user.updateMany({ where: { id: me.id, passwordHash: user!.passwordHash }, data: { passwordHash } });
       if (count === 0) throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
-      const ended = await this.sessions.endWhere(tx, revoke, { userId: me.id, id: { not: me.sessionId } }, 'PASSWORD_CHANGED');
+      const { length: ended } = await this.sessions.endWhere(tx, revoke, { userId: me.id, id: { not: me.sessionId } }, 'PASSWORD_CHANGED');
       await this.audit.record(
         { type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { otherSessionsEnded: ended } },
         tx,
@@ -133,14 +133,6 @@ export class AuthService {
     const user = await this.users.me(me.id, me.role);
     if (!user) throw new UnauthorizedException();
     return user;
-  }
-
-  private async endSession(userId: string, sessionId: string, reason: 'LOGOUT' | 'REVOKED', client: ClientMeta): Promise<void> {
-    await this.revocation.transaction(async (tx, revoke) => {
-      const ended = await this.sessions.endWhere(tx, revoke, { id: sessionId, userId }, reason);
-      if (ended === 0) return;
-      await this.audit.record({ type: 'session.revoked', userId, actorId: userId, sessionId, client, data: { reason } }, tx);
-    });
   }
 
   private respond({ session, user, refreshToken }: IssuedSession): Issued {

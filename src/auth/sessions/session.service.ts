@@ -148,7 +148,7 @@ export class SessionService {
     }
     await this.revocation.transaction(async (tx, revoke) => {
       const ended = await this.endWhere(tx, revoke, { id: session.id }, 'REUSE_DETECTED');
-      if (ended === 0) return;
+      if (ended.length === 0) return;
       await this.audit.record(
         {
           type: 'token.reuse_detected',
@@ -166,21 +166,21 @@ export class SessionService {
   /**
    * Ends the active sessions matching `where`, inside the caller's revocation
    * transaction, and declares each end so its access tokens are refused at once.
-   * Returns how many sessions ended.
+   * Returns the sessions it ended.
    */
   async endWhere(
     tx: Prisma.TransactionClient,
     revoke: Revoke,
     where: Prisma.SessionWhereInput,
     reason: SessionEndReason,
-  ): Promise<number> {
+  ): Promise<{ id: string; userId: string }[]> {
     const sessions = await tx.session.updateManyAndReturn({
       where: { ...where, revokedAt: null },
       data: { revokedAt: new Date(), revokedReason: reason },
       select: { id: true, userId: true },
     });
     sessions.forEach((s) => revoke({ kind: 'SESSION_ENDED', userId: s.userId, sessionId: s.id }));
-    return sessions.length;
+    return sessions;
   }
 
   /**
@@ -205,6 +205,27 @@ export class SessionService {
       data: { revokedAt: new Date(), revokedReason: reason },
     });
     return count;
+  }
+
+  /**
+   * Ends the one session matching `where` (if it has not ended yet), with its
+   * `session.revoked` audit event, in one revocation transaction: logout, RFC 7009 revoke,
+   * DELETE /auth/sessions/:id, DELETE /admin/sessions/:id. Returns whether it ended.
+   */
+  async endOne(
+    where: Prisma.SessionWhereInput,
+    { actorId, reason, client }: { actorId: string; reason: SessionEndReason; client: ClientMeta },
+  ): Promise<boolean> {
+    return this.revocation.transaction(async (tx, revoke) => {
+      const [ended] = await this.endWhere(tx, revoke, where, reason);
+      // None when it had ended already (or a concurrent request ended it: that one audits).
+      if (!ended) return false;
+      await this.audit.record(
+        { type: 'session.revoked', userId: ended.userId, actorId, sessionId: ended.id, client, data: { reason } },
+        tx,
+      );
+      return true;
+    });
   }
 
   /** Finds the active session whose current refresh token this is (for RFC 7009 revoke). */
