@@ -3,12 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import { Interval } from '@nestjs/schedule';
 import { describeError } from '../common/http-exception.filter';
 import type { AppConfig } from '../config/configuration';
+import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
 
 export const CLEANUP_JOB = 'cleanup';
 export const CLEANUP_EVERY_MS = 10 * 60_000;
-export const CLEANUP_BATCH_SIZE = 1000;
 /**
  * How long an ended session stays: "my devices" and support can tell why it ended, and a
  * replayed refresh token of it is still answered "Session has ended" (and its audit
@@ -66,31 +66,22 @@ export class CleanupService {
 
   /** One full cleanup; returns how many rows went from each table. */
   async run(): Promise<CleanupReport> {
-    const sessions = await this.inBatches(
+    const sessions = await deleteInBatches(
       () => this.prisma.$executeRaw`
         DELETE FROM sessions WHERE id IN (
           SELECT id FROM sessions
            WHERE (revoked_at IS NULL AND (idle_expires_at <= now() OR absolute_expires_at <= now()))
               OR revoked_at <= now() - make_interval(days => ${ENDED_SESSION_RETENTION_DAYS})
-           LIMIT ${CLEANUP_BATCH_SIZE})`,
+           LIMIT ${DELETE_BATCH_SIZE})`,
     );
-    const revocationEvents = await this.inBatches(
+    const revocationEvents = await deleteInBatches(
       () => this.prisma.$executeRaw`
         DELETE FROM revocation_events WHERE id IN (
           SELECT id FROM revocation_events
            WHERE created_at < now() - make_interval(secs => ${this.accessTokenTtl + REVOCATION_MARGIN_SECONDS})
-           LIMIT ${CLEANUP_BATCH_SIZE})`,
+           LIMIT ${DELETE_BATCH_SIZE})`,
     );
     const throttleBuckets = await this.throttler.purgeExpired();
     return { sessions, revocationEvents, throttleBuckets };
-  }
-
-  private async inBatches(deleteBatch: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await deleteBatch();
-      total += deleted;
-      if (deleted < CLEANUP_BATCH_SIZE) return total;
-    }
   }
 }

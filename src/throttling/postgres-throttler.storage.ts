@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 
 /** Rows deleted per statement by `purgeExpired`: short statements, short row locks. */
-export const PURGE_BATCH_SIZE = 1000;
 
 /** `{ totalHits, timeToExpire, isBlocked, timeToBlockExpire }` (not exported by the package's index). */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -87,26 +87,23 @@ export class PostgresThrottlerStorage implements ThrottlerStorage {
   }
 
   /**
-   * Deletes the rows whose window and block are both over, PURGE_BATCH_SIZE at a time
+   * Deletes the rows whose window and block are both over, DELETE_BATCH_SIZE at a time
    * (one huge DELETE would hold many row locks and bloat one transaction); returns how
    * many it deleted. Safe while increments run: the outer WHERE is re-checked on the
    * current row version, so a row that an increment has just reopened is kept.
    */
   async purgeExpired(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await this.prisma.$executeRaw`
+    return deleteInBatches(
+      () => this.prisma.$executeRaw`
         DELETE FROM throttle_buckets
         WHERE key IN (
                 SELECT key FROM throttle_buckets
                 WHERE expires_at <= statement_timestamp()
                   AND (blocked_until IS NULL OR blocked_until <= statement_timestamp())
-                LIMIT ${PURGE_BATCH_SIZE}
+                LIMIT ${DELETE_BATCH_SIZE}
               )
           AND expires_at <= statement_timestamp()
-          AND (blocked_until IS NULL OR blocked_until <= statement_timestamp())`;
-      total += deleted;
-      if (deleted < PURGE_BATCH_SIZE) return total;
-    }
+          AND (blocked_until IS NULL OR blocked_until <= statement_timestamp())`,
+    );
   }
 }

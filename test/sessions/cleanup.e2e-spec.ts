@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CLEANUP_BATCH_SIZE, CLEANUP_EVERY_MS, CLEANUP_JOB, CleanupService } from '../../src/maintenance/cleanup.service';
+import { DELETE_BATCH_SIZE } from '../../src/database/batches';
+import { CLEANUP_EVERY_MS, CLEANUP_JOB, CleanupService } from '../../src/maintenance/cleanup.service';
 import { newSession, newUser } from '../support/factories';
 import { useApp } from '../support/test-app';
 
@@ -58,7 +59,7 @@ describe('the cleanup job', () => {
 
   it('deletes in batches until none is left', async () => {
     const user = await newUser(t.http);
-    const count = CLEANUP_BATCH_SIZE * 2 + 7;
+    const count = DELETE_BATCH_SIZE * 2 + 7;
     const expired = ago(1000);
     await t.server.prisma.session.createMany({
       data: Array.from({ length: count }, () => ({

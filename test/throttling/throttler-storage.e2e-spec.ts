@@ -1,9 +1,6 @@
+import { DELETE_BATCH_SIZE } from '../../src/database/batches';
 import type { PrismaService } from '../../src/database/prisma.service';
-import {
-  bucketKey,
-  PostgresThrottlerStorage,
-  PURGE_BATCH_SIZE,
-} from '../../src/throttling/postgres-throttler.storage';
+import { bucketKey, PostgresThrottlerStorage } from '../../src/throttling/postgres-throttler.storage';
 import { startApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/test-database';
 
@@ -111,7 +108,7 @@ describe('throttling: PostgreSQL throttler storage', () => {
   it('purgeExpired deletes, in batches, the rows whose window and block are over, and keeps the others', async () => {
     const prisma = server.prisma;
     await prisma.$executeRaw`DELETE FROM throttle_buckets`;
-    const expired = PURGE_BATCH_SIZE * 2 + 5; // more than one batch
+    const expired = DELETE_BATCH_SIZE * 2 + 5; // more than one batch
     await prisma.$executeRaw`
       INSERT INTO throttle_buckets (key, hits, expires_at, blocked_until)
       SELECT 'old:' || i, 1, now() - interval '1 minute', NULL FROM generate_series(1, ${expired}::int) AS i`;
