@@ -5,6 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool, type PoolClient } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { lockDataDir, SERVER, type Opener } from './data-dir-lock';
 import type { SqlClient } from './sql-client';
 
 /**
@@ -32,16 +33,30 @@ export interface DatabaseOptions {
   url?: string;
   dataDir: string;
   poolSize?: number;
+  /** Who opens it (default: the server). The embedded database refuses a second process; see data-dir-lock.ts. */
+  opener?: Opener;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openServer(options.url, options.poolSize ?? 10) : openEmbedded(options.dataDir);
+  return options.url
+    ? openServer(options.url, options.poolSize ?? 10)
+    : openEmbedded(options.dataDir, options.opener ?? SERVER);
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
-  const dir = dataDir.startsWith('memory://') ? dataDir : resolve(dataDir, 'pglite');
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+async function openEmbedded(dataDir: string, opener: Opener): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  const dir = inMemory ? dataDir : resolve(dataDir, 'pglite');
+  // Before PGlite reads a byte: a second process must not even replay the WAL. An
+  // in-memory database is this process's alone.
+  const lock = inMemory ? undefined : lockDataDir(dataDir, opener);
+  let pglite: PGlite;
+  try {
+    if (!inMemory) mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const sql: SqlClient = {
     query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
     exec: async (text: string) => {
@@ -56,7 +71,11 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     pglite,
     withConnection: (fn) => fn(sql),
     close: async () => {
-      if (!pglite.closed) await pglite.close();
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -2,15 +2,22 @@
  * `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded
  * database in DATA_DIR) and exits. The server does the same at start; this is for
  * deployments that migrate in a separate step. `npx prisma migrate deploy` is equivalent
- * on a machine where Prisma's schema engine can be downloaded.
+ * on a machine where Prisma's schema engine can be downloaded. On the embedded database,
+ * only while no server runs on it (data-dir-lock.ts).
  */
 import { validateEnv } from '../config/configuration';
+import type { Opener } from './data-dir-lock';
 import { openDatabase } from './database';
 import { migrate } from './migrator';
 
+const OPENER: Opener = {
+  name: 'db:migrate',
+  instead: 'restart it with the new code: a server applies pending migrations itself when it starts',
+};
+
 async function main(): Promise<void> {
   const config = validateEnv(process.env);
-  const database = await openDatabase(config.database);
+  const database = await openDatabase({ ...config.database, opener: OPENER });
   try {
     const applied = await database.withConnection((sql) => migrate(sql));
     console.log(

@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { newUser } from '../support/factories';
+import { Http } from '../support/http';
+import { ServerBuild, ServerProcess } from '../support/server-process';
+import { TEST_SECRET } from '../support/test-app';
+import { createTestDatabase, dbKind, describeOnPostgres, type TestDatabase } from '../support/test-database';
+import { within } from '../support/wait';
+
+/** `describe` that runs only on the embedded database: the lock concerns DATA_DIR alone. */
+const describeOnPglite = dbKind() === 'pglite' ? describe : describe.skip;
+
+const ADMIN_PASSWORD = 'cli admin passphrase 1';
+
+interface CommandResult {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs a command of the build (`node dist/….cli.js`) as `npm run …` does, on the spec's
+ * database, and collects what it printed. A command that is still running after a
+ * minute is killed and reported as such (a bound for liveness, not a speed check).
+ */
+async function runCommand(
+  build: ServerBuild,
+  script: string,
+  db: TestDatabase,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  const child = spawn(process.execPath, [join(build.dir, 'dist', script), ...args], {
+    // The build's directory: no developer's .env is picked up.
+    cwd: build.dir,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', JWT_ACCESS_SECRET: TEST_SECRET, ...db.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<CommandResult>((resolve) => child.on('close', (code) => resolve({ code, output })));
+  const result = await within(exited, 60_000, 'still running');
+  if (typeof result !== 'string') return result;
+  child.kill('SIGKILL');
+  return { code: null, output: `${output}\n(killed: still running after 60 s)` };
+}
+
+const adminCreate = (build: ServerBuild, db: TestDatabase, email: string) =>
+  runCommand(build, 'admin/first-admin/admin-create.cli.js', db, ['--email', email], { ADMIN_PASSWORD });
+
+async function loginRole(http: Http, email: string, password: string): Promise<[number, string | undefined]> {
+  const res = await http.post('/auth/login', { email, password });
+  return [res.status, res.body?.user?.role];
+}
+
+/**
+ * Issue "Data loss first": `npm run admin:create` beside a server running on the embedded
+ * database printed "Created admin" and exited 0, and the account was never seen by the
+ * server and gone after its restart. Real processes here, as in production: the server is
+ * `node dist/main.js`, the commands `node dist/….cli.js`, on one DATA_DIR.
+ */
+describeOnPglite('one DATA_DIR, one process: commands and a second server are refused while a server runs', () => {
+  let build: ServerBuild;
+  let db: TestDatabase;
+  let server: ServerProcess;
+  let http: Http;
+  const newAdmin = 'new-admin@example.com';
+  let registered: Awaited<ReturnType<typeof newUser>>;
+
+  beforeAll(async () => {
+    build = ServerBuild.create();
+    db = await createTestDatabase();
+    server = await ServerProcess.start(build, db);
+    http = new Http(server.baseUrl);
+    registered = await newUser(http);
+  }, 180_000);
+  afterAll(async () => {
+    await ServerProcess.killAll();
+    build?.remove();
+    await db?.drop();
+  });
+
+  it('refuses admin:create (a new admin, or a promotion): exit 1, says to stop the server or use the admin API; the server keeps serving', async () => {
+    for (const email of [newAdmin, registered.email]) {
+      const { code, output } = await adminCreate(build, db, email);
+      expect({ email, code }).toEqual({ email, code: 1 });
+      expect(output).toContain(`The embedded database in ${db.env.DATA_DIR} is in use by a running server (pid ${server.pid})`);
+      expect(output).toContain('nothing was written. Stop the server first');
+      expect(output).toContain('PATCH /admin/users/:id and {"role":"ADMIN"}');
+      expect(output).toContain('On a PostgreSQL server (DATABASE_URL), npm run admin:create can run beside running servers.');
+      expect(output).not.toMatch(/Created admin|Promoted to admin/);
+    }
+    expect((await http.get('/health')).status).toBe(200);
+    expect(await loginRole(http, registered.email, registered.password)).toEqual([200, 'USER']);
+  });
+
+  it('refuses db:migrate the same way, and the server keeps serving', async () => {
+    const { code, output } = await runCommand(build, 'database/migrate.cli.js', db);
+    expect(code).toBe(1);
+    expect(output).toContain(`The embedded database in ${db.env.DATA_DIR} is in use by a running server (pid ${server.pid})`);
+    expect(output).toContain('Stop the server first');
+    expect(output).toContain('On a PostgreSQL server (DATABASE_URL), npm run db:migrate can run beside running servers.');
+    expect((await http.get('/health')).status).toBe(200);
+  });
+
+  it('refuses to start a second server on the same DATA_DIR (exit 1, ending on one clear line) while the first keeps serving', async () => {
+    const refused = await ServerProcess.start(build, db).then(
+      () => new Error('the second server started'),
+      (error: Error) => error,
+    );
+    const [status, output] = refused.message.split(':\n');
+    expect(status).toBe('server exited during start-up ({"code":1,"signal":null})');
+    // The last line, main.ts's: what an operator reads first (before it, Nest prints the
+    // start-up log it had buffered and the error with its stack, as for any start-up failure).
+    expect(output.trim().split('\n').at(-1)).toContain(
+      `The embedded database in ${db.env.DATA_DIR} is in use by a running server (pid ${server.pid}), ` +
+        'and two processes must never open one DATA_DIR: this server does not start. Stop that process first, ',
+    );
+    expect((await http.get('/health')).status).toBe(200);
+    expect(await loginRole(http, registered.email, registered.password)).toEqual([200, 'USER']);
+  });
+
+  it('lets admin:create run once the server is stopped, and the restarted server has the new admin and the promotion: nothing lost', async () => {
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+
+    const created = await adminCreate(build, db, newAdmin);
+    expect(created).toEqual({ code: 0, output: expect.stringContaining(`Created admin ${newAdmin}`) });
+    const promoted = await adminCreate(build, db, registered.email);
+    expect(promoted).toEqual({ code: 0, output: expect.stringContaining(`Promoted to admin: ${registered.email}`) });
+
+    server = await ServerProcess.start(build, db);
+    http = new Http(server.baseUrl);
+    expect(await loginRole(http, newAdmin, ADMIN_PASSWORD)).toEqual([200, 'ADMIN']);
+    expect(await loginRole(http, registered.email, registered.password)).toEqual([200, 'ADMIN']);
+  });
+
+  it('starts a new server on the same DATA_DIR at once after the previous one was SIGKILLed (its lock is stale)', async () => {
+    server.kill('SIGKILL');
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    server = await ServerProcess.start(build, db);
+    http = new Http(server.baseUrl);
+    expect(await loginRole(http, newAdmin, ADMIN_PASSWORD)).toEqual([200, 'ADMIN']);
+  });
+});
+
+/** On a PostgreSQL server every process has its own connections to one database: nothing to refuse. */
+describeOnPostgres('admin:create beside a running server on PostgreSQL', () => {
+  let build: ServerBuild;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    build = ServerBuild.create();
+    db = await createTestDatabase();
+  }, 180_000);
+  afterAll(async () => {
+    await ServerProcess.killAll();
+    build?.remove();
+    await db?.drop();
+  });
+
+  it('creates the admin while the server runs, and the running server lets it sign in without a restart', async () => {
+    const server = await ServerProcess.start(build, db);
+    const http = new Http(server.baseUrl);
+
+    const created = await adminCreate(build, db, 'pg-admin@example.com');
+    expect(created).toEqual({ code: 0, output: expect.stringContaining('Created admin pg-admin@example.com') });
+    expect(await loginRole(http, 'pg-admin@example.com', ADMIN_PASSWORD)).toEqual([200, 'ADMIN']);
+  });
+});
