@@ -105,6 +105,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       httpAdapter.end(response);
       return;
     }
+    // An exception that knows when to come back (a shed or throttled request) says so.
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') httpAdapter.setHeader(response, 'retry-after', String(retryAfter));
     httpAdapter.reply(response, body, status);
   }
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigValidationError, validateEnv } from './configuration';
 
-const SECRET = 'x'.repeat(32);
+/** What the README says to generate: random bytes, base64url. */
+const SECRET = randomBytes(32).toString('base64url');
 
 describe('validateEnv', () => {
   it('applies the contract’s defaults', () => {
@@ -43,6 +45,35 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_ACCESS_SECRET: is required/);
     expect(() => validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: 'short' })).toThrow(/at least 32 bytes/);
     expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET }).auth.accessSecret).toBe(SECRET);
+  });
+
+  it('refuses a guessable JWT_ACCESS_SECRET in production, however long, and says how to generate one', () => {
+    for (const weak of ['12345678901234567890123456789012', 'x'.repeat(40), 'qwertyuiopasdfghjklzxcvbnm1234567890', 'passwordpasswordpasswordpassword12']) {
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: weak })).toThrow(/JWT_ACCESS_SECRET: is guessable.*randomBytes/);
+    }
+    // 24 random bytes (32 characters) are enough; development does not judge the secret.
+    const short = randomBytes(24).toString('base64');
+    expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: short }).auth.accessSecret).toBe(short);
+    expect(validateEnv({ JWT_ACCESS_SECRET: '12345678901234567890123456789012' }).auth.accessSecret).toBeDefined();
+  });
+
+  it('refuses argon2 parameters below OWASP’s minimum outside NODE_ENV=test', () => {
+    expect(validateEnv({}).auth.argon2).toEqual({ memoryCost: 19_456, timeCost: 2 });
+    expect(validateEnv({ ARGON2_MEMORY_COST: '47104', ARGON2_TIME_COST: '1' }).auth.argon2).toEqual({ memoryCost: 47_104, timeCost: 1 });
+    expect(validateEnv({ ARGON2_MEMORY_COST: '9216', ARGON2_TIME_COST: '4' }).auth.argon2.timeCost).toBe(4);
+    for (const env of ['development', 'production']) {
+      expect(() => validateEnv({ NODE_ENV: env, JWT_ACCESS_SECRET: SECRET, ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' })).toThrow(
+        /ARGON2_MEMORY_COST: .*OWASP/,
+      );
+      expect(() => validateEnv({ NODE_ENV: env, JWT_ACCESS_SECRET: SECRET, ARGON2_TIME_COST: '1' })).toThrow(/ARGON2_MEMORY_COST/);
+    }
+    expect(validateEnv({ NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }).auth.argon2).toEqual({ memoryCost: 256, timeCost: 1 });
+  });
+
+  it('limits registrations per IP by default, and 0 turns the limit off', () => {
+    expect(validateEnv({}).auth.registerRateLimit).toBe(10);
+    expect(validateEnv({ RATE_LIMIT_REGISTER: '0' }).auth.registerRateLimit).toBe(0);
+    expect(() => validateEnv({ RATE_LIMIT_REGISTER: '-1' })).toThrow(/RATE_LIMIT_REGISTER/);
   });
 
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together, and an idle TTL within the absolute one', () => {

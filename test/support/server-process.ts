@@ -82,6 +82,7 @@ export class ServerProcess {
         PORT: String(port),
         LOG_LEVEL: 'warn',
         RATE_LIMIT_LOGIN: '0',
+        RATE_LIMIT_REGISTER: '0',
         ...db.env,
         ...env,
       },
