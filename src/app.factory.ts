@@ -8,6 +8,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
+import { createRootLogger, logEveryRequest } from './common/logging';
+import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
 
 /** Deeper JSON is refused before validation walks it (recursively: a stack overflow, a 500). */
@@ -31,7 +33,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       void reply.code(body.statusCode).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+  const logger = options.logger ?? createRootLogger(config, options.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { ...options, logger }), adapter, {
     bufferLogs: true,
     // Start-up failures (bad migrations, unreachable database) reject with their message.
     abortOnError: false,
@@ -57,6 +60,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
   await app.register(fastifyCookie);
   const fastify = app.getHttpAdapter().getInstance();
+  logEveryRequest(fastify, logger);
   // No response of an auth server belongs in a cache (API.md: every auth response). Set
   // first thing, so that errors carry it too; and on sending, for the replies that hooks
   // end before this one runs (CORS preflights).
@@ -69,6 +73,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     done(null, payload);
   });
   acceptJsonOnly(fastify, MAX_JSON_DEPTH);
+  refuseUnstorableText(fastify);
   // Only listed origins get CORS headers, credentials (the refresh cookie) included; any
   // other origin gets none at all, and its preflight is an ordinary 404.
   const corsOrigins = new Set(config.app.corsOrigins);
@@ -117,18 +122,28 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
  * The only body parser: `application/json` in UTF-8, parsed safely (`__proto__` and
  * `constructor.prototype` keys are refused), at most `maxDepth` levels deep. No form or
  * text parser: a cross-site HTML form or `text/plain` fetch, which a browser sends
- * without a CORS preflight, gets 415 instead of reaching a route.
+ * without a CORS preflight, gets 415 instead of reaching a route. Bytes that are not
+ * UTF-8 are a 400, not silently U+FFFD: otherwise `pass\xFEword` and `pass\xFFword`
+ * would be one password.
  */
 function acceptJsonOnly(fastify: FastifyInstance, maxDepth: number): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       done(new UnsupportedMediaTypeException('JSON must be sent in UTF-8'), undefined);
       return;
     }
-    parseJson(request, body as string, (error, value) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestException('JSON body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, (error, value) => {
       if (error) done(error, undefined);
       else if (depthExceeds(value, maxDepth)) done(new BadRequestException('JSON body is nested too deeply'), undefined);
       else done(null, value);

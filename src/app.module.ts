@@ -5,7 +5,8 @@ import type { AppConfig } from './config/configuration';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { loggerOptions } from './common/logging';
+import { createRootLogger, nestLoggerParams } from './common/logging';
+import type { Logger as PinoLogger } from 'pino';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
@@ -13,6 +14,8 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 export interface AppModuleOptions {
   /** Where log lines go (default: stdout). Tests pass a stream to read them. */
   logDestination?: NodeJS.WritableStream;
+  /** The root logger (createApp makes it from the configuration and logDestination). */
+  logger?: PinoLogger;
   /** More modules to mount (the benchmark's baseline routes live in bench/, never in src/). */
   extraImports?: NonNullable<ModuleMetadata['imports']>;
 }
@@ -25,7 +28,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
+        LoggerModule.forRoot(nestLoggerParams(options.logger ?? createRootLogger(config, options.logDestination))),
         DatabaseModule,
         AuditModule,
         AuthModule,

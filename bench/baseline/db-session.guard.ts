@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedExceptio
 import { ConfigService } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 import { verify } from 'jsonwebtoken';
-import { ACCESS_TOKEN_KEY } from '../../src/auth/tokens/access-token-key';
+import { SERVER_SECRET } from '../../src/auth/tokens/server-secret';
 import type { AppConfig } from '../../src/config/configuration';
 import { PrismaService } from '../../src/database/prisma.service';
 
@@ -16,7 +16,7 @@ import { PrismaService } from '../../src/database/prisma.service';
 @Injectable()
 export class DbSessionGuard implements CanActivate {
   constructor(
-    @Inject(ACCESS_TOKEN_KEY) private readonly key: KeyObject,
+    @Inject(SERVER_SECRET) private readonly key: KeyObject,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly prisma: PrismaService,
   ) {}

@@ -3,8 +3,8 @@ import { ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../auth/decorators/uuid-param.decorator';
-import { SESSION_NOT_FOUND } from '../auth/sessions/session.dto';
-import { UserSessionsService } from '../auth/sessions/user-sessions.service';
+import { SESSION_NOT_FOUND } from '../auth/devices/device.dto';
+import { DevicesService } from '../auth/devices/devices.service';
 import { Client, type ClientMeta } from '../common/client-meta';
 import { AdminOnly } from './admin-only.decorator';
 
@@ -12,7 +12,7 @@ import { AdminOnly } from './admin-only.decorator';
 @AdminOnly()
 @Controller('admin/sessions')
 export class AdminSessionsController {
-  constructor(private readonly sessions: UserSessionsService) {}
+  constructor(private readonly devices: DevicesService) {}
 
   @Delete(':id')
   @HttpCode(204)
@@ -23,6 +23,6 @@ export class AdminSessionsController {
     @CurrentUser() admin: AuthUser,
     @Client() client: ClientMeta,
   ): Promise<void> {
-    await this.sessions.end(id, { actorId: admin.id, reason: 'ADMIN_REVOKED', client });
+    await this.devices.end(id, { actorId: admin.id, reason: 'ADMIN_REVOKED', client });
   }
 }

@@ -3,7 +3,7 @@ import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOk
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../auth/decorators/uuid-param.decorator';
-import { SessionDto } from '../auth/sessions/session.dto';
+import { DeviceDto } from '../auth/devices/device.dto';
 import { Client, type ClientMeta } from '../common/client-meta';
 import { UserDto } from '../users/user.dto';
 import { AdminOnly } from './admin-only.decorator';
@@ -28,9 +28,9 @@ export class AdminUsersController {
   }
 
   @Get(':id/sessions')
-  @ApiOkResponse({ type: [SessionDto], description: 'Active sessions, newest first' })
+  @ApiOkResponse({ type: [DeviceDto], description: 'Active sessions, newest first' })
   @ApiNotFoundResponse({ description: USER_NOT_FOUND })
-  sessions(@UuidParam('id', USER_NOT_FOUND) id: string): Promise<SessionDto[]> {
+  sessions(@UuidParam('id', USER_NOT_FOUND) id: string): Promise<DeviceDto[]> {
     return this.users.sessions(id);
   }
 

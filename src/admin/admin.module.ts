@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
-import { AdminBootstrap } from '../users/admin-bootstrap';
+import { UsersModule } from '../users/users.module';
+import { AdminBootstrap } from './first-admin/admin-bootstrap';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
 import { AdminSessionsController } from './admin-sessions.controller';
@@ -10,7 +11,7 @@ import { UserAccessService } from './user-access.service';
 
 /** The /admin routes, and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, UsersModule],
   controllers: [AdminUsersController, AdminSessionsController, AdminAuditController],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../generated/prisma/client';
+import type { AuditEvent, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
 import type { ClientMeta } from '../common/client-meta';
 
@@ -30,6 +30,15 @@ export interface AuditEntry {
 
 type Db = Prisma.TransactionClient | PrismaService;
 
+export interface AuditFilter {
+  userId?: string;
+  type?: string;
+  /** Events older than this id (keyset pagination: ids only grow). */
+  beforeId?: bigint;
+  take: number;
+}
+
+/** The owner of `audit_events`: written with the change it describes, read newest first. */
 @Injectable()
 export class AuditService {
   constructor(private readonly prisma: PrismaService) {}
@@ -46,6 +55,15 @@ export class AuditService {
         userAgent: entry.client?.userAgent ?? null,
         data: entry.data,
       },
+    });
+  }
+
+  /** Newest first. */
+  page({ userId, type, beforeId, take }: AuditFilter): Promise<AuditEvent[]> {
+    return this.prisma.auditEvent.findMany({
+      where: { userId, type, ...(beforeId !== undefined && { id: { lt: beforeId } }) },
+      orderBy: { id: 'desc' },
+      take,
     });
   }
 }

@@ -1,6 +1,12 @@
 import type { Role } from '../generated/prisma/client';
 
-/** The caller of an authenticated request, as the JWT guard leaves it on `request.user`. */
+/**
+ * The caller, as every guard leaves it on `request.user` (`@CurrentUser()`): never a
+ * database row, never a hash.
+ * - passport-jwt: the holder of a valid access token, of session `sessionId`;
+ * - passport-local: the account whose password was just checked, and `sessionId` the id
+ *   of the session this sign-in opens (drawn at sign-in; the login handler opens it).
+ */
 export interface AuthUser {
   id: string;
   sessionId: string;

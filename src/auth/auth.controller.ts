@@ -1,11 +1,10 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader,
-  ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
+  ApiNoContentResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Client, type ClientMeta } from '../common/client-meta';
-import type { User } from '../generated/prisma/client';
 import { UserDto } from '../users/user.dto';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
@@ -13,8 +12,9 @@ import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
-import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from '../throttling/auth-throttling';
 import { LocalAuthGuard } from './guards/local-auth.guard';
+import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
+import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
 
 const COOKIE_MODE = { name: 'X-Auth-Mode', required: false, description: '`cookie`: the refresh token travels only in an HttpOnly cookie' };
@@ -27,13 +27,18 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly transport: RefreshTransport,
+    private readonly devices: DeviceCookies,
   ) {}
 
   @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @OnlyLimits(THROTTLE.registerPerIp)
   @Post('register')
   @ApiCreatedResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body; `message` lists every problem' })
   @ApiConflictResponse({ description: 'Email already registered' })
+  @ApiTooManyRequestsResponse({ description: 'Too many registrations from this address; see Retry-After' })
+  @ApiServiceUnavailableResponse({ description: 'Too much password hashing at once; see Retry-After' })
   async register(
     @Body() dto: RegisterDto,
     @Client() client: ClientMeta,
@@ -46,7 +51,7 @@ export class AuthController {
   @Public()
   // Throttled before the password is checked, so that failed attempts count.
   @UseGuards(AuthThrottlerGuard, LocalAuthGuard)
-  @OnlyLimits(THROTTLE.loginPerIp, THROTTLE.loginPerEmail)
+  @OnlyLimits(THROTTLE.loginPerIp, THROTTLE.loginPerAccount)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })
@@ -54,11 +59,16 @@ export class AuthController {
   @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After' })
   async login(
     @Body() _credentials: LoginDto,
-    @Req() req: FastifyRequest & { user: User },
+    @CurrentUser() me: AuthUser,
+    @Req() req: FastifyRequest,
     @Client() client: ClientMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    return this.transport.deliver(req, reply, await this.auth.login(req.user, client));
+    const grant = await this.auth.login(me, client);
+    const body = this.transport.deliver(req, reply, grant);
+    // This client has now signed in to the account: its own login budget from here on.
+    this.devices.remember(req, reply, grant.response.user.email);
+    return body;
   }
 
   @Public()

@@ -1,30 +1,40 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlingModule } from '../throttling/throttling.module';
+import type { AppConfig } from '../config/configuration';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesService } from './devices/devices.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
-import { PasswordService } from './passwords/password.service';
+import { ARGON2_COST, PasswordService } from './passwords/password.service';
 import { RevocationModule } from './revocation/revocation.module';
-import { SessionService } from './sessions/session.service';
-import { SessionsController } from './sessions/sessions.controller';
-import { UserSessionsService } from './sessions/user-sessions.service';
+import { SessionEndingService } from './sessions/session-ending.service';
+import { SessionRotationService } from './sessions/session-rotation.service';
+import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
+import { AuthThrottlingModule } from './throttling/auth-throttling.module';
 import { TokensModule } from './tokens/tokens.module';
 import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
-  imports: [PassportModule, TokensModule, RevocationModule, UsersModule, ThrottlingModule],
-  controllers: [AuthController, SessionsController],
+  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule],
+  controllers: [AuthController, DevicesController],
   providers: [
     AuthService,
-    SessionService,
-    UserSessionsService,
+    SessionRotationService,
+    SessionEndingService,
+    DevicesService,
     PasswordService,
+    {
+      provide: ARGON2_COST,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => config.get('auth.argon2', { infer: true }),
+    },
     RefreshTransport,
     LocalStrategy,
     JwtStrategy,
@@ -32,6 +42,6 @@ import { RefreshTransport } from './transport/refresh-transport';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [AuthService, SessionService, UserSessionsService, PasswordService, RevocationModule, TokensModule, UsersModule],
+  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
 })
 export class AuthModule {}

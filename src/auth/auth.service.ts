@@ -1,57 +1,65 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import { PrismaService } from '../database/prisma.service';
-import { Prisma, type User } from '../generated/prisma/client';
 import { normalizeEmail } from '../users/email';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
+import { isEmailTaken, UsersRepository } from '../users/users.repository';
 import type { AuthUser } from './auth-user';
 import type { ChangePasswordDto, RegisterDto } from './dto/credentials.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { PasswordService } from './passwords/password.service';
 import { RevocationService } from './revocation/revocation.service';
-import { SessionService, type IssuedSession } from './sessions/session.service';
-import { TokenService } from './tokens/token.service';
+import { SessionEndingService } from './sessions/session-ending.service';
+import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { AccessTokens } from './tokens/access-token';
+import { RefreshTokens } from './tokens/refresh-token';
 
 /** The one message for every failed login: unknown email, wrong password, disabled account. */
 export const LOGIN_FAILED = 'Invalid email or password';
 export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';
+export const EMAIL_TAKEN = 'Email is already registered';
 
 /** A token response before the controller picks the transport of the refresh token. */
-export interface Issued {
+export interface TokenGrant {
   response: TokenResponseDto & { refreshToken: string };
   /** When the session ends at the latest: the refresh cookie's expiry. */
   sessionExpiresAt: Date;
 }
 
-/** The /auth flows. Controllers stay HTTP-only; the rules live here and in SessionService. */
+/** The /auth flows (API.md, "Auth"), one method per route. Controllers stay HTTP-only. */
 @Injectable()
 export class AuthService {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly users: UsersService,
+    private readonly users: UsersRepository,
+    private readonly profiles: UsersService,
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionService,
-    private readonly tokens: TokenService,
+    private readonly rotation: SessionRotationService,
+    private readonly endings: SessionEndingService,
+    private readonly sessions: SessionsRepository,
+    private readonly accessTokens: AccessTokens,
+    private readonly refreshTokens: RefreshTokens,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
   ) {}
 
-  async register(dto: RegisterDto, client: ClientMeta): Promise<Issued> {
+  async register(dto: RegisterDto, client: ClientMeta): Promise<TokenGrant> {
     const passwordHash = await this.passwords.hash(dto.password);
     try {
-      const issued = await this.prisma.$transaction(async (tx) => {
-        const user = await tx.user.create({ data: { email: normalizeEmail(dto.email), passwordHash, name: dto.name ?? null } });
-        const issued = await this.sessions.create(tx, user, client);
-        await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: issued.session.id, client }, tx);
-        return issued;
-      });
-      return this.respond(issued);
+      return this.respond(
+        await this.prisma.$transaction(async (tx) => {
+          const user = await this.users.create(tx, { email: dto.email, passwordHash, name: dto.name ?? null });
+          const grant = await this.rotation.open(tx, user, client);
+          await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
+          return grant;
+        }),
+      );
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw new ConflictException('Email is already registered');
-      }
+      if (isEmailTaken(error)) throw new ConflictException(EMAIL_TAKEN);
       throw error;
     }
   }
@@ -61,44 +69,50 @@ export class AuthService {
    * dummy hash when the email is unknown, and answers the same for every failure, so
    * neither the status, the body nor the time tells which check failed.
    */
-  async validateCredentials(email: string, password: string, client: ClientMeta): Promise<User> {
+  async validateCredentials(email: string, password: string, client: ClientMeta): Promise<AuthUser> {
     const user = await this.users.findByEmail(email);
     const passwordOk = await this.passwords.verify(user?.passwordHash, password);
-    if (user && passwordOk && !user.disabled) return user;
+    if (user && passwordOk && !user.disabled) {
+      return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID() };
+    }
     const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
     await this.audit.record({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
 
-  async login(user: User, client: ClientMeta): Promise<Issued> {
-    const issued = await this.prisma.$transaction(async (tx) => {
-      const issued = await this.sessions.create(tx, user, client);
-      await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: issued.session.id, client }, tx);
-      return issued;
+  /** Opens the session that LocalStrategy drew for `me`, for the user as it is now. */
+  async login(me: AuthUser, client: ClientMeta): Promise<TokenGrant> {
+    const grant = await this.prisma.$transaction(async (tx) => {
+      const user = await this.users.findById(me.id, tx);
+      // Disabled (or gone) between the password check and now: the same answer as any failure.
+      if (!user || user.disabled) throw new UnauthorizedException(LOGIN_FAILED);
+      const opened = await this.rotation.open(tx, user, client, me.sessionId);
+      await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: me.sessionId, client }, tx);
+      return opened;
     });
-    return this.respond(issued);
+    return this.respond(grant);
   }
 
-  async refresh(refreshToken: string, client: ClientMeta): Promise<Issued> {
-    return this.respond(await this.sessions.rotate(refreshToken, client));
+  async refresh(refreshToken: string, client: ClientMeta): Promise<TokenGrant> {
+    return this.respond(await this.rotation.rotate(refreshToken, client));
   }
 
   /** RFC 7009: ends the session of a refresh token if there is one; silent either way. */
   async revoke(refreshToken: string, client: ClientMeta): Promise<void> {
-    const session = await this.sessions.findByRefreshToken(refreshToken);
-    if (!session) return;
-    await this.sessions.endOne({ id: session.id }, { actorId: session.userId, reason: 'REVOKED', client });
+    if (!this.refreshTokens.isWellFormed(refreshToken)) return;
+    const session = await this.sessions.findByRefreshHash(this.refreshTokens.hash(refreshToken));
+    if (session) await this.endings.endOne({ id: session.id }, { actorId: session.userId, reason: 'REVOKED', client });
   }
 
   async logout(me: AuthUser, client: ClientMeta): Promise<void> {
-    await this.sessions.endOne({ id: me.sessionId, userId: me.id }, { actorId: me.id, reason: 'LOGOUT', client });
+    await this.endings.endOne({ id: me.sessionId, userId: me.id }, { actorId: me.id, reason: 'LOGOUT', client });
   }
 
   async logoutAll(me: AuthUser, client: ClientMeta): Promise<void> {
     await this.revocation.transaction(async (tx, revoke) => {
-      const ended = await this.sessions.endAllOfUser(tx, revoke, me.id, 'LOGOUT_ALL');
+      const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, me.id, 'LOGOUT_ALL');
       await this.audit.record(
-        { type: 'user.logged_out_everywhere', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { sessionsEnded: ended } },
+        { type: 'user.logged_out_everywhere', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { sessionsEnded } },
         tx,
       );
     });
@@ -111,45 +125,33 @@ export class AuthService {
    * refreshTokenVersion is left alone and only the other sessions are declared ended.
    */
   async changePassword(me: AuthUser, dto: ChangePasswordDto, client: ClientMeta): Promise<void> {
-    const user = await this.prisma.user.findUnique({ where: { id: me.id }, select: { passwordHash: true } });
-    if (!(await this.passwords.verify(user?.passwordHash, dto.currentPassword))) {
+    const current = await this.users.passwordHashOf(me.id);
+    if (!current || !(await this.passwords.verify(current, dto.currentPassword))) {
       throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
     }
     const passwordHash = await this.passwords.hash(dto.newPassword);
     await this.revocation.transaction(async (tx, revoke) => {
       // Compare-and-set on the hash just verified: of two concurrent changes that both
       // knew the old password, the second finds it gone and is refused (rolled back).
-      const { count } = await tx.user.updateMany({ where: { id: me.id, passwordHash: user!.passwordHash }, data: { passwordHash } });
-      if (count === 0) throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
-      const { length: ended } = await this.sessions.endWhere(tx, revoke, { userId: me.id, id: { not: me.sessionId } }, 'PASSWORD_CHANGED');
-      await this.audit.record(
-        { type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { otherSessionsEnded: ended } },
-        tx,
-      );
+      if (!(await this.users.replacePasswordHash(tx, me.id, current, passwordHash))) {
+        throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
+      }
+      const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'PASSWORD_CHANGED');
+      const data = { otherSessionsEnded: ended.length };
+      await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data }, tx);
     });
   }
 
   async me(me: AuthUser): Promise<UserDto> {
-    const user = await this.users.me(me.id, me.role);
+    const user = await this.profiles.me(me.id, me.role);
     if (!user) throw new UnauthorizedException();
     return user;
   }
 
-  private respond({ session, user, refreshToken }: IssuedSession): Issued {
-    this.users.remember(user);
-    const response = {
-      accessToken: this.tokens.signAccessToken({
-        userId: user.id,
-        sessionId: session.id,
-        tokenVersion: user.refreshTokenVersion,
-        role: user.role,
-      }),
-      refreshToken,
-      tokenType: 'Bearer' as const,
-      expiresIn: this.tokens.accessTokenTtl,
-      sessionId: session.id,
-      user: UserDto.from(user),
-    };
+  private respond({ session, user, refreshToken }: SessionGrant): TokenGrant {
+    this.profiles.remember(user);
+    const accessToken = this.accessTokens.sign({ userId: user.id, sessionId: session.id, tokenVersion: user.refreshTokenVersion, role: user.role });
+    const response = { accessToken, refreshToken, tokenType: 'Bearer' as const, expiresIn: this.accessTokens.ttl, sessionId: session.id, user: UserDto.from(user) };
     return { response, sessionExpiresAt: session.absoluteExpiresAt };
   }
 }

@@ -35,6 +35,10 @@ export interface AppConfig {
     loginRateLimit: number;
     /** Refreshes a minute per IP; 0 turns the limit off. */
     refreshRateLimit: number;
+    /** Registration attempts a minute per IP; 0 turns the limit off. */
+    registerRateLimit: number;
+    /** argon2id cost of new password hashes (memory in KiB, passes). */
+    argon2: { memoryCost: number; timeCost: number };
     admin: { email: string; password: string } | undefined;
   };
 }
@@ -71,6 +75,8 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       cookieSecure: env.COOKIE_SECURE,
       loginRateLimit: env.RATE_LIMIT_LOGIN,
       refreshRateLimit: env.RATE_LIMIT_REFRESH,
+      registerRateLimit: env.RATE_LIMIT_REGISTER,
+      argon2: { memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST },
       admin:
         env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     },

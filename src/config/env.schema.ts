@@ -1,5 +1,8 @@
 import ms, { type StringValue } from 'ms';
 import { z } from 'zod';
+import { ARGON2_DEFAULTS, meetsOwaspMinimum } from './argon2';
+import { emailProblem, normalizeEmail } from '../users/email';
+import { secretStrengthProblem } from './secret-strength';
 
 /**
  * Every setting the server reads, validated once at boot. A bad value stops the start
@@ -36,8 +39,7 @@ const optionalString = z
 /** Secrets shipped in examples: refusing them in production stops a copy-paste deployment. */
 const PLACEHOLDER_SECRETS = new Set(['change-me-to-at-least-32-random-bytes-please', 'secret', 'changeme']);
 
-export const envSchema = z
-  .object({
+const fields = z.object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
@@ -62,6 +64,10 @@ export const envSchema = z
     ADMIN_PASSWORD: optionalString,
     RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),
     RATE_LIMIT_REFRESH: z.coerce.number().int().min(0).default(120),
+    RATE_LIMIT_REGISTER: z.coerce.number().int().min(0).default(10),
+    // argon2id cost. Below OWASP's minimum only with NODE_ENV=test (see the cross-field rules).
+    ARGON2_MEMORY_COST: z.coerce.number().int().min(8).max(4_194_304).default(ARGON2_DEFAULTS.memoryCost),
+    ARGON2_TIME_COST: z.coerce.number().int().min(1).max(100).default(ARGON2_DEFAULTS.timeCost),
     COOKIE_SECURE: bool(true),
     CORS_ORIGINS: z
       .string()
@@ -82,26 +88,45 @@ export const envSchema = z
       .transform((v): boolean | number | string[] =>
         v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()),
       ),
-  })
-  .superRefine((env, ctx) => {
-    // Cross-field rules: they run once every key is valid on its own.
+});
+
+type RawEnv = z.output<typeof fields>;
+type Problem = (key: string, message: string) => void;
+
+/** Rules that read several keys, or the environment the server runs in. */
+const CROSS_FIELD_RULES: Array<(env: RawEnv, problem: Problem) => void> = [
+  function productionSecret(env, problem) {
+    if (env.NODE_ENV !== 'production') return;
     const secret = env.JWT_ACCESS_SECRET;
-    if (env.NODE_ENV === 'production') {
-      if (secret === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'is required when NODE_ENV=production' });
-      } else if (PLACEHOLDER_SECRETS.has(secret)) {
-        ctx.addIssue({ code: 'custom', path: ['JWT_ACCESS_SECRET'], message: 'is a placeholder; generate a random one' });
-      }
+    if (secret === undefined) problem('JWT_ACCESS_SECRET', 'is required when NODE_ENV=production');
+    else if (PLACEHOLDER_SECRETS.has(secret)) problem('JWT_ACCESS_SECRET', 'is a placeholder; generate a random one');
+    else {
+      const weakness = secretStrengthProblem(secret);
+      if (weakness) problem('JWT_ACCESS_SECRET', weakness);
     }
+  },
+  function argon2Cost(env, problem) {
+    if (env.NODE_ENV === 'test' || meetsOwaspMinimum({ memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST })) return;
+    problem(
+      'ARGON2_MEMORY_COST',
+      `with ARGON2_TIME_COST is below OWASP's minimum for argon2id (${ARGON2_DEFAULTS.memoryCost} KiB with 2 passes, or an equivalent pair); cheaper parameters are for NODE_ENV=test only`,
+    );
+  },
+  function firstAdmin(env, problem) {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together' });
+      problem('ADMIN_PASSWORD', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
     }
-    if (env.ADMIN_PASSWORD !== undefined && (env.ADMIN_PASSWORD.length < 8 || env.ADMIN_PASSWORD.length > 256)) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must be 8 to 256 characters' });
-    }
-    if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) {
-      ctx.addIssue({ code: 'custom', path: ['SESSION_IDLE_TTL'], message: 'must not exceed SESSION_ABSOLUTE_TTL' });
-    }
-  });
+    const emailIssue = env.ADMIN_EMAIL === undefined ? undefined : emailProblem(normalizeEmail(env.ADMIN_EMAIL));
+    if (emailIssue) problem('ADMIN_EMAIL', emailIssue);
+  },
+  function sessionLifetimes(env, problem) {
+    if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) problem('SESSION_IDLE_TTL', 'must not exceed SESSION_ABSOLUTE_TTL');
+  },
+];
+
+export const envSchema = fields.superRefine((env, ctx) => {
+  // Cross-field rules: they run once every key is valid on its own.
+  for (const rule of CROSS_FIELD_RULES) rule(env, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+});
 
 export type Env = z.output<typeof envSchema>;

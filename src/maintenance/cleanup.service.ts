@@ -3,8 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { Interval } from '@nestjs/schedule';
 import { describeError } from '../common/http-exception.filter';
 import type { AppConfig } from '../config/configuration';
-import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
-import { PrismaService } from '../database/prisma.service';
+import { RevocationEventsRepository } from '../auth/revocation/revocation-events.repository';
+import { SessionsRepository } from '../auth/sessions/sessions.repository';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
 
 export const CLEANUP_JOB = 'cleanup';
@@ -31,9 +31,8 @@ export interface CleanupReport {
  *   tokens go with them, ON DELETE CASCADE), and ended sessions after the retention;
  * - revocation events older than ACCESS_TOKEN_TTL + a margin: every token they refuse has expired;
  * - throttle buckets whose window and block are over.
- * Each table is deleted from in batches, so no statement holds many locks or a long
- * transaction. The conditions only ever become true (an expired or ended session never
- * comes back), so a row chosen by a batch cannot be revived before it is deleted.
+ * Each table's owner deletes in batches, so no statement holds many locks or a long
+ * transaction.
  */
 @Injectable()
 export class CleanupService {
@@ -42,7 +41,8 @@ export class CleanupService {
   private running = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly sessions: SessionsRepository,
+    private readonly revocationEvents: RevocationEventsRepository,
     private readonly throttler: PostgresThrottlerStorage,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -66,21 +66,8 @@ export class CleanupService {
 
   /** One full cleanup; returns how many rows went from each table. */
   async run(): Promise<CleanupReport> {
-    const sessions = await deleteInBatches(
-      () => this.prisma.$executeRaw`
-        DELETE FROM sessions WHERE id IN (
-          SELECT id FROM sessions
-           WHERE (revoked_at IS NULL AND (idle_expires_at <= now() OR absolute_expires_at <= now()))
-              OR revoked_at <= now() - make_interval(days => ${ENDED_SESSION_RETENTION_DAYS})
-           LIMIT ${DELETE_BATCH_SIZE})`,
-    );
-    const revocationEvents = await deleteInBatches(
-      () => this.prisma.$executeRaw`
-        DELETE FROM revocation_events WHERE id IN (
-          SELECT id FROM revocation_events
-           WHERE created_at < now() - make_interval(secs => ${this.accessTokenTtl + REVOCATION_MARGIN_SECONDS})
-           LIMIT ${DELETE_BATCH_SIZE})`,
-    );
+    const sessions = await this.sessions.deleteFinished(ENDED_SESSION_RETENTION_DAYS);
+    const revocationEvents = await this.revocationEvents.deleteOlderThan(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
     const throttleBuckets = await this.throttler.purgeExpired();
     return { sessions, revocationEvents, throttleBuckets };
   }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { RevocationModule } from '../auth/revocation/revocation.module';
+import { SessionsRepositoryModule } from '../auth/sessions/sessions-repository.module';
 import { ThrottlerStorageModule } from '../throttling/throttling.module';
 import { CleanupService } from './cleanup.service';
 
 /** Scheduled housekeeping: the cleanup job. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule],
+  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule],
   providers: [CleanupService],
   exports: [CleanupService],
 })

@@ -4,8 +4,6 @@ import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 
-/** Rows deleted per statement by `purgeExpired`: short statements, short row locks. */
-
 /** `{ totalHits, timeToExpire, isBlocked, timeToBlockExpire }` (not exported by the package's index). */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { AuditService } from '../../src/audit/audit.service';
 import { PasswordService } from '../../src/auth/passwords/password.service';
-import { ensureAdmin } from '../../src/users/admin-account';
+import { ensureAdmin } from '../../src/admin/first-admin/ensure-admin';
+import { UsersRepository } from '../../src/users/users.repository';
 import { ADMIN, ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { useApp } from '../support/test-app';
 
@@ -46,7 +47,7 @@ describe('the first admin (ADMIN_EMAIL + ADMIN_PASSWORD) and the admin:create lo
   describe('ensureAdmin with promotion (npm run admin:create)', () => {
     /** As the CLI calls it; without `password`, asking for one fails the test. */
     const run = (email: string, password?: string) =>
-      ensureAdmin(t.server.prisma, t.server.app.get(AuditService), {
+      ensureAdmin(t.server.app.get(UsersRepository), t.server.app.get(AuditService), {
         email,
         passwordHash: async () => {
           if (password === undefined) throw new Error('no password should be needed');

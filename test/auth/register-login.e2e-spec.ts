@@ -1,8 +1,9 @@
 import { newUser } from '../support/factories';
-import { useApp } from '../support/test-app';
+import { PRODUCTION_ARGON2, useApp } from '../support/test-app';
 
 describe('register and login', () => {
-  const t = useApp();
+  // The production hashing cost: the stored hash is checked below.
+  const t = useApp(PRODUCTION_ARGON2);
 
   it('registers: 201 with a token response whose access token works', async () => {
     const res = await t.http.post('/auth/register', { email: '  Grace@Example.COM ', password: 'a long passphrase', name: 'Grace' });

@@ -7,6 +7,9 @@ import { Http } from './http';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
+export const TEST_ARGON2 = { ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' };
+/** The production default, for the specs about hashing itself. */
+export const PRODUCTION_ARGON2 = { ARGON2_MEMORY_COST: '19456', ARGON2_TIME_COST: '2' };
 
 /** A running instance of the real application on a random loopback port. */
 export interface TestApp {
@@ -26,6 +29,10 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
     JWT_ACCESS_SECRET: TEST_SECRET,
     COOKIE_SECURE: 'false',
     RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_REGISTER: '0',
+    // Cheap hashing: a registration costs microseconds, not 40 ms (allowed only with
+    // NODE_ENV=test; test/auth/password-hashing.e2e-spec.ts runs the production cost).
+    ...TEST_ARGON2,
     ...db.env,
     ...env,
   });

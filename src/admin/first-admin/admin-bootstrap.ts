@@ -1,10 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { AuditService } from '../audit/audit.service';
-import { PasswordService } from '../auth/passwords/password.service';
-import type { AppConfig } from '../config/configuration';
-import { PrismaService } from '../database/prisma.service';
-import { ensureAdmin } from './admin-account';
+import { AuditService } from '../../audit/audit.service';
+import { PasswordService } from '../../auth/passwords/password.service';
+import { passwordProblem } from '../../auth/passwords/password-policy';
+import type { AppConfig } from '../../config/configuration';
+import { UsersRepository } from '../../users/users.repository';
+import { ensureAdmin } from './ensure-admin';
 
 /**
  * ADMIN_EMAIL + ADMIN_PASSWORD: creates that admin at start when no user has the email.
@@ -19,7 +20,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   constructor(
     private readonly config: ConfigService<AppConfig, true>,
-    private readonly prisma: PrismaService,
+    private readonly users: UsersRepository,
     private readonly passwords: PasswordService,
     private readonly audit: AuditService,
   ) {}
@@ -27,7 +28,9 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.get('auth.admin', { infer: true });
     if (!admin) return;
-    const outcome = await ensureAdmin(this.prisma, this.audit, {
+    const problem = passwordProblem(admin.password);
+    if (problem) throw new Error(`ADMIN_PASSWORD ${problem}`);
+    const outcome = await ensureAdmin(this.users, this.audit, {
       email: admin.email,
       passwordHash: () => this.passwords.hash(admin.password),
       promote: false,

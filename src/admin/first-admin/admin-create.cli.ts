@@ -9,22 +9,32 @@
  * The password is never a command-line argument: arguments land in shell history and
  * are visible to every local user in `ps`. The email may also come from ADMIN_EMAIL.
  * Works on the database the server uses (DATABASE_URL, or the embedded one in DATA_DIR),
- * migrating it first like the server does.
+ * migrating it first like the server does. The embedded one only while no server runs on
+ * it: the command then exits 1 and says what to do instead (data-dir-lock.ts).
  */
 import { parseArgs } from 'node:util';
 import { isEmail } from 'class-validator';
-import { AuditService } from '../audit/audit.service';
-import { PasswordService } from '../auth/passwords/password.service';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/dto/credentials.dto';
-import { validateEnv } from '../config/configuration';
-import { openDatabase } from '../database/database';
-import { migrate } from '../database/migrator';
-import { PrismaService } from '../database/prisma.service';
-import { ensureAdmin } from './admin-account';
+import { AuditService } from '../../audit/audit.service';
+import { PasswordService } from '../../auth/passwords/password.service';
+import { passwordProblem } from '../../auth/passwords/password-policy';
+import { validateEnv } from '../../config/configuration';
+import type { Opener } from '../../database/data-dir-lock';
+import { openDatabase } from '../../database/database';
+import { migrate } from '../../database/migrator';
+import { PrismaService } from '../../database/prisma.service';
+import { normalizeEmail } from '../../users/email';
+import { UsersRepository } from '../../users/users.repository';
 import { promptHidden } from './cli-input';
-import { normalizeEmail } from './email';
+import { ensureAdmin } from './ensure-admin';
 
 const USAGE = 'Usage: npm run admin:create -- --email <email>   (password: ADMIN_PASSWORD or a prompt)';
+
+const OPENER: Opener = {
+  name: 'admin:create',
+  instead:
+    "use the running server's admin API: an account is created by registering (POST /auth/register), " +
+    'and an admin makes it one with PATCH /admin/users/:id and {"role":"ADMIN"}',
+};
 
 async function main(): Promise<void> {
   try {
@@ -42,13 +52,13 @@ async function main(): Promise<void> {
 
   // ADMIN_* are this command's input, checked here: the server's "both or neither" rule does not apply.
   const config = validateEnv({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined });
-  const database = await openDatabase(config.database);
+  const database = await openDatabase({ ...config.database, opener: OPENER });
   const prisma = new PrismaService(database);
   try {
     await database.withConnection((sql) => migrate(sql));
-    const outcome = await ensureAdmin(prisma, new AuditService(prisma), {
+    const outcome = await ensureAdmin(new UsersRepository(prisma), new AuditService(prisma), {
       email,
-      passwordHash: async () => new PasswordService().hash(await readPassword()),
+      passwordHash: async () => new PasswordService(config.auth.argon2).hash(await readPassword()),
       promote: true,
       via: 'admin:create',
     });
@@ -67,8 +77,9 @@ async function readPassword(): Promise<string> {
     password = await promptHidden('Password: ');
     if ((await promptHidden('Again: ')) !== password) throw new Error('The passwords differ');
   }
-  if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
-    throw new Error(`The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+  const problem = passwordProblem(password);
+  if (problem) {
+    throw new Error(`The password ${problem}`);
   }
   return password;
 }

@@ -1,7 +1,6 @@
-import type { AuditService } from '../audit/audit.service';
-import type { PrismaClient } from '../generated/prisma/client';
-import { Prisma } from '../generated/prisma/client';
-import { normalizeEmail } from './email';
+import type { AuditService } from '../../audit/audit.service';
+import { emailProblem, normalizeEmail } from '../../users/email';
+import { isEmailTaken, UsersRepository } from '../../users/users.repository';
 
 /**
  * - `created`: no user had the email; it is now an ADMIN with the given password.
@@ -22,9 +21,11 @@ export interface EnsureAdminOptions {
 }
 
 /** Makes sure `email` is an admin account; shared by the start-up bootstrap and `npm run admin:create`. */
-export async function ensureAdmin(prisma: PrismaClient, audit: AuditService, options: EnsureAdminOptions): Promise<AdminOutcome> {
+export async function ensureAdmin(users: UsersRepository, audit: AuditService, options: EnsureAdminOptions): Promise<AdminOutcome> {
   const email = normalizeEmail(options.email);
-  const existing = await prisma.user.findUnique({ where: { email } });
+  const problem = emailProblem(email);
+  if (problem) throw new Error(`The admin's ${problem}`);
+  const existing = await users.findByEmail(email);
   if (existing) {
     if (existing.role === 'ADMIN' && !existing.disabled) return 'admin';
     if (!options.promote) return 'left-alone';
@@ -33,8 +34,8 @@ export async function ensureAdmin(prisma: PrismaClient, audit: AuditService, opt
     // the safe direction); PATCH /admin/users/:id is the way that applies at once.
     const { id, role, disabled } = existing;
     const via = options.via;
-    await prisma.$transaction(async (tx) => {
-      await tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false } });
+    await users.transaction(async (tx) => {
+      await users.promote(tx, id);
       if (role !== 'ADMIN') await audit.record({ type: 'user.role_changed', userId: id, data: { from: role, to: 'ADMIN', via } }, tx);
       if (disabled) await audit.record({ type: 'user.enabled', userId: id, data: { via } }, tx);
     });
@@ -42,14 +43,14 @@ export async function ensureAdmin(prisma: PrismaClient, audit: AuditService, opt
   }
   const passwordHash = await options.passwordHash();
   try {
-    await prisma.$transaction(async (tx) => {
-      const user = await tx.user.create({ data: { email, passwordHash, role: 'ADMIN', name: 'Administrator' } });
+    await users.transaction(async (tx) => {
+      const user = await users.create(tx, { email, passwordHash, role: 'ADMIN', name: 'Administrator' });
       await audit.record({ type: 'user.registered', userId: user.id, data: { role: 'ADMIN', via: options.via } }, tx);
     });
     return 'created';
   } catch (error) {
     // Another instance starting at the same moment created it first: decide again.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return ensureAdmin(prisma, audit, options);
+    if (isEmailTaken(error)) return ensureAdmin(users, audit, options);
     throw error;
   }
 }

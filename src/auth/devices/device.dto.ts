@@ -1,24 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Session } from '../../generated/prisma/client';
+import type { SessionView } from '../sessions/sessions.repository';
 
 /** The one answer for "no such active session here", whoever owns the id: ids cannot be probed. */
 export const SESSION_NOT_FOUND = 'Session not found';
 
-/** The columns a session view needs: never the refresh token hash. */
-export const SESSION_VIEW_FIELDS = {
-  id: true,
-  createdAt: true,
-  lastUsedAt: true,
-  idleExpiresAt: true,
-  absoluteExpiresAt: true,
-  userAgent: true,
-  ip: true,
-} as const;
-
-type SessionRow = Pick<Session, keyof typeof SESSION_VIEW_FIELDS>;
-
-/** An active session as GET /admin/users/:id/sessions shows it. */
-export class SessionDto {
+/** An active session as a person sees it (a device): GET /admin/users/:id/sessions. */
+export class DeviceDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ description: 'Last login or refresh' }) lastUsedAt!: Date;
@@ -27,7 +14,7 @@ export class SessionDto {
   @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
   @ApiProperty({ type: String, nullable: true }) ip!: string | null;
 
-  static from(row: SessionRow): SessionDto {
+  static from(row: SessionView): DeviceDto {
     return {
       id: row.id,
       createdAt: row.createdAt,
@@ -39,7 +26,7 @@ export class SessionDto {
   }
 }
 
-/** An active session of the caller, as GET /auth/sessions shows it. */
-export class MySessionDto extends SessionDto {
+/** One of the caller's own devices: GET /auth/sessions. */
+export class MyDeviceDto extends DeviceDto {
   @ApiProperty({ description: 'The session of the access token that made this request' }) current!: boolean;
 }

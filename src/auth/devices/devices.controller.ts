@@ -6,21 +6,21 @@ import { Client, type ClientMeta } from '../../common/client-meta';
 import type { AuthUser } from '../auth-user';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { UuidParam } from '../decorators/uuid-param.decorator';
-import { MySessionDto, SESSION_NOT_FOUND } from './session.dto';
-import { UserSessionsService } from './user-sessions.service';
+import { MyDeviceDto, SESSION_NOT_FOUND } from './device.dto';
+import { DevicesService } from './devices.service';
 
 /** /auth/sessions: the caller's own devices (API.md, "Auth"). */
 @ApiTags('auth')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No valid access token' })
 @Controller('auth/sessions')
-export class SessionsController {
-  constructor(private readonly sessions: UserSessionsService) {}
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
 
   @Get()
-  @ApiOkResponse({ type: [MySessionDto], description: 'Active sessions, newest first' })
-  list(@CurrentUser() me: AuthUser): Promise<MySessionDto[]> {
-    return this.sessions.listMine(me);
+  @ApiOkResponse({ type: [MyDeviceDto], description: 'Active sessions, newest first' })
+  list(@CurrentUser() me: AuthUser): Promise<MyDeviceDto[]> {
+    return this.devices.listMine(me);
   }
 
   /** Ending the current session this way is a logout. */
@@ -33,6 +33,6 @@ export class SessionsController {
     @CurrentUser() me: AuthUser,
     @Client() client: ClientMeta,
   ): Promise<void> {
-    await this.sessions.end(id, { ownerId: me.id, actorId: me.id, reason: 'SESSION_DELETED', client });
+    await this.devices.end(id, { ownerId: me.id, actorId: me.id, reason: 'SESSION_DELETED', client });
   }
 }

@@ -1,12 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { ClientMeta } from '../../common/client-meta';
-import { PrismaService } from '../../database/prisma.service';
 import type { SessionEndReason } from '../../generated/prisma/client';
 import type { AuthUser } from '../auth-user';
-import { MySessionDto, SESSION_NOT_FOUND, SESSION_VIEW_FIELDS, SessionDto } from './session.dto';
-import { activeSessionWhere, SessionService } from './session.service';
+import { SessionEndingService } from '../sessions/session-ending.service';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { DeviceDto, MyDeviceDto, SESSION_NOT_FOUND } from './device.dto';
 
-export interface EndSessionRequest {
+export interface EndDeviceRequest {
   /** When set, only a session of this user may be ended (DELETE /auth/sessions/:id). */
   ownerId?: string;
   /** Who ends it: the owner, or an admin. */
@@ -15,26 +15,24 @@ export interface EndSessionRequest {
   client: ClientMeta;
 }
 
-/** Sessions as people see and end them: "my devices" (/auth/sessions) and the admin routes. */
+/**
+ * Sessions as people see and end them, "devices": the caller's own (/auth/sessions) and
+ * a user's for an admin. The lifecycle behind them is in sessions/.
+ */
 @Injectable()
-export class UserSessionsService {
+export class DevicesService {
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionsRepository,
+    private readonly endings: SessionEndingService,
   ) {}
 
   /** The user's active sessions, newest first. */
-  async list(userId: string): Promise<SessionDto[]> {
-    const rows = await this.prisma.session.findMany({
-      where: { userId, ...activeSessionWhere() },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      select: SESSION_VIEW_FIELDS,
-    });
-    return rows.map((row) => SessionDto.from(row));
+  async list(userId: string): Promise<DeviceDto[]> {
+    return (await this.sessions.listActive(userId)).map((row) => DeviceDto.from(row));
   }
 
-  async listMine(me: AuthUser): Promise<MySessionDto[]> {
-    return (await this.list(me.id)).map((session) => ({ ...session, current: session.id === me.sessionId }));
+  async listMine(me: AuthUser): Promise<MyDeviceDto[]> {
+    return (await this.list(me.id)).map((device) => ({ ...device, current: device.id === me.sessionId }));
   }
 
   /**
@@ -42,8 +40,8 @@ export class UserSessionsService {
    * session with this id — or, with `ownerId`, none of that user's: someone else's
    * session gets the very answer of an unknown id.
    */
-  async end(sessionId: string, { ownerId, ...how }: EndSessionRequest): Promise<void> {
-    const where = { id: sessionId, ...(ownerId !== undefined && { userId: ownerId }), ...activeSessionWhere() };
-    if (!(await this.sessions.endOne(where, how))) throw new NotFoundException(SESSION_NOT_FOUND);
+  async end(sessionId: string, { ownerId, ...how }: EndDeviceRequest): Promise<void> {
+    const ended = await this.endings.endOne({ id: sessionId, userId: ownerId, activeOnly: true }, how);
+    if (!ended) throw new NotFoundException(SESSION_NOT_FOUND);
   }
 }

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { normalizeEmail } from '../../users/email';
+import { IsAcceptableEmail } from '../../users/email.validator';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../passwords/password-policy';
 
-const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeEmail(value) : value);
 /**
  * No control characters (C0, DEL, C1) and no invisible format characters (bidi overrides
  * such as U+202E, which make a name display as another) in names; the zero-width joiner
@@ -11,12 +11,10 @@ const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' 
  */
 const NO_CONTROL_CHARS = /^(?:[^\p{Cc}\p{Cf}]|\u200D)*$/u;
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
-
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trimLower)
+  // Normalised here, once, for the route and everything it calls (src/users/email.ts).
+  @IsAcceptableEmail()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email!: string;
@@ -29,7 +27,8 @@ export class LoginDto {
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trimLower)
+  // Normalised here, once, for the route and everything it calls (src/users/email.ts).
+  @IsAcceptableEmail()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email!: string;

@@ -5,22 +5,18 @@ import type { AppConfig } from '../../config/configuration';
 import type { Database } from '../../database/database';
 import { DATABASE } from '../../database/database.constants';
 import { PrismaService } from '../../database/prisma.service';
-import type { Prisma, Role } from '../../generated/prisma/client';
+import type { Prisma } from '../../generated/prisma/client';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation } from './revocation-events.repository';
 import { RevocationState, type RevocationEvent, type TokenFacts, type Verdict } from './revocation-state';
 
-/** The NOTIFY channel revocations are announced on. */
-export const REVOCATION_CHANNEL = 'auth_revocation';
+export { REVOCATION_CHANNEL, type NewRevocation };
+
 /** Margin added to ACCESS_TOKEN_TTL before an event is forgotten (clock differences). */
 const WINDOW_MARGIN_MS = 5_000;
 const PRUNE_EVERY_MS = 5_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 const RECONNECT_MAX_MS = 10_000;
-
-/** An event as a change describes it; its time is the database's. */
-export type NewRevocation =
-  | { kind: 'SESSION_ENDED'; userId: string; sessionId: string }
-  | { kind: 'USER_TOKENS_REVOKED'; userId: string; refreshTokenVersion: number }
-  | { kind: 'ROLE_CHANGED'; userId: string; role: Role };
 
 export type Revoke = (event: NewRevocation) => void;
 
@@ -54,6 +50,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly events: RevocationEventsRepository,
+    private readonly sessions: SessionsRepository,
     config: ConfigService<AppConfig, true>,
     @Inject(DATABASE) private readonly database: Database,
   ) {
@@ -103,46 +101,21 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const result = await this.prisma.$transaction(async (tx) => {
       const declared: NewRevocation[] = [];
       const value = await work(tx, (event) => declared.push(event));
-      recorded = await this.record(tx, declared);
+      recorded = await this.events.record(tx, declared);
       return value;
     });
     recorded.forEach((event) => this.state.apply(event));
     return result;
   }
 
-  private async record(tx: Prisma.TransactionClient, events: NewRevocation[]): Promise<RevocationEvent[]> {
-    if (events.length === 0) return [];
-    const rows = await tx.revocationEvent.createManyAndReturn({
-      data: events.map((e) => ({
-        kind: e.kind,
-        userId: e.userId,
-        sessionId: e.kind === 'SESSION_ENDED' ? e.sessionId : null,
-        refreshTokenVersion: e.kind === 'USER_TOKENS_REVOKED' ? e.refreshTokenVersion : null,
-        role: e.kind === 'ROLE_CHANGED' ? e.role : null,
-      })),
-    });
-    const recorded = rows.map(toEvent);
-    for (const event of recorded) {
-      // NOTIFY is transactional: delivered when (and only if) the change commits.
-      await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(event)})`;
-    }
-    return recorded;
-  }
-
   private async reload(): Promise<void> {
-    const since = new Date(Date.now() - this.windowMs);
-    const rows = await this.prisma.revocationEvent.findMany({ where: { createdAt: { gt: since } }, orderBy: { id: 'asc' } });
-    rows.map(toEvent).forEach((event) => this.state.apply(event));
+    (await this.events.since(this.windowMs)).forEach((event) => this.state.apply(event));
   }
 
   private async checkInDatabase(token: TokenFacts): Promise<Verdict> {
-    const session = await this.prisma.session.findUnique({
-      where: { id: token.sid },
-      select: { userId: true, revokedAt: true, user: { select: { refreshTokenVersion: true, role: true, disabled: true } } },
-    });
-    if (!session || session.userId !== token.sub || session.revokedAt || session.user.disabled) return { revoked: true };
-    if (token.ver < session.user.refreshTokenVersion) return { revoked: true };
-    return { revoked: false, role: session.user.role };
+    const session = await this.sessions.authority(token.sid);
+    if (!session || session.userId !== token.sub || session.ended || token.ver < session.refreshTokenVersion) return { revoked: true };
+    return { revoked: false, role: session.role };
   }
 
   private async listen(): Promise<void> {
@@ -195,24 +168,5 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_EVERY_MS / 2).unref(),
     );
     await Promise.race([client.query('SELECT 1'), timeout]).catch((error: Error) => this.lost(error, client));
-  }
-}
-
-function toEvent(row: {
-  kind: string;
-  userId: string;
-  sessionId: string | null;
-  refreshTokenVersion: number | null;
-  role: string | null;
-  createdAt: Date;
-}): RevocationEvent {
-  const at = row.createdAt.getTime();
-  switch (row.kind) {
-    case 'SESSION_ENDED':
-      return { kind: 'SESSION_ENDED', userId: row.userId, sessionId: row.sessionId!, at };
-    case 'USER_TOKENS_REVOKED':
-      return { kind: 'USER_TOKENS_REVOKED', userId: row.userId, refreshTokenVersion: row.refreshTokenVersion!, at };
-    default:
-      return { kind: 'ROLE_CHANGED', userId: row.userId, role: row.role as 'USER' | 'ADMIN', at };
   }
 }

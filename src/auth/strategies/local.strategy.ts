@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
 import { clientMetaOf } from '../../common/client-meta';
-import type { User } from '../../generated/prisma/client';
+import type { AuthUser } from '../auth-user';
 import { AuthService } from '../auth.service';
 
 /** POST /auth/login: email and password, checked by AuthService.validateCredentials. */
@@ -13,7 +13,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true });
   }
 
-  validate(request: FastifyRequest, email: string, password: string): Promise<User> {
+  validate(request: FastifyRequest, email: string, password: string): Promise<AuthUser> {
     return this.auth.validateCredentials(email, password, clientMetaOf(request));
   }
 }

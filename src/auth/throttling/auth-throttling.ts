@@ -1,19 +1,27 @@
 import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SkipThrottle, ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppConfig } from '../config/configuration';
-import { normalizeEmail } from '../users/email';
-import { PostgresThrottlerStorage } from './postgres-throttler.storage';
+import type { AppConfig } from '../../config/configuration';
+import { PostgresThrottlerStorage } from '../../throttling/postgres-throttler.storage';
+import { normalizeEmail } from '../../users/email';
+import { DeviceCookies } from './device-cookie';
 
-/** Named limits, each counted in PostgreSQL so that every instance shares them. */
+/**
+ * The auth routes' rate limits, each counted in PostgreSQL so that every instance shares
+ * them. What each one stops (and what it cannot) is in the README's security section.
+ */
 export const THROTTLE = {
   /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
   loginPerIp: 'login-ip',
-  /** …and per target email, so that one account cannot be guessed at from many IPs. */
-  loginPerEmail: 'login-email',
+  /** …and per target account: strangers share one budget per email, a device that has
+   * signed in to the account before has its own (see DeviceCookies). */
+  loginPerAccount: 'login-account',
   /** RATE_LIMIT_REFRESH refreshes a minute per client IP. */
   refreshPerIp: 'refresh-ip',
+  /** RATE_LIMIT_REGISTER registration attempts a minute per client IP: each costs an
+   * argon2 hash, and a 409 tells whether an email is registered. */
+  registerPerIp: 'register-ip',
   /** RATE_LIMIT_LOGIN password-change attempts a minute per user: a stolen access token
    * must not become an unlimited oracle for the current password. */
   passwordPerUser: 'password-user',
@@ -27,28 +35,42 @@ export const OnlyLimits = (...names: ThrottleName[]) =>
 
 const MINUTE = 60_000;
 
-const ipOf = (req: Record<string, any>) => (req as FastifyRequest).ip;
-const userOf = (req: Record<string, any>) => (req as { user?: { id?: string } }).user?.id ?? '';
-const emailOf = (req: Record<string, any>) => {
+type AnyRequest = Record<string, any>;
+const ipOf = (req: AnyRequest) => (req as FastifyRequest).ip;
+const userOf = (req: AnyRequest) => (req as { user?: { id?: string } }).user?.id ?? '';
+const emailOf = (req: AnyRequest) => {
   const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
   return typeof email === 'string' ? normalizeEmail(email) : '';
 };
 
-export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage): ThrottlerModuleOptions {
-  const loginLimit = config.get('auth.loginRateLimit', { infer: true });
-  const refreshLimit = config.get('auth.refreshRateLimit', { infer: true });
-  // A limit of 0 turns that limit off.
-  const loginOff = () => loginLimit === 0;
-  const refreshOff = () => refreshLimit === 0;
+export function throttlerOptions(
+  config: ConfigService<AppConfig, true>,
+  storage: PostgresThrottlerStorage,
+  devices: DeviceCookies,
+): ThrottlerModuleOptions {
+  const accountOf = (req: AnyRequest) => {
+    const email = emailOf(req);
+    const device = devices.trustedDevice(req as FastifyRequest, email);
+    return device ? `device:${device}:${email}` : `strangers:${email}`;
+  };
+  // A window of one minute; once over the limit the key is blocked for the rest of that
+  // minute (blockDuration = ttl), never for good. A limit of 0 turns that limit off.
+  const perMinute = (name: ThrottleName, limit: number, getTracker: ThrottlerOptions['getTracker']): ThrottlerOptions => ({
+    name,
+    ttl: MINUTE,
+    limit: Math.max(limit, 1),
+    getTracker,
+    skipIf: () => limit === 0,
+  });
+  const { loginRateLimit, refreshRateLimit, registerRateLimit } = config.get('auth', { infer: true });
   return {
     storage,
     throttlers: [
-      // A window of one minute; once over the limit the key is blocked for the rest of
-      // that minute (blockDuration = ttl), never for good.
-      { name: THROTTLE.loginPerIp, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: ipOf, skipIf: loginOff },
-      { name: THROTTLE.loginPerEmail, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: emailOf, skipIf: loginOff },
-      { name: THROTTLE.refreshPerIp, ttl: MINUTE, limit: Math.max(refreshLimit, 1), getTracker: ipOf, skipIf: refreshOff },
-      { name: THROTTLE.passwordPerUser, ttl: MINUTE, limit: Math.max(loginLimit, 1), getTracker: userOf, skipIf: loginOff },
+      perMinute(THROTTLE.loginPerIp, loginRateLimit, ipOf),
+      perMinute(THROTTLE.loginPerAccount, loginRateLimit, accountOf),
+      perMinute(THROTTLE.refreshPerIp, refreshRateLimit, ipOf),
+      perMinute(THROTTLE.registerPerIp, registerRateLimit, ipOf),
+      perMinute(THROTTLE.passwordPerUser, loginRateLimit, userOf),
     ],
   };
 }

@@ -1,4 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { deriveKey, SERVER_SECRET } from './server-secret';
+
+/** A refresh token has this shape; anything else is refused before touching the database. */
+export const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Refresh tokens are opaque: 256 bits from the CSPRNG, base64url. The database stores
@@ -33,5 +38,29 @@ export function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** A refresh token has this shape; anything else is refused before touching the database. */
-export const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * The refresh-token contract in one place: its shape, its stored hash, its successor.
+ * The successor key is derived from the server secret for this purpose alone (the same
+ * derivation as before it had a module of its own, so successors are byte-identical
+ * across that change): signing keys can rotate without touching it.
+ */
+@Injectable()
+export class RefreshTokens {
+  private readonly successorKey: Buffer;
+
+  constructor(@Inject(SERVER_SECRET) secret: KeyObject) {
+    this.successorKey = deriveKey(secret, 'refresh-token-successor-key');
+  }
+
+  readonly issue = newRefreshToken;
+  readonly hash = hashRefreshToken;
+  readonly matches = sameHash;
+
+  isWellFormed(token: string): boolean {
+    return REFRESH_TOKEN_PATTERN.test(token);
+  }
+
+  successorOf(token: string): string {
+    return successorOf(token, this.successorKey);
+  }
+}

@@ -3,17 +3,18 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { AppConfig } from '../../config/configuration';
-import { ACCESS_TOKEN_KEY, loadAccessTokenKey } from './access-token-key';
-import { ACCESS_TOKEN_ALGORITHM, TokenService } from './token.service';
+import { ACCESS_TOKEN_ALGORITHM, AccessTokens } from './access-token';
+import { RefreshTokens } from './refresh-token';
+import { loadServerSecret, SERVER_SECRET } from './server-secret';
 
-/** Signing and verifying: the key, the configured JwtService, the TokenService. */
+/** Each token's contract: access tokens (sign, verify, claims), refresh tokens (shape, hash, successor). */
 @Module({
   providers: [
     {
-      provide: ACCESS_TOKEN_KEY,
+      provide: SERVER_SECRET,
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) =>
-        loadAccessTokenKey({
+        loadServerSecret({
           secret: config.get('auth.accessSecret', { infer: true }),
           env: config.get('app.env', { infer: true }),
           dataDir: config.get('database.dataDir', { infer: true }),
@@ -21,7 +22,7 @@ import { ACCESS_TOKEN_ALGORITHM, TokenService } from './token.service';
     },
     {
       provide: JwtService,
-      inject: [ConfigService, ACCESS_TOKEN_KEY],
+      inject: [ConfigService, SERVER_SECRET],
       useFactory: (config: ConfigService<AppConfig, true>, key: KeyObject) =>
         new JwtService({
           secret: key,
@@ -32,8 +33,9 @@ import { ACCESS_TOKEN_ALGORITHM, TokenService } from './token.service';
           },
         }),
     },
-    TokenService,
+    AccessTokens,
+    RefreshTokens,
   ],
-  exports: [ACCESS_TOKEN_KEY, TokenService],
+  exports: [SERVER_SECRET, AccessTokens, RefreshTokens],
 })
 export class TokensModule {}

@@ -2,7 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
-import type { Issued } from '../auth.service';
+import type { TokenGrant } from '../auth.service';
 import type { TokenResponseDto } from '../dto/token-response.dto';
 
 export const AUTH_MODE_HEADER = 'x-auth-mode';
@@ -42,7 +42,7 @@ export class RefreshTransport {
   }
 
   /** The response body, with the refresh token moved into the cookie in cookie mode. */
-  deliver(request: FastifyRequest, reply: FastifyReply, { response, sessionExpiresAt }: Issued): TokenResponseDto {
+  deliver(request: FastifyRequest, reply: FastifyReply, { response, sessionExpiresAt }: TokenGrant): TokenResponseDto {
     if (!this.isCookieMode(request)) return response;
     const { refreshToken, ...body } = response;
     void reply.setCookie(REFRESH_COOKIE, refreshToken, {

@@ -1,0 +1,108 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { AuditService } from '../../audit/audit.service';
+import type { ClientMeta } from '../../common/client-meta';
+import type { AppConfig } from '../../config/configuration';
+import { PrismaService } from '../../database/prisma.service';
+import type { Prisma, Session, User } from '../../generated/prisma/client';
+import { RefreshTokens } from '../tokens/refresh-token';
+import { decideRotation, type RotationDecision } from './rotation-decision';
+import { SessionEndingService } from './session-ending.service';
+import { SessionsRepository } from './sessions.repository';
+
+export const REFRESH_ERRORS = {
+  invalid: 'Invalid refresh token',
+  ended: 'Session has ended',
+  expired: 'Session has expired',
+  reused: 'Refresh token was already used; the session has been ended',
+} as const satisfies Record<Exclude<RotationDecision, 'grace' | 'reuse'> | 'reused', string>;
+
+/** A session just opened or rotated, with its refresh token in clear: returned to the client once, never stored. */
+export interface SessionGrant {
+  session: Session;
+  user: User;
+  refreshToken: string;
+}
+
+/**
+ * A session's refresh token over its life: issued when the session opens, rotated on
+ * every use, with the grace for concurrent refreshes and reuse detection (the decision
+ * table is rotation-decision.ts).
+ */
+@Injectable()
+export class SessionRotationService {
+  private readonly ttl: AppConfig['auth'];
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sessions: SessionsRepository,
+    private readonly refreshTokens: RefreshTokens,
+    private readonly endings: SessionEndingService,
+    private readonly audit: AuditService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.ttl = config.get('auth', { infer: true });
+  }
+
+  /** Opens a session for `user` (inside the caller's transaction), with the id chosen at sign-in if any. */
+  async open(tx: Prisma.TransactionClient, user: User, client: ClientMeta, id?: string): Promise<SessionGrant> {
+    const refreshToken = this.refreshTokens.issue();
+    const now = Date.now();
+    const absoluteExpiresAt = new Date(now + this.ttl.sessionAbsoluteTtl * 1000);
+    const idleExpiresAt = new Date(Math.min(now + this.ttl.sessionIdleTtl * 1000, absoluteExpiresAt.getTime()));
+    const session = await this.sessions.create(tx, {
+      ...(id !== undefined && { id }),
+      userId: user.id,
+      refreshTokenHash: this.refreshTokens.hash(refreshToken),
+      idleExpiresAt,
+      absoluteExpiresAt,
+      client,
+    });
+    return { session, user, refreshToken };
+  }
+
+  /**
+   * Exchanges a refresh token for its successor. One conditional UPDATE rotates it (see
+   * SessionsRepository.rotate); a token that did not rotate is judged by decideRotation:
+   * within the grace every holder gets the same successor (derived, see refresh-token.ts),
+   * so a session never has two valid refresh tokens; reuse ends the whole session.
+   */
+  async rotate(presented: string, client: ClientMeta): Promise<SessionGrant> {
+    if (!this.refreshTokens.isWellFormed(presented)) throw new UnauthorizedException(REFRESH_ERRORS.invalid);
+    const presentedHash = this.refreshTokens.hash(presented);
+    const successor = this.refreshTokens.successorOf(presented);
+    const rotated = await this.prisma.$transaction(async (tx) => {
+      const row = await this.sessions.rotate(tx, {
+        presentedHash,
+        successorHash: this.refreshTokens.hash(successor),
+        idleTtlSeconds: this.ttl.sessionIdleTtl,
+        client,
+      });
+      if (row) {
+        await this.audit.record({ type: 'token.refreshed', userId: row.userId, sessionId: row.id, client, data: { generation: row.generation } }, tx);
+      }
+      return row;
+    });
+    if (!rotated) return this.replay(presentedHash, successor, client);
+    const { user, ...session } = rotated;
+    return { session, user, refreshToken: successor };
+  }
+
+  /** The presented token is not the current one of a live session: grace, reuse, or refusal. */
+  private async replay(presentedHash: string, successor: string, client: ClientMeta): Promise<SessionGrant> {
+    const { facts, session: found } = await this.sessions.presentedToken(presentedHash);
+    const successorIsCurrent = found !== undefined && this.refreshTokens.matches(this.refreshTokens.hash(successor), found.refreshTokenHash);
+    const decision = decideRotation({ ...facts, successorIsCurrent }, this.ttl.refreshReuseGrace * 1000);
+    if (decision === 'grace' && found) {
+      const { user, ...session } = found;
+      const data = { generation: session.generation, concurrent: true };
+      await this.audit.record({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });
+      return { session, user, refreshToken: successor };
+    }
+    if (decision === 'reuse' && found) {
+      await this.endings.endForReuse(found, { presented: facts.presentedGeneration, current: facts.currentGeneration }, client);
+      throw new UnauthorizedException(REFRESH_ERRORS.reused);
+    }
+    throw new UnauthorizedException(REFRESH_ERRORS[decision === 'reuse' || decision === 'grace' ? 'invalid' : decision]);
+  }
+}

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma, type Role, type User } from '../generated/prisma/client';
+import { normalizeEmail } from './email';
+
+type Db = Prisma.TransactionClient | PrismaService;
+
+/** The parts of a user that never change through this API: what GET /auth/me caches. */
+export type Profile = Pick<User, 'id' | 'email' | 'name' | 'createdAt'>;
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  name: string | null;
+  role?: Role;
+}
+
+export interface UserPageQuery {
+  /** Part of the email, any case. */
+  emailContains?: string;
+  /** Users created before this one (keyset pagination). */
+  after?: { id: string; createdAt: Date };
+  take: number;
+}
+
+export interface StoredEmail {
+  id: string;
+  email: string;
+}
+
+/** Prisma's `contains` becomes ILIKE '%…%' without escaping: `_` and `%` must match themselves. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+
+/** P2002: the email is someone's already. */
+export const isEmailTaken = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+/**
+ * Every query of `users`. Emails go in and out through `normalizeEmail` (users/email.ts):
+ * one spelling per address for lookup and storage alike.
+ */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Runs `work` in one transaction (for changes that span this table and the audit log). */
+  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work);
+  }
+
+  findByEmail(email: string, db: Db = this.prisma): Promise<User | null> {
+    return db.user.findUnique({ where: { email: normalizeEmail(email) } });
+  }
+
+  findById(id: string, db: Db = this.prisma): Promise<User | null> {
+    return db.user.findUnique({ where: { id } });
+  }
+
+  profile(id: string): Promise<Profile | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, createdAt: true } });
+  }
+
+  /** Throws P2002 (see `isEmailTaken`) when the email is taken. */
+  create(tx: Db, user: NewUser): Promise<User> {
+    return tx.user.create({ data: { ...user, email: normalizeEmail(user.email) } });
+  }
+
+  async passwordHashOf(id: string): Promise<string | undefined> {
+    return (await this.prisma.user.findUnique({ where: { id }, select: { passwordHash: true } }))?.passwordHash;
+  }
+
+  /** Compare-and-set: replaces the hash only if it is still `expected`. Whether it did. */
+  async replacePasswordHash(tx: Db, id: string, expected: string, passwordHash: string): Promise<boolean> {
+    const { count } = await tx.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash } });
+    return count === 1;
+  }
+
+  /** refreshTokenVersion + 1: every access token issued before is superseded. Returns the new version. */
+  async bumpTokenVersion(tx: Db, id: string): Promise<number> {
+    const { refreshTokenVersion } = await tx.user.update({
+      where: { id },
+      data: { refreshTokenVersion: { increment: 1 } },
+      select: { refreshTokenVersion: true },
+    });
+    return refreshTokenVersion;
+  }
+
+  /**
+   * The user's role and flag under a row lock held to the end of `tx`: concurrent access
+   * changes to one user run one after the other. Null when there is no such user.
+   */
+  async lockAccess(tx: Prisma.TransactionClient, id: string): Promise<{ role: Role; disabled: boolean } | null> {
+    const [user] = await tx.$queryRaw<{ role: Role; disabled: boolean }[]>`
+      SELECT role::text AS role, disabled FROM users WHERE id = ${id}::uuid FOR UPDATE`;
+    return user ?? null;
+  }
+
+  setAccess(tx: Db, id: string, access: { role?: Role; disabled?: boolean }): Promise<User> {
+    return tx.user.update({ where: { id }, data: access });
+  }
+
+  /** Makes an existing account an enabled admin. */
+  promote(tx: Db, id: string): Promise<User> {
+    return tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false } });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.prisma.user.count({ where: { id } })) > 0;
+  }
+
+  createdAtOf(id: string): Promise<{ id: string; createdAt: Date } | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: { id: true, createdAt: true } });
+  }
+
+  /** Newest first by (createdAt, id): a total order, so a page boundary never skips or repeats a user. */
+  page({ emailContains, after, take }: UserPageQuery): Promise<User[]> {
+    const where: Prisma.UserWhereInput[] = [];
+    if (emailContains) where.push({ email: { contains: likeLiteral(emailContains), mode: 'insensitive' } });
+    if (after) where.push({ OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] });
+    return this.prisma.user.findMany({ where: { AND: where }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
+  }
+
+  /**
+   * The rows whose email may not be in today's normal form (see email-respelling.ts): any
+   * with something but printable ASCII, an upper-case ASCII letter or surrounding spaces.
+   * A sequential scan, once per start.
+   */
+  emailsPossiblyNotNormal(): Promise<StoredEmail[]> {
+    return this.prisma.$queryRaw`
+      SELECT id::text AS id, email FROM users WHERE email <> lower(email) OR email ~ ${'[^ -~]'} OR email <> btrim(email)`;
+  }
+
+  /** email → id of the accounts that hold one of `emails` (stored spelling, exact). */
+  async idsByEmail(emails: string[]): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    // In slices: a query has at most 65,535 parameters.
+    for (let i = 0; i < emails.length; i += 1000) {
+      const rows = await this.prisma.user.findMany({ where: { email: { in: emails.slice(i, i + 1000) } }, select: { id: true, email: true } });
+      for (const row of rows) ids.set(row.email, row.id);
+    }
+    return ids;
+  }
+
+  /** Changes a stored spelling if it is still `from`; throws P2002 when `to` is taken. Whether it changed. */
+  async respell(id: string, from: string, to: string): Promise<boolean> {
+    const { count } = await this.prisma.user.updateMany({ where: { id, email: from }, data: { email: to } });
+    return count === 1;
+  }
+}
