@@ -1,6 +1,6 @@
 // Prisma CLI configuration (Prisma 7 reads the connection URL from here, not from the schema).
 // The server itself does not use this file: it picks its driver adapter at start
-// (src/database/database.factory.ts) and applies migrations itself.
+// (src/database/database.ts) and applies migrations itself (src/database/migrator.ts).
 import { defineConfig } from 'prisma/config';
 
 export default defineConfig({

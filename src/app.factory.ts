@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import fastifyCookie from '@fastify/cookie';
-import { BadRequestException, UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,19 +8,44 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
+import { acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest } from './common/logging';
 import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
 
-/** Deeper JSON is refused before validation walks it (recursively: a stack overflow, a 500). */
-export const MAX_JSON_DEPTH = 32;
-
 /**
  * Builds the whole application, exactly as production runs it. `main.ts` listens on it;
- * the e2e tests do the same on a random port.
+ * the e2e tests do the same on a random port. Each step below is one concern of the
+ * HTTP layer, in the order a request meets them.
  */
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const logger = options.logger ?? createRootLogger(config, options.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { ...options, logger }), fastifyAdapter(config), {
+    bufferLogs: true,
+    // Start-up failures (bad migrations, unreachable database) reject with their message.
+    abortOnError: false,
+    // Bodies are JSON only (API.md): see acceptJsonOnly.
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await secureHeaders(app);
+  await app.register(fastifyCookie);
+  const fastify = app.getHttpAdapter().getInstance();
+  logEveryRequest(fastify, logger);
+  neverCached(fastify);
+  acceptJsonOnly(fastify);
+  refuseUnstorableText(fastify);
+  corsForListedOrigins(app, config.app.corsOrigins);
+  // Every error in NestJS's shape, Fastify's own included; no stack, no echoed data.
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
+  serveApiDocs(app);
+  return app;
+}
+
+function fastifyAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
     bodyLimit: config.app.bodyLimit,
     // Fastify accepts a hop count too; its types do not say so.
     trustProxy: config.app.trustProxy as boolean | string | string[],
@@ -33,17 +58,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       void reply.code(body.statusCode).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
     },
   });
-  const logger = options.logger ?? createRootLogger(config, options.logDestination);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { ...options, logger }), adapter, {
-    bufferLogs: true,
-    // Start-up failures (bad migrations, unreachable database) reject with their message.
-    abortOnError: false,
-    // Bodies are JSON only (API.md): see acceptJsonOnly below.
-    bodyParser: false,
-  });
-  app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+}
 
+async function secureHeaders(app: NestFastifyApplication): Promise<void> {
   await app.register(helmet, {
     // Swagger UI at /docs ships inline scripts and styles.
     contentSecurityPolicy: {
@@ -58,12 +75,14 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     },
     frameguard: { action: 'deny' },
   });
-  await app.register(fastifyCookie);
-  const fastify = app.getHttpAdapter().getInstance();
-  logEveryRequest(fastify, logger);
-  // No response of an auth server belongs in a cache (API.md: every auth response). Set
-  // first thing, so that errors carry it too; and on sending, for the replies that hooks
-  // end before this one runs (CORS preflights).
+}
+
+/**
+ * No response of an auth server belongs in a cache (API.md: every auth response). Set
+ * first thing, so that errors carry it too; and on sending, for the replies that hooks
+ * end before this one runs (CORS preflights).
+ */
+function neverCached(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.header('cache-control', 'no-store');
     done();
@@ -72,39 +91,30 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     done(null, payload);
   });
-  acceptJsonOnly(fastify, MAX_JSON_DEPTH);
-  refuseUnstorableText(fastify);
-  // Only listed origins get CORS headers, credentials (the refresh cookie) included; any
-  // other origin gets none at all, and its preflight is an ordinary 404.
-  const corsOrigins = new Set(config.app.corsOrigins);
+}
+
+/**
+ * Only listed origins get CORS headers, credentials (the refresh cookie) included; any
+ * other origin gets none at all, and its preflight is an ordinary 404.
+ */
+function corsForListedOrigins(app: NestFastifyApplication, origins: string[]): void {
+  const allowed = new Set(origins);
+  const policy = {
+    origin: true,
+    credentials: true,
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-Auth-Mode'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    cacheControl: 'no-store',
+  };
   app.enableCors({
     delegator: (request, callback) => {
       const origin = request.headers.origin;
-      callback(
-        null,
-        typeof origin === 'string' && corsOrigins.has(origin)
-          ? {
-              origin: true,
-              credentials: true,
-              allowedHeaders: ['Content-Type', 'Authorization', 'X-Auth-Mode'],
-              methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-              cacheControl: 'no-store',
-            }
-          : { origin: false },
-      );
+      callback(null, typeof origin === 'string' && allowed.has(origin) ? policy : { origin: false });
     },
   });
-  // Every error in NestJS's shape, Fastify's own included; no stack, no echoed data.
-  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+}
 
+function serveApiDocs(app: NestFastifyApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -115,50 +125,4 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
-}
-
-/**
- * The only body parser: `application/json` in UTF-8, parsed safely (`__proto__` and
- * `constructor.prototype` keys are refused), at most `maxDepth` levels deep. No form or
- * text parser: a cross-site HTML form or `text/plain` fetch, which a browser sends
- * without a CORS preflight, gets 415 instead of reaching a route. Bytes that are not
- * UTF-8 are a 400, not silently U+FFFD: otherwise `pass\xFEword` and `pass\xFFword`
- * would be one password.
- */
-function acceptJsonOnly(fastify: FastifyInstance, maxDepth: number): void {
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      done(new UnsupportedMediaTypeException('JSON must be sent in UTF-8'), undefined);
-      return;
-    }
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      done(new BadRequestException('JSON body is not valid UTF-8'), undefined);
-      return;
-    }
-    parseJson(request, text, (error, value) => {
-      if (error) done(error, undefined);
-      else if (depthExceeds(value, maxDepth)) done(new BadRequestException('JSON body is nested too deeply'), undefined);
-      else done(null, value);
-    });
-  });
-}
-
-/** Whether `value` nests objects/arrays deeper than `max` (iterative: no recursion to overflow). */
-function depthExceeds(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
 }

@@ -1,0 +1,50 @@
+import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+
+/** Deeper JSON is refused before validation walks it (recursively: a stack overflow, a 500). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The only body parser: `application/json` in UTF-8, parsed safely (`__proto__` and
+ * `constructor.prototype` keys are refused), at most `maxDepth` levels deep. No form or
+ * text parser: a cross-site HTML form or `text/plain` fetch, which a browser sends
+ * without a CORS preflight, gets 415 instead of reaching a route. Bytes that are not
+ * UTF-8 are a 400, not silently U+FFFD: otherwise `pass\xFEword` and `pass\xFFword`
+ * would be one password.
+ */
+export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new UnsupportedMediaTypeException('JSON must be sent in UTF-8'), undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestException('JSON body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, (error, value) => {
+      if (error) done(error, undefined);
+      else if (depthExceeds(value, maxDepth)) done(new BadRequestException('JSON body is nested too deeply'), undefined);
+      else done(null, value);
+    });
+  });
+}
+
+/** Whether `value` nests objects/arrays deeper than `max` (iterative: no recursion to overflow). */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
