@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
+import type { AppModuleOptions } from '../../src/app.module';
 import { validateEnv, type AppConfig } from '../../src/config/configuration';
 import { PrismaService } from '../../src/database/prisma.service';
 import { Http } from './http';
@@ -22,7 +23,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+/** What a spec may add to the app besides settings: modules to mount, as a user's main.ts would. */
+export type StartOptions = Pick<AppModuleOptions, 'extraImports'>;
+
+export async function startApp(db: TestDatabase, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
   const config = validateEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -39,7 +43,7 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
   const chunks: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-  const app = await createApp(config, { logDestination: logStream });
+  const app = await createApp(config, { logDestination: logStream, extraImports: options.extraImports });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   let closed = false;
@@ -70,17 +74,17 @@ export interface AppUnderTest {
  * Registers beforeAll/afterAll that start the real app on a database of its own and stop
  * both; the returned object's fields are set once beforeAll has run.
  */
-export function useApp(env: Record<string, string> = {}): AppUnderTest {
+export function useApp(env: Record<string, string> = {}, options: StartOptions = {}): AppUnderTest {
   const ctx = {
     restart: async (newEnv = env) => {
       await ctx.server.close();
-      ctx.server = await startApp(ctx.db, newEnv);
+      ctx.server = await startApp(ctx.db, newEnv, options);
       ctx.http = new Http(ctx.server.baseUrl);
     },
   } as AppUnderTest;
   beforeAll(async () => {
     ctx.db = await createTestDatabase();
-    ctx.server = await startApp(ctx.db, env);
+    ctx.server = await startApp(ctx.db, env, options);
     ctx.http = new Http(ctx.server.baseUrl);
   });
   afterAll(async () => {
