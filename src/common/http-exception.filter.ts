@@ -35,6 +35,8 @@ const UNAVAILABLE_MESSAGES = [
   /Cannot use a pool after calling end on the pool/i,
   /Client has encountered a connection error and is not queryable/i,
   /timeout exceeded when trying to connect/i,
+  // pg's query_timeout (QUERY_TIMEOUT_MS): the connection went silent.
+  /Query read timeout/i,
   /PGlite is closed/i,
   // P2028 is also "transaction already closed" (a bug); only its start timeout means no connection.
   /Unable to start a transaction in the given time/i,

@@ -17,6 +17,8 @@ export interface AppConfig {
   database: {
     /** Unset: the embedded PGlite database in `dataDir`. */
     url: string | undefined;
+    /** A direct connection for LISTEN (unset: `url`). */
+    listenUrl: string | undefined;
     dataDir: string;
     poolSize: number;
   };
@@ -30,6 +32,8 @@ export interface AppConfig {
     sessionIdleTtl: number;
     sessionAbsoluteTtl: number;
     refreshReuseGrace: number;
+    /** REVOCATION_MAX_STALENESS, in milliseconds. */
+    revocationMaxStalenessMs: number;
     cookieSecure: boolean;
     /** Login attempts a minute per IP and per email; 0 turns the limit off. */
     loginRateLimit: number;
@@ -63,7 +67,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       bodyLimit: env.BODY_LIMIT,
       trustProxy: env.TRUST_PROXY,
     },
-    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
+    database: { url: env.DATABASE_URL, listenUrl: env.DATABASE_LISTEN_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
     auth: {
       accessSecret: env.JWT_ACCESS_SECRET,
       issuer: env.JWT_ISSUER,
@@ -72,6 +76,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       sessionIdleTtl: env.SESSION_IDLE_TTL,
       sessionAbsoluteTtl: env.SESSION_ABSOLUTE_TTL,
       refreshReuseGrace: env.REFRESH_REUSE_GRACE,
+      revocationMaxStalenessMs: env.REVOCATION_MAX_STALENESS,
       cookieSecure: env.COOKIE_SECURE,
       loginRateLimit: env.RATE_LIMIT_LOGIN,
       refreshRateLimit: env.RATE_LIMIT_REFRESH,

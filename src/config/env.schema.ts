@@ -25,6 +25,21 @@ const duration = (fallback: string, { allowZero = false } = {}) =>
       return Math.round(millis / 1000);
     });
 
+/** Milliseconds, given as a number of milliseconds ("250") or an `ms` string ("1s", "500ms"). */
+const durationMs = (fallback: string, { min, max }: { min: number; max: number }) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const millis = /^\d+$/.test(value) ? Number(value) : ms(value as StringValue);
+      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < min || millis > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration from ${min} ms to ${max / 1000} s, like "1s" or "500ms", got "${value}"` });
+        return z.NEVER;
+      }
+      return Math.round(millis);
+    });
+
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -50,6 +65,8 @@ const fields = z.object({
         .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
         .optional(),
     ),
+    // A direct connection for LISTEN when DATABASE_URL goes through a transaction pooler.
+    DATABASE_LISTEN_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional()),
     DATA_DIR: z.string().default('./.data'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     JWT_ACCESS_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes'),
@@ -64,6 +81,8 @@ const fields = z.object({
     ADMIN_PASSWORD: optionalString,
     RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),
     RATE_LIMIT_REFRESH: z.coerce.number().int().min(0).default(120),
+    // How stale an instance's revocation memory may get before it reads the database instead.
+    REVOCATION_MAX_STALENESS: durationMs('1s', { min: 100, max: 60_000 }),
     RATE_LIMIT_REGISTER: z.coerce.number().int().min(0).default(10),
     // argon2id cost. Below OWASP's minimum only with NODE_ENV=test (see the cross-field rules).
     ARGON2_MEMORY_COST: z.coerce.number().int().min(8).max(4_194_304).default(ARGON2_DEFAULTS.memoryCost),

@@ -89,8 +89,20 @@ async function openEmbedded(dataDir: string, opener: Opener): Promise<Database> 
  */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * How long a query may wait for its answer. A partition that silences an open connection
+ * (no RST, no FIN) would otherwise hold the request until TCP gives up, minutes later;
+ * with it the query fails and the request gets 503. Far above any statement of ours.
+ */
+export const QUERY_TIMEOUT_MS = 10_000;
+
 async function openServer(url: string, poolSize: number): Promise<Database> {
-  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
   // An idle client that loses its server must not crash the process: the pool drops it.
   pool.on('error', () => undefined);
   const parsed = new URL(url);

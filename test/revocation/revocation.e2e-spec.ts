@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { PROBE_SQL } from '../../src/auth/revocation/revocation-listener';
 import { RevocationService } from '../../src/auth/revocation/revocation.service';
 import type { Database } from '../../src/database/database';
 import { DATABASE } from '../../src/database/database.constants';
@@ -27,8 +28,8 @@ function countStatements(server: TestApp): { stop(): number } {
   const restore = targets.map(([target, name]) => {
     const original = (target as Record<string, (...args: unknown[]) => unknown>)[name];
     (target as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-      // The revocation listener's heartbeat is not a request's query.
-      if (args[0] !== 'SELECT 1') count++;
+      // The revocation listener's lease probe is not a request's query.
+      if (args[0] !== PROBE_SQL) count++;
       return original.apply(this, args);
     };
     return () => ((target as Record<string, unknown>)[name] = original);

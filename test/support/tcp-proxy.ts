@@ -8,6 +8,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * - `blackhole()`: open connections are reset and new ones are accepted but never
  *   answered (the host is gone and its packets are dropped: a crashed machine, a
  *   partition, a failover to a dead address);
+ * - `silence()`: open connections stay open but nothing passes any more, either way, and
+ *   new ones are accepted but never answered (a dead switch, a cut cable: no RST, no FIN);
  * - `restore()`: connections reach the server again, on the same address.
  */
 export class TcpProxy {
@@ -16,6 +18,8 @@ export class TcpProxy {
   /** Connections accepted while blackholed: held open, never answered. */
   private readonly held = new Set<Socket>();
   private blackholed = false;
+  /** Pairs of open connections, so that `silence` can stop what flows between them. */
+  private readonly pairs = new Set<[Socket, Socket]>();
   private portNumber = 0;
 
   private constructor(
@@ -57,8 +61,20 @@ export class TcpProxy {
     await this.listen(this.portNumber);
   }
 
-  /** The database is back, on the same address. */
+  /** A silent partition: nothing passes on open connections, nothing is closed or reset. */
+  silence(): void {
+    this.blackholed = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** The database is back, on the same address (connections silenced before are dropped). */
   async restore(): Promise<void> {
+    if (this.blackholed) for (const [client] of this.pairs) client.resetAndDestroy();
     this.blackholed = false;
     for (const socket of this.held) socket.destroy();
     this.held.clear();
@@ -95,6 +111,9 @@ export class TcpProxy {
       return;
     }
     const upstream = connect(this.targetPort, this.targetHost);
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    client.on('close', () => this.pairs.delete(pair));
     for (const [socket, other] of [
       [client, upstream],
       [upstream, client],

@@ -1,13 +1,14 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Client } from 'pg';
 import type { AppConfig } from '../../config/configuration';
 import type { Database } from '../../database/database';
 import { DATABASE } from '../../database/database.constants';
 import { PrismaService } from '../../database/prisma.service';
 import type { Prisma } from '../../generated/prisma/client';
 import { SessionsRepository } from '../sessions/sessions.repository';
+import { FallbackChecks } from './fallback-checks';
 import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation } from './revocation-events.repository';
+import { RevocationListener } from './revocation-listener';
 import { RevocationState, type RevocationEvent, type TokenFacts, type Verdict } from './revocation-state';
 
 export { REVOCATION_CHANNEL, type NewRevocation };
@@ -15,8 +16,6 @@ export { REVOCATION_CHANNEL, type NewRevocation };
 /** Margin added to ACCESS_TOKEN_TTL before an event is forgotten (clock differences). */
 const WINDOW_MARGIN_MS = 5_000;
 const PRUNE_EVERY_MS = 5_000;
-const HEARTBEAT_EVERY_MS = 5_000;
-const RECONNECT_MAX_MS = 10_000;
 
 export type Revoke = (event: NewRevocation) => void;
 
@@ -28,57 +27,58 @@ export type Revoke = (event: NewRevocation) => void;
  * transaction as the change, and announced with NOTIFY when it commits. Each instance
  * keeps the events of the last ACCESS_TOKEN_TTL in memory (RevocationState):
  * - the instance that made the change applies it before it answers;
- * - the others hear it on a dedicated LISTEN connection, within milliseconds;
- * - at start, and after every reconnect of that connection, the whole window is reloaded
- *   from the table, so nothing announced while it was deaf is lost.
- * While the LISTEN connection is down the in-memory state may be incomplete, so the check
- * falls back to reading the session and the user from the database on every request,
- * until the connection is back and the window reloaded. On PGlite there is one process
- * only: applying locally is the whole story.
+ * - the others hear it on a dedicated LISTEN connection (RevocationListener), within
+ *   milliseconds; at start and after every reconnect the window is reloaded;
+ * - memory is trusted only under the listener's lease: certified complete within
+ *   REVOCATION_MAX_STALENESS. Outside it (a silent partition, a reconnect) each check
+ *   reads the database instead (FallbackChecks), so a revoked token is refused at most
+ *   REVOCATION_MAX_STALENESS after its revocation committed, whatever the network does.
+ * On PGlite there is one process only: applying locally is the whole story.
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(RevocationService.name);
   private readonly state: RevocationState;
   private readonly windowMs: number;
-  /** True while the in-memory state is known to be complete. */
-  private live = false;
-  private listener?: Client;
-  private timers: NodeJS.Timeout[] = [];
-  private reconnectDelay = 500;
-  private stopped = false;
+  private readonly listener?: RevocationListener;
+  private readonly fallback: FallbackChecks;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly events: RevocationEventsRepository,
-    private readonly sessions: SessionsRepository,
+    sessions: SessionsRepository,
     config: ConfigService<AppConfig, true>,
     @Inject(DATABASE) private readonly database: Database,
   ) {
     this.windowMs = config.get('auth.accessTokenTtl', { infer: true }) * 1000 + WINDOW_MARGIN_MS;
     this.state = new RevocationState(this.windowMs);
+    const maxStalenessMs = config.get('auth.revocationMaxStalenessMs', { infer: true });
+    this.fallback = new FallbackChecks(sessions, maxStalenessMs);
+    const listenUrl = config.get('database.listenUrl', { infer: true }) ?? database.connectionString;
+    if (database.kind === 'server' && listenUrl) {
+      this.listener = new RevocationListener({
+        connectionString: listenUrl,
+        maxStalenessMs,
+        onEvent: (event) => this.state.apply(event),
+        reload: () => this.reload(),
+      });
+    }
   }
 
   async onModuleInit(): Promise<void> {
-    this.timers.push(setInterval(() => this.state.prune(Date.now()), PRUNE_EVERY_MS).unref());
-    if (this.database.kind === 'embedded') {
-      await this.reload();
-      this.live = true;
-      return;
-    }
-    await this.listen().catch((error: Error) => this.lost(error));
-    this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_EVERY_MS).unref());
+    this.pruneTimer = setInterval(() => this.state.prune(Date.now()), PRUNE_EVERY_MS).unref();
+    if (this.listener) await this.listener.start();
+    else await this.reload();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.timers.forEach(clearInterval);
-    await this.listener?.end().catch(() => undefined);
+    clearInterval(this.pruneTimer);
+    await this.listener?.stop();
   }
 
-  /** Whether the in-memory state is complete (false: every check reads the database). */
+  /** Whether the in-memory state may be trusted now (false: checks read the database). */
   get isLive(): boolean {
-    return this.live;
+    return this.listener?.isLive() ?? true;
   }
 
   /** Entries held in memory (bounded by one TTL of revocations). */
@@ -88,7 +88,10 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   /** The verdict on a verified access token: revoked, or valid with the user's current role. */
   async check(token: TokenFacts): Promise<Verdict> {
-    return this.live ? this.state.verdict(token) : this.checkInDatabase(token);
+    const known = this.state.verdict(token);
+    // What memory knows is revoked is revoked, live or not (this instance's own changes included).
+    if (known.revoked || this.isLive) return known;
+    return this.fallback.check(token);
   }
 
   /**
@@ -110,63 +113,5 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   private async reload(): Promise<void> {
     (await this.events.since(this.windowMs)).forEach((event) => this.state.apply(event));
-  }
-
-  private async checkInDatabase(token: TokenFacts): Promise<Verdict> {
-    const session = await this.sessions.authority(token.sid);
-    if (!session || session.userId !== token.sub || session.ended || token.ver < session.refreshTokenVersion) return { revoked: true };
-    return { revoked: false, role: session.role };
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({
-      connectionString: this.database.connectionString,
-      keepAlive: true,
-      // A host that drops packets must not leave the reconnect hanging until the OS gives up.
-      connectionTimeoutMillis: 5_000,
-      application_name: 'auth-revocation-listener',
-    });
-    client.on('notification', (message) => {
-      if (message.channel !== REVOCATION_CHANNEL || !message.payload) return;
-      try {
-        this.state.apply(JSON.parse(message.payload) as RevocationEvent);
-      } catch {
-        this.logger.warn('Ignored a malformed revocation notification');
-      }
-    });
-    client.on('error', (error) => this.lost(error, client));
-    client.on('end', () => this.lost(new Error('connection ended'), client));
-    this.listener = client;
-    await client.connect();
-    await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
-    // LISTEN first, then reload: an event committed in between is both heard and loaded.
-    await this.reload();
-    this.live = true;
-    this.reconnectDelay = 500;
-    this.logger.log('Listening for revocations');
-  }
-
-  private lost(error: Error, client = this.listener): void {
-    if (client !== this.listener || this.stopped) return;
-    if (this.live) this.logger.warn(`Revocation listener lost (${error.message}): checking the database per request`);
-    this.live = false;
-    this.listener = undefined;
-    client?.removeAllListeners('end');
-    void client?.end().catch(() => undefined);
-    const delay = this.reconnectDelay;
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
-    setTimeout(() => {
-      if (!this.stopped) this.listen().catch((e: Error) => this.lost(e));
-    }, delay).unref();
-  }
-
-  /** A connection can die without an error (a silent network drop): ask it something. */
-  private async heartbeat(): Promise<void> {
-    const client = this.listener;
-    if (!client || !this.live) return;
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_EVERY_MS / 2).unref(),
-    );
-    await Promise.race([client.query('SELECT 1'), timeout]).catch((error: Error) => this.lost(error, client));
   }
 }
