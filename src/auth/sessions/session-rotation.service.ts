@@ -3,12 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
-import { PrismaService } from '../../database/prisma.service';
-import type { Prisma, Session, User } from '../../generated/prisma/client';
+import type { Prisma, User } from '../../generated/prisma/client';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
 import { SessionEndingService } from './session-ending.service';
-import { SessionsRepository } from './sessions.repository';
+import { SessionsRepository, type RotatedSession } from './sessions.repository';
 
 export const REFRESH_ERRORS = {
   invalid: 'Invalid refresh token',
@@ -18,9 +17,7 @@ export const REFRESH_ERRORS = {
 } as const satisfies Record<Exclude<RotationDecision, 'grace' | 'reuse'> | 'reused', string>;
 
 /** A session just opened or rotated, with its refresh token in clear: returned to the client once, never stored. */
-export interface SessionGrant {
-  session: Session;
-  user: User;
+export interface SessionGrant extends RotatedSession {
   refreshToken: string;
 }
 
@@ -34,7 +31,6 @@ export class SessionRotationService {
   private readonly ttl: AppConfig['auth'];
 
   constructor(
-    private readonly prisma: PrismaService,
     private readonly sessions: SessionsRepository,
     private readonly refreshTokens: RefreshTokens,
     private readonly endings: SessionEndingService,
@@ -71,21 +67,13 @@ export class SessionRotationService {
     if (!this.refreshTokens.isWellFormed(presented)) throw new UnauthorizedException(REFRESH_ERRORS.invalid);
     const presentedHash = this.refreshTokens.hash(presented);
     const successor = this.refreshTokens.successorOf(presented);
-    const rotated = await this.prisma.$transaction(async (tx) => {
-      const row = await this.sessions.rotate(tx, {
-        presentedHash,
-        successorHash: this.refreshTokens.hash(successor),
-        idleTtlSeconds: this.ttl.sessionIdleTtl,
-        client,
-      });
-      if (row) {
-        await this.audit.record({ type: 'token.refreshed', userId: row.userId, sessionId: row.id, client, data: { generation: row.generation } }, tx);
-      }
-      return row;
+    const rotated = await this.sessions.rotate({
+      presentedHash,
+      successorHash: this.refreshTokens.hash(successor),
+      idleTtlSeconds: this.ttl.sessionIdleTtl,
+      client,
     });
-    if (!rotated) return this.replay(presentedHash, successor, client);
-    const { user, ...session } = rotated;
-    return { session, user, refreshToken: successor };
+    return rotated ? { ...rotated, refreshToken: successor } : this.replay(presentedHash, successor, client);
   }
 
   /** The presented token is not the current one of a live session: grace, reuse, or refusal. */

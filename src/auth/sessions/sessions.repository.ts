@@ -32,6 +32,17 @@ export interface NewSession {
   client: ClientMeta;
 }
 
+/** The user as a token response needs it: never the password hash. */
+export type GrantedUser = Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'refreshTokenVersion' | 'createdAt'>;
+
+/** What a rotation returns: the session's new state and its user. */
+export interface RotatedSession {
+  session: Pick<Session, 'id' | 'generation' | 'absoluteExpiresAt'>;
+  user: GrantedUser;
+}
+
+type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date } & GrantedUser;
+
 /** A session as "my devices" and the admin show it: never the refresh token hash. */
 export type SessionView = Pick<Session, 'id' | 'createdAt' | 'lastUsedAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'userAgent' | 'ip'>;
 
@@ -59,32 +70,40 @@ export class SessionsRepository {
   }
 
   /**
-   * The rotation, one conditional UPDATE: the session whose current token hashes to
-   * `presentedHash` moves to `successorHash` if it is active and its user enabled. Of any
-   * number of concurrent requests with one token exactly one matches; the rotated-away
-   * hash is kept for reuse detection. Null when nothing rotated.
+   * The rotation, one statement and one round trip: the session whose current token
+   * hashes to `presentedHash` moves to `successorHash` if it is active and its user
+   * enabled; the rotated-away hash is kept (reuse detection) and the `token.refreshed`
+   * audit event written, all or nothing. Of any number of concurrent requests with one
+   * token exactly one matches (the UPDATE's row lock). Null when nothing rotated.
    */
-  async rotate(
-    tx: Prisma.TransactionClient,
-    rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta },
-  ): Promise<(Session & { user: User }) | null> {
+  async rotate(rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta }): Promise<RotatedSession | null> {
     const { presentedHash, successorHash, idleTtlSeconds, client } = rotation;
-    const rows = await tx.$queryRaw<{ id: string; generation: number }[]>`
-      UPDATE sessions s
-         SET refresh_token_hash = ${successorHash},
-             generation         = s.generation + 1,
-             rotated_at         = now(),
-             last_used_at       = now(),
-             idle_expires_at    = LEAST(now() + make_interval(secs => ${idleTtlSeconds}), s.absolute_expires_at),
-             ip                 = ${client.ip},
-             user_agent         = ${client.userAgent}
-        FROM users u
-       WHERE s.refresh_token_hash = ${presentedHash} AND u.id = s.user_id AND NOT u.disabled AND ${ACTIVE}
-      RETURNING s.id, s.generation`;
-    if (rows.length === 0) return null;
-    const [{ id, generation }] = rows;
-    await tx.rotatedRefreshToken.create({ data: { tokenHash: presentedHash, sessionId: id, generation: generation - 1 } });
-    return tx.session.findUniqueOrThrow({ where: { id }, include: { user: true } });
+    const [row] = await this.prisma.$queryRaw<RotatedRow[]>`
+      WITH rotated AS (
+        UPDATE sessions s
+           SET refresh_token_hash = ${successorHash},
+               generation         = s.generation + 1,
+               rotated_at         = now(),
+               last_used_at       = now(),
+               idle_expires_at    = LEAST(now() + make_interval(secs => ${idleTtlSeconds}), s.absolute_expires_at),
+               ip                 = ${client.ip},
+               user_agent         = ${client.userAgent}
+          FROM users u
+         WHERE s.refresh_token_hash = ${presentedHash} AND u.id = s.user_id AND NOT u.disabled AND ${ACTIVE}
+        RETURNING s.id, s.user_id, s.generation, s.absolute_expires_at
+      ), kept AS (
+        INSERT INTO rotated_refresh_tokens (token_hash, session_id, generation)
+        SELECT ${presentedHash}, id, generation - 1 FROM rotated
+      ), audited AS (
+        INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, data)
+        SELECT 'token.refreshed', user_id, id, ${client.ip}, ${client.userAgent}, jsonb_build_object('generation', generation) FROM rotated
+      )
+      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt",
+             u.id, u.email, u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
+        FROM rotated r JOIN users u ON u.id = r.user_id`;
+    if (!row) return null;
+    const { sessionId, generation, absoluteExpiresAt, ...user } = row;
+    return { session: { id: sessionId, generation, absoluteExpiresAt }, user };
   }
 
   /** What the database says about a presented token that did not rotate (see rotation-decision.ts). */
