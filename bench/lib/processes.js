@@ -74,6 +74,14 @@ async function startApp(name, env) {
   return { ...proc, url };
 }
 
+/** The bare NestJS + Fastify app (bench/bare-nest): the framework's ceiling. */
+async function startBare() {
+  const port = await freePort();
+  const proc = spawnNode('bare-nest', path.join(__dirname, '..', 'bare-nest', 'dist', 'main.js'), { ...process.env, PORT: String(port) });
+  await proc.orExit(new Promise((resolve) => proc.child.once('message', resolve)));
+  return { ...proc, url: `http://127.0.0.1:${port}` };
+}
+
 /** The Nest docs recipe (bench/nest-docs-recipe); it sends its token over IPC when listening. */
 async function startRecipe() {
   const port = await freePort();
@@ -99,4 +107,4 @@ function killAll() {
   for (const child of children) child.kill('SIGKILL');
 }
 
-module.exports = { ROOT, freePort, startApp, startRecipe, stop, killAll };
+module.exports = { ROOT, freePort, startApp, startBare, startRecipe, stop, killAll };

@@ -22,7 +22,7 @@ function markdown(report) {
   const out = [];
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres} (${machine.database}), ${machine.os}.`,
-    `Load: autocannon in the harness process, ${settings.connections} connections, ${settings.duration} s per run after a ${settings.warmup} s warm-up; NODE_ENV=production; DB queries counted with ${settings.queryCounting}.`,
+    `Load: autocannon in the harness process, ${settings.connections} connections, ${settings.duration} s per run after a ${settings.warmup} s warm-up; production defaults (NODE_ENV=production, LOG_LEVEL=info: access log on); DB queries counted with ${settings.queryCounting}.`,
     '',
   );
   out.push(
@@ -43,6 +43,13 @@ function markdown(report) {
     ? `failed: ${revocation.error.split('\n')[0]}`
     : `median ${num(revocation.medianMs, 1)} ms, max ${num(revocation.maxMs, 1)} ms over ${revocation.rounds.length} force-logouts`;
   out.push(`Revocation (force-logout on instance A → first 401 on instance B): ${rev}.`, '');
+  const { partition } = report;
+  const part = !partition
+    ? 'not measured'
+    : partition.error
+      ? `failed: ${partition.error.split('\n')[0]}`
+      : `max ${num(partition.maxMs)} ms and ${partition.maxAccepted} request(s) answered 200 after the force-logout (rounds: ${partition.rounds.map((r) => `${num(r.ms)} ms / ${r.accepted}`).join(', ')})`;
+  out.push(`Silent partition of B's LISTEN connection (REVOCATION_MAX_STALENESS=1s), force-logout on A → first 401 on B: ${part}.`, '');
   out.push(
     table(
       ['target (not asserted)', 'measured', 'met'],
