@@ -1,15 +1,14 @@
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/configuration';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { createRootLogger, nestLoggerParams } from './common/logging';
 import type { Logger as PinoLogger } from 'pino';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (default: stdout). Tests pass a stream to read them. */
@@ -28,13 +27,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        LoggerModule.forRoot(nestLoggerParams(options.logger ?? createRootLogger(config, options.logDestination))),
         DatabaseModule,
         AuditModule,
         AuthModule,
         AdminModule,
         HealthModule,
         MaintenanceModule,
+        MetricsModule,
         ...(options.extraImports ?? []),
       ],
     };

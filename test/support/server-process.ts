@@ -69,28 +69,24 @@ export class ServerProcess {
   }
 
   /** Starts the server and resolves once GET /health answers 200. */
-  static async start(build: ServerBuild, db: TestDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
+  static async start(build: ServerBuild, db: TestDatabase, env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServerProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, [build.main], {
-      // Its own directory: no developer's .env is picked up.
-      cwd: build.dir,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        JWT_ACCESS_SECRET: TEST_SECRET,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_LOGIN: '0',
-        RATE_LIMIT_REGISTER: '0',
-        ...db.env,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
+    const server = new ServerProcess(spawnServer(build, db, { PORT: String(port), ...env }, options), `http://127.0.0.1:${port}`);
     await server.waitUntilHealthy();
     return server;
+  }
+
+  /** Starts the server and waits for it to exit on its own: for a start-up that must fail. */
+  static async run(build: ServerBuild, db: TestDatabase, env: Record<string, string> = {}): Promise<{ exit: Exit; output: string }> {
+    const port = await freePort();
+    const server = new ServerProcess(spawnServer(build, db, { PORT: String(port), ...env }), `http://127.0.0.1:${port}`);
+    // 'close': the exit, and all of its output read.
+    const closed = new Promise((resolve) => server.child.once('close', resolve));
+    const timer = setTimeout(() => server.kill('SIGKILL'), 60_000);
+    const exit = await server.exited;
+    await closed;
+    clearTimeout(timer);
+    return { exit, output: server.logs() };
   }
 
   get pid(): number {
@@ -136,6 +132,36 @@ export class ServerProcess {
     this.kill('SIGKILL');
     throw new Error(`server did not become healthy:\n${this.output}`);
   }
+}
+
+export interface SpawnOptions {
+  /** On a pseudo-terminal (util-linux `script`), as a person at a terminal runs it: see hasScript. */
+  tty?: boolean;
+}
+
+/** Whether `script` (util-linux) is there to give a process a terminal. */
+export const hasScript = (): boolean => spawnSync('script', ['--version']).status === 0;
+
+function spawnServer(build: ServerBuild, db: TestDatabase, env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
+  const [command, args] = options.tty
+    ? ['script', ['-qec', `exec '${process.execPath}' '${build.main}'`, '/dev/null']]
+    : [process.execPath, [build.main]];
+  return spawn(command, args, {
+    // Its own directory: no developer's .env is picked up.
+    cwd: build.dir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      JWT_ACCESS_SECRET: TEST_SECRET,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_LOGIN: '0',
+      RATE_LIMIT_REGISTER: '0',
+      ...db.env,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 export function freePort(): Promise<number> {

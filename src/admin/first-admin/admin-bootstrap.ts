@@ -4,6 +4,7 @@ import { AuditService } from '../../audit/audit.service';
 import { PasswordService } from '../../auth/passwords/password.service';
 import { passwordProblem } from '../../auth/passwords/password-policy';
 import type { AppConfig } from '../../config/configuration';
+import { normalizeEmail } from '../../users/email';
 import { UsersRepository } from '../../users/users.repository';
 import { ensureAdmin } from './ensure-admin';
 
@@ -17,6 +18,8 @@ import { ensureAdmin } from './ensure-admin';
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrap.name);
+  /** The email of the admin this start created, if it did (main.ts names it in its start-up line). */
+  created?: string;
 
   constructor(
     private readonly config: ConfigService<AppConfig, true>,
@@ -36,7 +39,10 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       promote: false,
       via: 'ADMIN_EMAIL',
     });
-    if (outcome === 'created') this.logger.log('Created the admin account of ADMIN_EMAIL');
+    if (outcome === 'created') {
+      this.created = normalizeEmail(admin.email);
+      this.logger.log('Created the admin account of ADMIN_EMAIL');
+    }
     if (outcome === 'left-alone') {
       this.logger.warn('ADMIN_EMAIL belongs to an account that is not an enabled admin; left unchanged (see npm run admin:create)');
     }
