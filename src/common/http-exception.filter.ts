@@ -1,6 +1,8 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, NotFoundException, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { SEND_JSON } from './json-body';
 
 /** The body of every error response: NestJS's shape. */
 export interface ErrorBody {
@@ -72,7 +74,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** Client errors of Fastify itself (body parsing, URL), with messages that echo nothing of the request. */
 const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported media type: send application/json',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: SEND_JSON,
   FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty',
   FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
@@ -83,10 +85,42 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 const statusText = (status: number) => STATUS_CODES[status] ?? 'Error';
 
 /**
+ * The methods a route may be offered for in `Allow`. Not OPTIONS: the CORS plugin's
+ * `OPTIONS *` route matches every path, and it answers preflights of listed origins only.
+ */
+const ROUTABLE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The methods the router serves at the path of `url` (HEAD with every GET, as Fastify
+ * does), matched the way the router matches requests (parameters, wildcards, trailing
+ * slash): a wrong method on an existing path is then a 405 with them in `Allow`, and only
+ * an unknown path is a 404.
+ */
+export function allowedMethods(fastify: Pick<FastifyInstance, 'findRoute'>, url: string): string[] {
+  return ROUTABLE_METHODS.filter((method) => fastify.findRoute({ method, url }) !== null);
+}
+
+/**
+ * 405 for a request that reached the not-found handler (no route for its method and
+ * path) although its path has routes for other methods; undefined otherwise. The message
+ * echoes nothing of the request but its method, unlike "Cannot GET /path?query".
+ */
+function methodNotAllowed(exception: unknown, request: FastifyRequest | undefined, fastify: unknown): { body: ErrorBody; allow: string } | undefined {
+  if (!(exception instanceof NotFoundException) || request?.is404 !== true) return undefined;
+  if (typeof (fastify as Partial<FastifyInstance> | undefined)?.findRoute !== 'function') return undefined;
+  const allowed = allowedMethods(fastify as FastifyInstance, request.url);
+  if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
+  const allow = allowed.join(', ');
+  const status = HttpStatus.METHOD_NOT_ALLOWED;
+  return { body: { statusCode: status, message: `Method ${request.method} is not allowed on this path; it accepts ${allow}`, error: statusText(status) }, allow };
+}
+
+/**
  * The last word on every error (registered with `useGlobalFilters`, so it also sees
  * Fastify's own errors: body parsing, bad URLs, hooks).
  * - HttpException: its response; a bare string message gets the `{statusCode, message,
- *   error}` shape;
+ *   error}` shape; the router's 404 for a path that exists with other methods becomes a
+ *   405 with `Allow` (see `methodNotAllowed`);
  * - Fastify client errors (4xx): the same shape with a fixed message per error code;
  * - database unreachable (see `isDatabaseUnavailable`): 503 `Database unavailable`;
  * - anything else: a generic 500. Logged with its name, code and stack frames only:
@@ -102,11 +136,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse();
-    const { status, body } = this.toResponse(exception);
+    const wrongMethod = methodNotAllowed(exception, host.switchToHttp().getRequest<FastifyRequest | undefined>(), httpAdapter.getInstance());
+    const { status, body } = wrongMethod ? { status: wrongMethod.body.statusCode, body: wrongMethod.body } : this.toResponse(exception);
     if (httpAdapter.isHeadersSent(response)) {
       httpAdapter.end(response);
       return;
     }
+    if (wrongMethod) httpAdapter.setHeader(response, 'allow', wrongMethod.allow);
     // An exception that knows when to come back (a shed or throttled request) says so.
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') httpAdapter.setHeader(response, 'retry-after', String(retryAfter));
@@ -115,6 +151,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private toResponse(exception: unknown): { status: number; body: unknown } {
     if (exception instanceof HttpException) {
+      // Fastify's own client errors (body parsing) arrive wrapped by Nest's adapter: they
+      // get their fixed message too, not Fastify's (which may quote the request).
+      const fastifyError = isFastifyError(exception.cause) ? clientErrorBody(exception.cause) : null;
+      if (fastifyError) return { status: fastifyError.statusCode, body: fastifyError };
       const status = exception.getStatus();
       const response = exception.getResponse();
       return {
@@ -132,6 +172,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: INTERNAL_ERROR };
   }
 }
+
+const isFastifyError = (error: unknown): boolean => error instanceof Error && error.name === 'FastifyError';
 
 /**
  * The body for a client error (4xx `statusCode`) that is not an HttpException: Fastify's

@@ -4,13 +4,18 @@ import type { FastifyInstance } from 'fastify';
 /** Deeper JSON is refused before validation walks it (recursively: a stack overflow, a 500). */
 export const MAX_JSON_DEPTH = 32;
 
+/** What a 415 says: the one thing the client can do about it. */
+export const SEND_JSON = 'Unsupported media type: send the body as application/json';
+export const NOT_AN_OBJECT = 'the body must be a JSON object';
+
 /**
  * The only body parser: `application/json` in UTF-8, parsed safely (`__proto__` and
- * `constructor.prototype` keys are refused), at most `maxDepth` levels deep. No form or
- * text parser: a cross-site HTML form or `text/plain` fetch, which a browser sends
- * without a CORS preflight, gets 415 instead of reaching a route. Bytes that are not
- * UTF-8 are a 400, not silently U+FFFD: otherwise `pass\xFEword` and `pass\xFFword`
- * would be one password.
+ * `constructor.prototype` keys are refused), at most `maxDepth` levels deep, and an
+ * object: every route reads named fields, so `[]`, `"x"`, `42` or `null` is a 400 saying
+ * so rather than a list of missing fields. No form or text parser: a cross-site HTML
+ * form or `text/plain` fetch, which a browser sends without a CORS preflight, gets 415
+ * instead of reaching a route. Bytes that are not UTF-8 are a 400, not silently U+FFFD:
+ * otherwise `pass\xFEword` and `pass\xFFword` would be one password.
  */
 export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -19,7 +24,7 @@ export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      done(new UnsupportedMediaTypeException('JSON must be sent in UTF-8'), undefined);
+      done(new UnsupportedMediaTypeException(`${SEND_JSON} in UTF-8`), undefined);
       return;
     }
     let text: string;
@@ -31,6 +36,7 @@ export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
     }
     parseJson(request, text, (error, value) => {
       if (error) done(error, undefined);
+      else if (typeof value !== 'object' || value === null || Array.isArray(value)) done(new BadRequestException(NOT_AN_OBJECT), undefined);
       else if (depthExceeds(value, maxDepth)) done(new BadRequestException('JSON body is nested too deeply'), undefined);
       else done(null, value);
     });

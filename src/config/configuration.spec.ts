@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fastify } from 'fastify';
 import { ConfigValidationError, validateEnv } from './configuration';
 
 /** What the README says to generate: random bytes, base64url. */
@@ -79,5 +80,151 @@ describe('validateEnv', () => {
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together, and an idle TTL within the absolute one', () => {
     expect(() => validateEnv({ ADMIN_EMAIL: 'a@example.com' })).toThrow(/go together/);
     expect(() => validateEnv({ SESSION_IDLE_TTL: '40d' })).toThrow(/SESSION_IDLE_TTL/);
+  });
+});
+
+/** The message validateEnv throws for `env`, or '' when it accepts it. */
+function refusal(env: Record<string, string>): string {
+  try {
+    validateEnv(env);
+    return '';
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return (error as Error).message;
+  }
+}
+
+describe('validateEnv messages: each names its key, the form expected and the value given', () => {
+  it('refuses PORT=0 and PORT=abc: a server that clients must find needs a fixed port', () => {
+    expect(refusal({ PORT: '0' })).toContain('  - PORT: must be a port number from 1 to 65535, got "0"');
+    expect(refusal({ PORT: 'abc' })).toContain('  - PORT: must be a port number from 1 to 65535, got "abc"');
+    for (const bad of ['65536', '-1', '80.5', '', '1e3']) expect(refusal({ PORT: bad })).toContain(`PORT: must be a port number from 1 to 65535, got "${bad}"`);
+    expect(validateEnv({ PORT: '1' }).app.port).toBe(1);
+    expect(validateEnv({ PORT: ' 8080 ' }).app.port).toBe(8080);
+  });
+
+  it('checks TRUST_PROXY at start, naming the key and the bad entries, instead of failing inside Fastify', () => {
+    // What used to happen: the schema let it through and Fastify threw "invalid IP address".
+    expect(() => fastify({ trustProxy: ['banana'] })).toThrow(/invalid IP address/);
+    expect(refusal({ TRUST_PROXY: 'banana' })).toContain(
+      '  - TRUST_PROXY: must be false, true, a hop count, or comma-separated proxy addresses or CIDRs (such as 10.0.0.0/8, loopback); "banana" is not',
+    );
+    expect(refusal({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/33, yes, 10.0.0.0/255.0.255.0' })).toMatch(
+      /TRUST_PROXY: .*; "10\.0\.0\.0\/33", "yes", "10\.0\.0\.0\/255\.0\.255\.0" are not$/m,
+    );
+    // Everything accepted is what Fastify (proxy-addr) accepts too.
+    for (const [raw, parsed] of [
+      ['false', false],
+      ['', false],
+      ['true', true],
+      ['2', 2],
+      ['10.0.0.1', ['10.0.0.1']],
+      ['10.0.0.0/8, 192.168.0.0/255.255.0.0, loopback', ['10.0.0.0/8', '192.168.0.0/255.255.0.0', 'loopback']],
+      ['fd00::/8,::1,linklocal,uniquelocal', ['fd00::/8', '::1', 'linklocal', 'uniquelocal']],
+    ] as const) {
+      const trustProxy = validateEnv({ TRUST_PROXY: raw }).app.trustProxy;
+      expect(trustProxy).toEqual(parsed);
+      expect(() => fastify({ trustProxy: trustProxy as boolean | string[] })).not.toThrow();
+    }
+    for (const bad of ['10.0.0.0/0', '300.0.0.1', 'proxy.example.com', '10.0.0.1;10.0.0.2']) {
+      expect(refusal({ TRUST_PROXY: bad })).toContain(`TRUST_PROXY: must be`);
+      expect(() => fastify({ trustProxy: [bad] })).toThrow();
+    }
+  });
+
+  it('wants CORS_ORIGINS to be origins exactly as browsers send them, and names each bad entry', () => {
+    expect(validateEnv({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).app.corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    const message = refusal({ CORS_ORIGINS: 'https://ok.example.com, https://app.example.com/, https://x.example.com/path?q=1, *, app.example.com, https://APP.example.com' });
+    const form = 'CORS_ORIGINS: must be comma-separated origins, each scheme://host[:port] with no path, query or trailing slash, such as https://app.example.com; got';
+    expect(message).toContain(`${form} "https://app.example.com/" (did you mean "https://app.example.com"?)`);
+    expect(message).toContain(`${form} "https://x.example.com/path?q=1" (did you mean "https://x.example.com"?)`);
+    expect(message).toContain(`${form} "*"`);
+    expect(message).toContain(`${form} "app.example.com"`);
+    expect(message).toContain(`${form} "https://APP.example.com" (did you mean "https://app.example.com"?)`);
+    expect(message).not.toContain('"https://ok.example.com"');
+    // A default port is not part of an origin: the browser would never send it.
+    expect(refusal({ CORS_ORIGINS: 'https://app.example.com:443' })).toContain('(did you mean "https://app.example.com"?)');
+  });
+
+  it('bounds REFRESH_REUSE_GRACE at 5 minutes and says why', () => {
+    expect(validateEnv({ REFRESH_REUSE_GRACE: '5m' }).auth.refreshReuseGrace).toBe(300);
+    expect(validateEnv({ REFRESH_REUSE_GRACE: '0' }).auth.refreshReuseGrace).toBe(0);
+    expect(refusal({ REFRESH_REUSE_GRACE: '1h' })).toContain(
+      '  - REFRESH_REUSE_GRACE: must be at most 5m (300 s), got "1h": a longer grace defeats reuse detection, since a stolen rotated refresh token replayed within it gets a fresh token instead of ending the session',
+    );
+    expect(refusal({ REFRESH_REUSE_GRACE: '301' })).toContain('REFRESH_REUSE_GRACE: must be at most 5m');
+  });
+
+  it('explains ACCESS_TOKEN_TTL=0, and bounds it at 24h because revocations are kept in memory for one lifetime', () => {
+    expect(refusal({ ACCESS_TOKEN_TTL: '0' })).toContain(
+      '  - ACCESS_TOKEN_TTL: must be at least 1 second, got "0"; 0 would make every access token expire at once',
+    );
+    expect(refusal({ ACCESS_TOKEN_TTL: '2d' })).toContain(
+      '  - ACCESS_TOKEN_TTL: must be at most 24h (86400 s), got "2d": every instance keeps each revocation in memory for one access-token lifetime',
+    );
+    expect(validateEnv({ ACCESS_TOKEN_TTL: '24h' }).auth.accessTokenTtl).toBe(86_400);
+    expect(validateEnv({ ACCESS_TOKEN_TTL: '1' }).auth.accessTokenTtl).toBe(1);
+  });
+
+  it.each([
+    ['NODE_ENV', 'prod', 'must be one of development, production, test, got "prod"'],
+    ['LOG_LEVEL', 'verbose', 'must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    ['HOST', ' ', 'must be an address or host name to listen on'],
+    ['DATA_DIR', '', 'must be a directory path'],
+    ['DATABASE_POOL_SIZE', '0', 'must be a whole number of connections from 1 to 200, got "0"'],
+    ['DATABASE_POOL_SIZE', 'ten', 'must be a whole number of connections from 1 to 200, got "ten"'],
+    ['JWT_ISSUER', '', 'must not be empty'],
+    ['JWT_AUDIENCE', '', 'must not be empty'],
+    ['SESSION_IDLE_TTL', 'a week', 'must be seconds or a duration like "15m" or "7d", got "a week"'],
+    ['SESSION_ABSOLUTE_TTL', '0', 'must be at least 1 second, got "0"'],
+    ['REFRESH_REUSE_GRACE', '-5s', 'must be seconds or a duration like "15m" or "7d", got "-5s"'],
+    ['ADMIN_EMAIL', 'admin-at-example', 'must be an email address, got "admin-at-example"'],
+    ['RATE_LIMIT_LOGIN', '-1', 'must be a whole number of attempts a minute (0 turns the limit off), got "-1"'],
+    ['RATE_LIMIT_REFRESH', '1.5', 'must be a whole number of refreshes a minute (0 turns the limit off), got "1.5"'],
+    ['RATE_LIMIT_REGISTER', 'many', 'must be a whole number of registrations a minute (0 turns the limit off), got "many"'],
+    ['ARGON2_MEMORY_COST', '4', 'must be a whole number of KiB from 8 to 4194304, got "4"'],
+    ['ARGON2_TIME_COST', '0', 'must be a whole number of passes from 1 to 100, got "0"'],
+    ['COOKIE_SECURE', 'maybe', 'must be true or false, got "maybe"'],
+    ['BODY_LIMIT', '1000', 'must be a whole number of bytes, at least 1024, got "1000"'],
+    ['BODY_LIMIT', '16k', 'must be a whole number of bytes, at least 1024, got "16k"'],
+  ])('%s=%j: "%s"', (key, value, expected) => {
+    const env: Record<string, string> = { NODE_ENV: 'test', [key]: value };
+    if (key === 'ADMIN_EMAIL') env.ADMIN_PASSWORD = 'a long enough password';
+    expect(refusal(env)).toContain(`  - ${key}: ${expected}`);
+  });
+
+  it('never repeats a value that may hold a secret', () => {
+    const message = refusal({
+      NODE_ENV: 'production',
+      JWT_ACCESS_SECRET: 'hunter2-secret',
+      ADMIN_EMAIL: 'admin@example.com',
+      ADMIN_PASSWORD: 'pw-7',
+      DATABASE_URL: 'mysql://app:db-password-9@db.example.com/auth',
+    });
+    expect(message).toContain('  - JWT_ACCESS_SECRET: must be at least 32 bytes from a random generator (the value is not repeated); generate one: node -e');
+    expect(message).toContain('  - ADMIN_PASSWORD: must be 8 to 256 characters');
+    expect(message).toContain('  - DATABASE_URL: must be a postgresql://user:password@host:5432/database URL (the value is not repeated: it may hold a password)');
+    for (const secret of ['hunter2', 'pw-7', 'db-password-9', 'mysql://']) expect(message).not.toContain(secret);
+    expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).toMatch(/DATABASE_URL: must be a postgresql:\/\/ ?user/);
+    expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).not.toContain('s3cret');
+  });
+
+  it('accepts booleans in any case', () => {
+    expect(validateEnv({ COOKIE_SECURE: 'FALSE' }).auth.cookieSecure).toBe(false);
+    expect(validateEnv({ COOKIE_SECURE: 'Yes' }).auth.cookieSecure).toBe(true);
+    expect(validateEnv({ COOKIE_SECURE: '0' }).auth.cookieSecure).toBe(false);
+  });
+
+  it('names every problem at once: a rule across keys still runs when an unrelated key is bad', () => {
+    const message = refusal({ NODE_ENV: 'production', PORT: 'abc', TRUST_PROXY: 'banana' });
+    expect(message).toContain('PORT: must be');
+    expect(message).toContain('TRUST_PROXY: must be');
+    expect(message).toContain('JWT_ACCESS_SECRET: is required when NODE_ENV=production');
+    // …but not on a value that is itself refused: one message per mistake.
+    expect(refusal({ SESSION_IDLE_TTL: 'soon' })).not.toContain('must not exceed');
+    expect(refusal({ NODE_ENV: 'test', ARGON2_MEMORY_COST: 'x' })).not.toContain('OWASP');
   });
 });

@@ -12,6 +12,8 @@ export interface AppConfig {
     logLevel: Env['LOG_LEVEL'];
     corsOrigins: string[];
     bodyLimit: number;
+    /** Unset: GET /metrics is off. */
+    metricsToken: string | undefined;
     trustProxy: boolean | number | string[];
   };
   database: {
@@ -65,6 +67,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       logLevel: env.LOG_LEVEL,
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
+      metricsToken: env.METRICS_TOKEN,
       trustProxy: env.TRUST_PROXY,
     },
     database: { url: env.DATABASE_URL, listenUrl: env.DATABASE_LISTEN_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },

@@ -1,28 +1,74 @@
 import ms, { type StringValue } from 'ms';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ARGON2_DEFAULTS, meetsOwaspMinimum } from './argon2';
+import { passwordProblem } from '../auth/passwords/password-policy';
 import { emailProblem, normalizeEmail } from '../users/email';
-import { secretStrengthProblem } from './secret-strength';
+import { GENERATE_SECRET_HINT, secretStrengthProblem } from './secret-strength';
 
 /**
  * Every setting the server reads, validated once at boot. A bad value stops the start
- * with one message that names each bad key (see `validateEnv`). `.env.example` lists
- * the same keys; the README documents them.
+ * with one message that names each bad key (see `validateEnv`, which prints
+ * `KEY: message`): each message says the form expected and echoes the value given,
+ * except for the values that may hold a secret (JWT_ACCESS_SECRET, ADMIN_PASSWORD, the
+ * database URLs), which are never repeated. `.env.example` lists the same keys; the
+ * README documents them.
  */
 
+/** A value as the operator typed it, quoted (control characters escaped), for a message. */
+const shown = (value: unknown): string => {
+  const text = String(value);
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+};
+
+/** A whole number within bounds, written in decimal digits; `expected` says what it counts. */
+const integer = (fallback: number, { min, max = Number.MAX_SAFE_INTEGER, expected }: { min: number; max?: number; expected: string }) =>
+  z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .transform((value, ctx) => {
+      const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be ${expected}, got ${shown(value)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** One of a few words; the message lists them. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
+  z.enum(values, { error: (issue) => `must be one of ${values.join(', ')}, got ${shown(issue.input)}` }).default(fallback);
+
+interface DurationBounds {
+  /** Seconds; 1 unless given. */
+  min?: number;
+  /** Why 0 makes no sense, when `min` is 1. */
+  whyNotZero?: string;
+  max?: { seconds: number; written: string; why: string };
+}
+
 /** Seconds, given as a number of seconds ("900") or an `ms` string ("15m", "7d"). */
-const duration = (fallback: string, { allowZero = false } = {}) =>
+const duration = (fallback: string, { min = 1, whyNotZero, max }: DurationBounds = {}) =>
   z
     .string()
     .trim()
     .default(fallback)
     .transform((value, ctx) => {
-      const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
-      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0 || (millis === 0 && !allowZero)) {
-        ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like "15m" or "7d", got "${value}"` });
+      const fail = (message: string) => {
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
+      };
+      const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
+      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0) {
+        return fail(`must be seconds or a duration like "15m" or "7d", got ${shown(value)}`);
       }
-      return Math.round(millis / 1000);
+      const seconds = Math.round(millis / 1000);
+      if (seconds < min) {
+        return fail(`must be at least ${min} second${min === 1 ? '' : 's'}, got ${shown(value)}${whyNotZero ? `; ${whyNotZero}` : ''}`);
+      }
+      if (max && seconds > max.seconds) return fail(`must be at most ${max.written} (${max.seconds} s), got ${shown(value)}: ${max.why}`);
+      return seconds;
     });
 
 /** Milliseconds, given as a number of milliseconds ("250") or an `ms` string ("1s", "500ms"). */
@@ -40,11 +86,19 @@ const durationMs = (fallback: string, { min, max }: { min: number; max: number }
       return Math.round(millis);
     });
 
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, 1: true, 0: false, yes: true, no: false };
+
 const bool = (fallback: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .string()
     .optional()
-    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+    .transform((v, ctx) => {
+      if (v === undefined) return fallback;
+      const answer = BOOLEAN_WORDS[v.trim().toLowerCase()];
+      if (answer !== undefined) return answer;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got ${shown(v)}` });
+      return z.NEVER;
+    });
 
 const optionalString = z
   .string()
@@ -54,67 +108,154 @@ const optionalString = z
 /** Secrets shipped in examples: refusing them in production stops a copy-paste deployment. */
 const PLACEHOLDER_SECRETS = new Set(['change-me-to-at-least-32-random-bytes-please', 'secret', 'changeme']);
 
+/** A connection string; the message never repeats it (it usually holds a password). */
+const isPostgresUrl = (v: string) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v);
+const POSTGRES_URL_FORM = 'must be a postgresql://user:password@host:5432/database URL (the value is not repeated: it may hold a password)';
+
+/**
+ * Why a CORS_ORIGINS entry is not an origin as browsers send it in `Origin` (compared as
+ * exact strings: `https://app.example.com/` or `https://APP.example.com` would never
+ * match), or undefined.
+ */
+function originProblem(entry: string): string | undefined {
+  let origin: string | undefined;
+  try {
+    origin = new URL(entry).origin;
+  } catch {
+    // not a URL at all
+  }
+  if (origin === entry && /^https?:\/\//.test(entry)) return undefined;
+  const hint = origin && /^https?:\/\//.test(origin) ? ` (did you mean ${shown(origin)}?)` : '';
+  return `must be comma-separated origins, each scheme://host[:port] with no path, query or trailing slash, such as https://app.example.com; got ${shown(entry)}${hint}`;
+}
+
+/** The names proxy-addr (Fastify's trustProxy) accepts besides addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Whether a TRUST_PROXY entry is what proxy-addr accepts: an IP address, an address with
+ * a prefix length (`10.0.0.0/8`, `fd00::/8`) or an IPv4 netmask (`10.0.0.0/255.0.0.0`),
+ * or one of its range names. Checked here so that a typo stops the start with the key's
+ * name, not later inside Fastify with only "invalid IP address".
+ */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const slash = entry.lastIndexOf('/');
+  const family = isIP(slash === -1 ? entry : entry.slice(0, slash));
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const range = entry.slice(slash + 1);
+  if (/^\d+$/.test(range)) return Number(range) >= 1 && Number(range) <= (family === 6 ? 128 : 32);
+  if (family !== 4 || isIP(range) !== 4) return false;
+  // A netmask: ones, then zeros.
+  const mask = range.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const hostBits = 0xffffffff - mask;
+  return mask !== 0 && (hostBits & (hostBits + 1)) === 0;
+}
+
+const TRUST_PROXY_FORM = 'must be false, true, a hop count, or comma-separated proxy addresses or CIDRs (such as 10.0.0.0/8, loopback)';
+
 const fields = z.object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().default('0.0.0.0'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DATABASE_URL: optionalString.pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
-        .optional(),
-    ),
+    NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
+    // 0 ("any free port") is refused: clients must know where the server is.
+    PORT: integer(3000, { min: 1, max: 65535, expected: 'a port number from 1 to 65535' }),
+    HOST: z
+      .string()
+      .trim()
+      .min(1, 'must be an address or host name to listen on, such as 0.0.0.0 (every interface) or 127.0.0.1')
+      .default('0.0.0.0'),
+    LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    // Unset: GET /metrics is off (404). Set: it needs Authorization: Bearer <METRICS_TOKEN>.
+    METRICS_TOKEN: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 16, 'must be at least 16 characters'),
+    DATABASE_URL: optionalString.refine((v) => v === undefined || isPostgresUrl(v), POSTGRES_URL_FORM),
     // A direct connection for LISTEN when DATABASE_URL goes through a transaction pooler.
     DATABASE_LISTEN_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional()),
-    DATA_DIR: z.string().default('./.data'),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    JWT_ACCESS_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes'),
-    JWT_ISSUER: z.string().min(1).default('nest-auth-backend'),
-    JWT_AUDIENCE: z.string().min(1).default('nest-auth-backend'),
-    ACCESS_TOKEN_TTL: duration('15m'),
+    DATA_DIR: z
+      .string()
+      .refine((v) => v.trim() !== '', 'must be a directory path, such as ./.data')
+      .default('./.data'),
+    DATABASE_POOL_SIZE: integer(10, { min: 1, max: 200, expected: 'a whole number of connections from 1 to 200' }),
+    JWT_ACCESS_SECRET: optionalString.refine(
+      (v) => v === undefined || Buffer.byteLength(v) >= 32,
+      `must be at least 32 bytes from a random generator (the value is not repeated); generate one: ${GENERATE_SECRET_HINT}`,
+    ),
+    JWT_ISSUER: z.string().min(1, 'must not be empty: it is the iss claim of every access token').default('nest-auth-backend'),
+    JWT_AUDIENCE: z.string().min(1, 'must not be empty: it is the aud claim of every access token').default('nest-auth-backend'),
+    // Revocations are held in memory for one access-token lifetime: the upper bound bounds that memory.
+    ACCESS_TOKEN_TTL: duration('15m', {
+      whyNotZero: '0 would make every access token expire at once',
+      max: { seconds: 86_400, written: '24h', why: 'every instance keeps each revocation in memory for one access-token lifetime' },
+    }),
     SESSION_IDLE_TTL: duration('7d'),
     SESSION_ABSOLUTE_TTL: duration('30d'),
     // 0 turns the grace off: any second presentation of a rotated token is reuse.
-    REFRESH_REUSE_GRACE: duration('30s', { allowZero: true }),
-    ADMIN_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+    REFRESH_REUSE_GRACE: duration('30s', {
+      min: 0,
+      max: {
+        seconds: 300,
+        written: '5m',
+        why: 'a longer grace defeats reuse detection, since a stolen rotated refresh token replayed within it gets a fresh token instead of ending the session',
+      },
+    }),
+    ADMIN_EMAIL: optionalString.pipe(z.email({ error: (issue) => `must be an email address, got ${shown(issue.input)}` }).optional()),
     ADMIN_PASSWORD: optionalString,
-    RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(10),
-    RATE_LIMIT_REFRESH: z.coerce.number().int().min(0).default(120),
+    RATE_LIMIT_LOGIN: integer(10, { min: 0, expected: 'a whole number of attempts a minute (0 turns the limit off)' }),
+    RATE_LIMIT_REFRESH: integer(120, { min: 0, expected: 'a whole number of refreshes a minute (0 turns the limit off)' }),
     // How stale an instance's revocation memory may get before it reads the database instead.
     REVOCATION_MAX_STALENESS: durationMs('1s', { min: 100, max: 60_000 }),
-    RATE_LIMIT_REGISTER: z.coerce.number().int().min(0).default(10),
+    RATE_LIMIT_REGISTER: integer(10, { min: 0, expected: 'a whole number of registrations a minute (0 turns the limit off)' }),
     // argon2id cost. Below OWASP's minimum only with NODE_ENV=test (see the cross-field rules).
-    ARGON2_MEMORY_COST: z.coerce.number().int().min(8).max(4_194_304).default(ARGON2_DEFAULTS.memoryCost),
-    ARGON2_TIME_COST: z.coerce.number().int().min(1).max(100).default(ARGON2_DEFAULTS.timeCost),
+    ARGON2_MEMORY_COST: integer(ARGON2_DEFAULTS.memoryCost, { min: 8, max: 4_194_304, expected: 'a whole number of KiB from 8 to 4194304' }),
+    ARGON2_TIME_COST: integer(ARGON2_DEFAULTS.timeCost, { min: 1, max: 100, expected: 'a whole number of passes from 1 to 100' }),
     COOKIE_SECURE: bool(true),
     CORS_ORIGINS: z
       .string()
       .default('')
-      .transform((v) =>
-        v
+      .transform((v, ctx) => {
+        const origins = v
           .split(',')
           .map((o) => o.trim())
-          .filter(Boolean),
-      ),
-    BODY_LIMIT: z.coerce.number().int().min(1024).default(16 * 1024),
+          .filter(Boolean);
+        for (const origin of origins) {
+          const problem = originProblem(origin);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+        return origins;
+      }),
+    BODY_LIMIT: integer(16 * 1024, { min: 1024, expected: 'a whole number of bytes, at least 1024' }),
     // Behind a proxy: which X-Forwarded-For hops to believe for the client IP
     // (false, true, a hop count, or addresses/CIDRs separated by commas).
     TRUST_PROXY: z
       .string()
       .trim()
       .default('false')
-      .transform((v): boolean | number | string[] =>
-        v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()),
-      ),
+      .transform((v, ctx): boolean | number | string[] => {
+        if (v === '' || v === 'false') return false;
+        if (v === 'true') return true;
+        if (/^\d+$/.test(v)) return Number(v);
+        const entries = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const bad = entries.filter((entry) => !isProxyAddress(entry));
+        if (bad.length === 0) return entries;
+        ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_FORM}; ${bad.map(shown).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not` });
+        return z.NEVER;
+      }),
 });
 
 type RawEnv = z.output<typeof fields>;
 type Problem = (key: string, message: string) => void;
+interface CrossFieldRule {
+  /** The keys the rule reads: it runs only when each of them is valid on its own. */
+  reads: Array<keyof RawEnv>;
+  check(env: RawEnv, problem: Problem): void;
+}
+const reading = (reads: Array<keyof RawEnv>, check: CrossFieldRule['check']): CrossFieldRule => ({ reads, check });
 
 /** Rules that read several keys, or the environment the server runs in. */
-const CROSS_FIELD_RULES: Array<(env: RawEnv, problem: Problem) => void> = [
-  function productionSecret(env, problem) {
+const CROSS_FIELD_RULES: CrossFieldRule[] = [
+  reading(['NODE_ENV', 'JWT_ACCESS_SECRET'], function productionSecret(env, problem) {
     if (env.NODE_ENV !== 'production') return;
     const secret = env.JWT_ACCESS_SECRET;
     if (secret === undefined) problem('JWT_ACCESS_SECRET', 'is required when NODE_ENV=production');
@@ -123,29 +264,42 @@ const CROSS_FIELD_RULES: Array<(env: RawEnv, problem: Problem) => void> = [
       const weakness = secretStrengthProblem(secret);
       if (weakness) problem('JWT_ACCESS_SECRET', weakness);
     }
-  },
-  function argon2Cost(env, problem) {
+  }),
+  reading(['NODE_ENV', 'ARGON2_MEMORY_COST', 'ARGON2_TIME_COST'], function argon2Cost(env, problem) {
     if (env.NODE_ENV === 'test' || meetsOwaspMinimum({ memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST })) return;
     problem(
       'ARGON2_MEMORY_COST',
       `with ARGON2_TIME_COST is below OWASP's minimum for argon2id (${ARGON2_DEFAULTS.memoryCost} KiB with 2 passes, or an equivalent pair); cheaper parameters are for NODE_ENV=test only`,
     );
-  },
-  function firstAdmin(env, problem) {
+  }),
+  reading(['ADMIN_EMAIL', 'ADMIN_PASSWORD'], function firstAdmin(env, problem) {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
       problem('ADMIN_PASSWORD', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
     }
     const emailIssue = env.ADMIN_EMAIL === undefined ? undefined : emailProblem(normalizeEmail(env.ADMIN_EMAIL));
     if (emailIssue) problem('ADMIN_EMAIL', emailIssue);
-  },
-  function sessionLifetimes(env, problem) {
+  }),
+  reading(['ADMIN_PASSWORD'], function adminPassword(env, problem) {
+    // The rule of every new password, said at start rather than once the database is up.
+    const issue = env.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(env.ADMIN_PASSWORD);
+    if (issue) problem('ADMIN_PASSWORD', issue);
+  }),
+  reading(['SESSION_IDLE_TTL', 'SESSION_ABSOLUTE_TTL'], function sessionLifetimes(env, problem) {
     if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) problem('SESSION_IDLE_TTL', 'must not exceed SESSION_ABSOLUTE_TTL');
-  },
+  }),
 ];
 
-export const envSchema = fields.superRefine((env, ctx) => {
-  // Cross-field rules: they run once every key is valid on its own.
-  for (const rule of CROSS_FIELD_RULES) rule(env, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
-});
+export const envSchema = fields.superRefine(
+  (env, ctx) => {
+    // Each rule runs once the keys it reads are valid on their own, even when other keys
+    // are not: one start names every problem, not one more at each attempt.
+    const invalid = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+    for (const { reads, check } of CROSS_FIELD_RULES) {
+      if (reads.some((key) => invalid.has(key))) continue;
+      check(env, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+    }
+  },
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+);
 
 export type Env = z.output<typeof envSchema>;

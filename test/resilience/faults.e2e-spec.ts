@@ -333,7 +333,7 @@ describe('the server process: SIGTERM and SIGKILL', () => {
     const db = await database();
     // A grace window longer than the test: whether a refresh committed just before the
     // kill is then replayed within the window must not depend on how fast the restart is.
-    const env = { REFRESH_REUSE_GRACE: '1h', TRUST_PROXY: 'true' };
+    const env = { REFRESH_REUSE_GRACE: '5m', TRUST_PROXY: 'true' };
     let server = await ServerProcess.start(build, db, env);
     let http = new Http(server.baseUrl);
 

@@ -146,7 +146,7 @@ describe('CORS without CORS_ORIGINS (the default)', () => {
   it('sends no CORS header to any origin, and answers no preflight', async () => {
     for (const origin of [APP_ORIGIN, 'https://evil.example.com', 'null']) {
       const pre = await t.http.request('OPTIONS', '/auth/login', { headers: { origin, 'access-control-request-method': 'POST' } });
-      expectError(pre, 404);
+      expectError(pre, 405);
       const res = await t.http.get('/health', { headers: { origin } });
       for (const r of [pre, res]) for (const h of CORS_HEADERS) expect([h, r.headers.get(h)]).toEqual([h, null]);
     }

@@ -60,7 +60,7 @@ describe('POST /auth/password: changes the password, ends every other session', 
     expect(res.status).toBe(400);
     expect(res.body.message).toEqual(
       expect.arrayContaining([
-        'currentPassword must be a string',
+        'currentPassword is required',
         'newPassword must be 8 to 256 characters',
         'property extra should not exist',
       ]),

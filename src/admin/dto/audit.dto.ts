@@ -10,13 +10,13 @@ export class AuditQuery extends PageQuery {
   @IsUUID('all')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'login.failed' })
+  @ApiPropertyOptional({ example: 'login.failed', pattern: '^[a-z_.]{1,64}$' })
   @IsOptional()
   @Matches(/^[a-z_.]{1,64}$/, { message: 'type must be an event type such as login.failed' })
   type?: string;
 
   // Event ids are int8; 18 digits always fit, so a cursor never overflows the column.
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
+  @ApiPropertyOptional({ pattern: '^\\d{1,18}$', description: '`nextCursor` of the previous page' })
   @IsOptional()
   @Matches(/^\d{1,18}$/, { message: BAD_CURSOR })
   cursor?: string;

@@ -1,21 +1,24 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { isWholeNumber } from '../../auth/dto/field-rules';
 
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
 
 /** Swagger for `nextCursor`, and the message for a `cursor` that is not one. */
 export const NEXT_CURSOR_DOC = { type: String, nullable: true, description: 'The `cursor` of the next page; null on the last one' };
 export const BAD_CURSOR = 'cursor must be the nextCursor of a previous page';
+const BAD_TAKE = `take must be a whole number from 1 to ${PAGE_SIZE.max}`;
 
 /** `?take=`: how many items a page holds. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(PAGE_SIZE.max)
+  // One message, whichever way it is wrong.
+  @IsInt({ message: BAD_TAKE })
+  @Min(1, { message: BAD_TAKE, validateIf: isWholeNumber })
+  @Max(PAGE_SIZE.max, { message: BAD_TAKE, validateIf: isWholeNumber })
   take?: number;
 }
 

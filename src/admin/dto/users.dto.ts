@@ -1,15 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEnum, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { isText } from '../../auth/dto/field-rules';
 import { Role } from '../../generated/prisma/client';
 import { UserDto } from '../../users/user.dto';
 import { BAD_CURSOR, NEXT_CURSOR_DOC, PageQuery } from './page.dto';
 
 /** GET /admin/users: newest first. */
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Part of the email, any case' })
+  // A search, not an address: no `format: 'email'`.
+  @ApiPropertyOptional({ maxLength: 254, description: 'Part of the email, any case' })
   @IsOptional()
-  @IsString()
-  @MaxLength(254)
+  @IsString({ message: 'email must be a string (one search term)' })
+  @MaxLength(254, { message: 'email must be at most 254 characters', validateIf: isText })
   email?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: '`nextCursor` of the previous page' })
@@ -30,8 +32,8 @@ export class UpdateUserDto {
   @IsEnum(Role, { message: `role must be one of: ${Object.values(Role).join(', ')}` })
   role?: Role;
 
-  @ApiPropertyOptional({ description: 'true ends every session of the user and refuses their logins' })
+  @ApiPropertyOptional({ type: Boolean, description: 'true ends every session of the user and refuses their logins' })
   @ValidateIf((_, value) => value !== undefined)
-  @IsBoolean()
+  @IsBoolean({ message: 'disabled must be true or false' })
   disabled?: boolean;
 }

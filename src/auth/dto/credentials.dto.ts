@@ -1,8 +1,11 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
+import { emailProblem } from '../../users/email';
 import { IsAcceptableEmail } from '../../users/email.validator';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../passwords/password-policy';
+import { given, isText, Required, textWithin } from './field-rules';
 
 /**
  * No control characters (C0, DEL, C1) and no invisible format characters (bidi overrides
@@ -11,58 +14,81 @@ import { PASSWORD_MAX, PASSWORD_MIN } from '../passwords/password-policy';
  */
 const NO_CONTROL_CHARS = /^(?:[^\p{Cc}\p{Cf}]|\u200D)*$/u;
 
+/** RFC 5321: an address (the path, less its brackets) is at most 254 characters. */
+const EMAIL_MAX = 254;
+const NAME_MAX = 100;
+const REFRESH_TOKEN_MAX = 512;
+
+/**
+ * `email`, required. One message, the first that applies: required, a string, its length,
+ * a spelling `emailProblem` refuses (invisible or look-alike characters: said before the
+ * address syntax, being the more precise reason), an address.
+ */
+function EmailField(): PropertyDecorator {
+  const acceptable = (object: object, value: unknown) => textWithin(0, EMAIL_MAX)(object, value) && emailProblem(value as string) === undefined;
+  return applyDecorators(
+    ApiProperty({ format: 'email', maxLength: EMAIL_MAX, example: 'ada@example.com', description: 'Any case; stored lower-cased and NFKC-normalised' }),
+    Required('email'),
+    IsString({ message: 'email must be a string', validateIf: given }),
+    MaxLength(EMAIL_MAX, { message: `email must be at most ${EMAIL_MAX} characters`, validateIf: isText }),
+    // Normalised here, once, for the route and everything it calls (src/users/email.ts).
+    IsAcceptableEmail({ validateIf: textWithin(0, EMAIL_MAX) }),
+    IsEmail({}, { message: 'email must be an email address', validateIf: acceptable }),
+  );
+}
+
+/** A required password of `min` to PASSWORD_MAX characters, any characters. */
+function PasswordField(field: string, min: number, description?: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ format: 'password', minLength: min, maxLength: PASSWORD_MAX, description }),
+    Required(field),
+    IsString({ message: `${field} must be a string`, validateIf: given }),
+    min === 1
+      ? applyDecorators(
+          MinLength(1, { message: `${field} must not be empty`, validateIf: isText }),
+          MaxLength(PASSWORD_MAX, { message: `${field} must be at most ${PASSWORD_MAX} characters`, validateIf: isText }),
+        )
+      : Length(min, PASSWORD_MAX, { message: `${field} must be ${min} to ${PASSWORD_MAX} characters`, validateIf: isText }),
+  );
+}
+
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
-  // Normalised here, once, for the route and everything it calls (src/users/email.ts).
-  @IsAcceptableEmail()
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(254)
+  @EmailField()
   email!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX })
-  @IsString()
-  @Length(1, PASSWORD_MAX)
+  // Any length an existing password may have: the policy of new passwords is not checked here.
+  @PasswordField('password', 1)
   password!: string;
 }
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com' })
-  // Normalised here, once, for the route and everything it calls (src/users/email.ts).
-  @IsAcceptableEmail()
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(254)
+  @EmailField()
   email!: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
-  @IsString()
-  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: `password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters` })
+  @PasswordField('password', PASSWORD_MIN)
   password!: string;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Ada Lovelace' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: NAME_MAX, example: 'Ada Lovelace', description: 'Trimmed; no control or invisible formatting characters' })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @Length(1, 100)
-  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  @IsString({ message: 'name must be a string' })
+  @Length(1, NAME_MAX, { message: `name must be 1 to ${NAME_MAX} characters`, validateIf: isText })
+  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters', validateIf: textWithin(1, NAME_MAX) })
   name?: string;
 }
 
 export class RefreshTokenDto {
-  @ApiPropertyOptional({ description: 'Omitted in cookie mode (X-Auth-Mode: cookie).' })
+  @ApiPropertyOptional({ maxLength: REFRESH_TOKEN_MAX, description: 'Required, except in cookie mode (X-Auth-Mode: cookie), where the cookie carries it.' })
   @IsOptional()
-  @IsString()
-  @MaxLength(512)
+  @IsString({ message: 'refreshToken must be a string' })
+  @MaxLength(REFRESH_TOKEN_MAX, { message: `refreshToken must be at most ${REFRESH_TOKEN_MAX} characters`, validateIf: isText })
   refreshToken?: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty()
-  @IsString()
-  @Length(1, PASSWORD_MAX)
+  @PasswordField('currentPassword', 1)
   currentPassword!: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
-  @IsString()
-  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: `newPassword must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters` })
+  @PasswordField('newPassword', PASSWORD_MIN, 'Every other session of the user ends')
   newPassword!: string;
 }

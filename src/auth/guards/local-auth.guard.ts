@@ -6,8 +6,9 @@ import { LoginDto } from '../dto/credentials.dto';
 
 /**
  * Runs passport-local for POST /auth/login. Guards run before pipes, so the body is
- * validated here first: a malformed body gets a 400 listing every problem, like every
- * other route, instead of passport's bare 401.
+ * validated here first, with the ValidationPipe's options and LoginDto's decorators: a
+ * malformed body gets the same 400 as on every other route (one message per field with
+ * a problem, "email is required" for a missing one), instead of passport's bare 401.
  */
 @Injectable()
 export class LocalAuthGuard extends AuthGuard('local') {
