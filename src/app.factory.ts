@@ -5,13 +5,15 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { REFRESH_COOKIE } from './auth/transport/refresh-transport';
+import { SECURITY } from './common/api-docs';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
 import { acceptJsonOnly } from './common/json-body';
-import { createRootLogger, logEveryRequest } from './common/logging';
+import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
 import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
+import { MetricsService } from './metrics/metrics.service';
 
 /**
  * Builds the whole application, exactly as production runs it. `main.ts` listens on it;
@@ -21,18 +23,20 @@ import type { AppConfig } from './config/configuration';
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { ...options, logger }), fastifyAdapter(config), {
-    bufferLogs: true,
+    // Nest's lines go through our logger from the first one (nothing buffered, nothing
+    // printed by Nest's own console logger, even when the start-up fails).
+    logger: new NestPinoLogger(logger),
     // Start-up failures (bad migrations, unreachable database) reject with their message.
     abortOnError: false,
     // Bodies are JSON only (API.md): see acceptJsonOnly.
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await secureHeaders(app);
   await app.register(fastifyCookie);
   const fastify = app.getHttpAdapter().getInstance();
-  logEveryRequest(fastify, logger);
+  const metrics = app.get(MetricsService);
+  logEveryRequest(fastify, logger, (method, route, status, seconds) => metrics.request(method, route, status, seconds));
   neverCached(fastify);
   acceptJsonOnly(fastify);
   refuseUnstorableText(fastify);
@@ -95,7 +99,8 @@ function neverCached(fastify: FastifyInstance): void {
 
 /**
  * Only listed origins get CORS headers, credentials (the refresh cookie) included; any
- * other origin gets none at all, and its preflight is an ordinary 404.
+ * other origin gets none at all, and its preflight is answered as any OPTIONS request:
+ * 405 with `Allow` on an existing path, 404 elsewhere.
  */
 function corsForListedOrigins(app: NestFastifyApplication, origins: string[]): void {
   const allowed = new Set(origins);
@@ -114,6 +119,11 @@ function corsForListedOrigins(app: NestFastifyApplication, origins: string[]): v
   });
 }
 
+/**
+ * The OpenAPI document at /docs-json (Swagger UI at /docs). Routes say who may call them
+ * and how they fail with the decorators of common/api-docs.ts, which require the security
+ * schemes declared here (and bring the ErrorResponse schema with them).
+ */
 function serveApiDocs(app: NestFastifyApplication): void {
   const document = SwaggerModule.createDocument(
     app,
@@ -121,7 +131,12 @@ function serveApiDocs(app: NestFastifyApplication): void {
       .setTitle('Auth backend')
       .setDescription('Stateless-speed JWT checks with immediate server-side revocation. Contract: API.md.')
       .setVersion('1')
-      .addBearerAuth()
+      .addBearerAuth({ type: 'http', description: 'An access token from login, register or refresh' }, SECURITY.bearer)
+      .addCookieAuth(
+        REFRESH_COOKIE,
+        { type: 'apiKey', description: 'The refresh token in cookie mode: only with the header X-Auth-Mode: cookie' },
+        SECURITY.refreshCookie,
+      )
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../auth/decorators/uuid-param.decorator';
 import { DeviceDto } from '../auth/devices/device.dto';
+import { ApiDatabase, ApiErrors, ApiJsonBody } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
 import { UserDto } from '../users/user.dto';
 import { AdminOnly } from './admin-only.decorator';
@@ -11,8 +12,12 @@ import { AdminUsersService, USER_NOT_FOUND } from './admin-users.service';
 import { ListUsersQuery, UpdateUserDto, UsersPageDto } from './dto/users.dto';
 import { UserAccessService } from './user-access.service';
 
-/** /admin/users (API.md, "Admin"). */
+/**
+ * /admin/users (API.md, "Admin"). Each route lists 401 and 403 itself: a route's responses
+ * replace its class's of the same status, and AdminOnly's carry no error schema.
+ */
 @AdminOnly()
+@ApiDatabase()
 @Controller('admin/users')
 export class AdminUsersController {
   constructor(
@@ -22,14 +27,14 @@ export class AdminUsersController {
 
   @Get()
   @ApiOkResponse({ type: UsersPageDto })
-  @ApiBadRequestResponse({ description: 'Invalid take or cursor' })
+  @ApiErrors(401, 403, { 400: 'Invalid take or cursor' })
   list(@Query() query: ListUsersQuery): Promise<UsersPageDto> {
     return this.users.list(query);
   }
 
   @Get(':id/sessions')
   @ApiOkResponse({ type: [DeviceDto], description: 'Active sessions, newest first' })
-  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
+  @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
   sessions(@UuidParam('id', USER_NOT_FOUND) id: string): Promise<DeviceDto[]> {
     return this.users.sessions(id);
   }
@@ -37,7 +42,7 @@ export class AdminUsersController {
   @Post(':id/force-logout')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session and access token of the user has ended (as logout-all)' })
-  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
+  @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
   async forceLogout(
     @UuidParam('id', USER_NOT_FOUND) id: string,
     @CurrentUser() admin: AuthUser,
@@ -48,8 +53,8 @@ export class AdminUsersController {
 
   @Patch(':id')
   @ApiOkResponse({ type: UserDto })
-  @ApiNotFoundResponse({ description: USER_NOT_FOUND })
-  @ApiBadRequestResponse({ description: 'Invalid or empty body, or an admin demoting or disabling themselves' })
+  @ApiJsonBody('Invalid or empty body, or an admin demoting or disabling themselves')
+  @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
   update(
     @UuidParam('id', USER_NOT_FOUND) id: string,
     @Body() dto: UpdateUserDto,

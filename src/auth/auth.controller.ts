@@ -1,9 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader,
-  ApiNoContentResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBearer, ApiDatabase, ApiErrors, ApiJsonBody, ApiRefreshCookie } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
 import { UserDto } from '../users/user.dto';
 import type { AuthUser } from './auth-user';
@@ -17,11 +15,16 @@ import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-thro
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
 
-const COOKIE_MODE = { name: 'X-Auth-Mode', required: false, description: '`cookie`: the refresh token travels only in an HttpOnly cookie' };
+/** On the routes that read it (RefreshTransport.isCookieMode): the refresh token's transport. */
+const ApiCookieMode = () =>
+  ApiHeader({ name: 'X-Auth-Mode', enum: ['cookie'], required: false, description: '`cookie`: the refresh token travels only in an HttpOnly cookie' });
+const COOKIE_WITHOUT_HEADER = 'Refresh cookie sent without X-Auth-Mode: cookie';
+/** Routes that hash or verify a password also shed work when hashing is saturated (HashingGate). */
+const DATABASE_OR_BUSY = 'Database unavailable, or too much password hashing at once (then with Retry-After)';
 
 /** /auth (API.md, "Auth"). HTTP concerns only: the flows live in AuthService. */
 @ApiTags('auth')
-@ApiHeader(COOKIE_MODE)
+@ApiDatabase()
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -34,11 +37,14 @@ export class AuthController {
   @UseGuards(AuthThrottlerGuard)
   @OnlyLimits(THROTTLE.registerPerIp)
   @Post('register')
+  @ApiCookieMode()
   @ApiCreatedResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body; `message` lists every problem' })
-  @ApiConflictResponse({ description: 'Email already registered' })
-  @ApiTooManyRequestsResponse({ description: 'Too many registrations from this address; see Retry-After' })
-  @ApiServiceUnavailableResponse({ description: 'Too much password hashing at once; see Retry-After' })
+  @ApiJsonBody()
+  @ApiErrors({
+    409: 'Email already registered',
+    429: 'Too many registrations from this address; see Retry-After',
+    503: DATABASE_OR_BUSY,
+  })
   async register(
     @Body() dto: RegisterDto,
     @Client() client: ClientMeta,
@@ -54,9 +60,10 @@ export class AuthController {
   @OnlyLimits(THROTTLE.loginPerIp, THROTTLE.loginPerAccount)
   @Post('login')
   @HttpCode(200)
+  @ApiCookieMode()
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Unknown email, wrong password or disabled account (one message)' })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After' })
+  @ApiJsonBody()
+  @ApiErrors({ 401: 'Unknown email, wrong password or disabled account (one message)', 503: DATABASE_OR_BUSY }, 429)
   async login(
     @Body() _credentials: LoginDto,
     @CurrentUser() me: AuthUser,
@@ -76,9 +83,11 @@ export class AuthController {
   @OnlyLimits(THROTTLE.refreshPerIp)
   @Post('refresh')
   @HttpCode(200)
+  @ApiCookieMode()
+  @ApiRefreshCookie()
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or reused refresh token' })
-  @ApiForbiddenResponse({ description: 'Refresh cookie sent without X-Auth-Mode: cookie' })
+  @ApiJsonBody()
+  @ApiErrors({ 401: 'Missing, invalid, expired, revoked or reused refresh token', 403: COOKIE_WITHOUT_HEADER }, 429)
   async refresh(
     @Body() dto: RefreshTokenDto,
     @Req() req: FastifyRequest,
@@ -94,8 +103,11 @@ export class AuthController {
   @Public()
   @Post('revoke')
   @HttpCode(200)
+  @ApiCookieMode()
+  @ApiRefreshCookie()
   @ApiOkResponse({ description: 'The token is no longer valid (whether or not it was)' })
-  @ApiBadRequestResponse({ description: 'No token' })
+  @ApiJsonBody('No token (in the body, or the cookie in cookie mode), or an invalid body')
+  @ApiErrors({ 403: COOKIE_WITHOUT_HEADER })
   async revoke(
     @Body() dto: RefreshTokenDto,
     @Req() req: FastifyRequest,
@@ -108,7 +120,7 @@ export class AuthController {
     if (this.transport.isCookieMode(req)) this.transport.clear(reply);
   }
 
-  @ApiBearerAuth()
+  @ApiBearer()
   @Post('logout')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The current session has ended' })
@@ -117,7 +129,7 @@ export class AuthController {
     this.transport.clear(reply);
   }
 
-  @ApiBearerAuth()
+  @ApiBearer()
   @Post('logout-all')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session of the user has ended' })
@@ -126,19 +138,19 @@ export class AuthController {
     this.transport.clear(reply);
   }
 
-  @ApiBearerAuth()
+  @ApiBearer('Current password is incorrect, or no valid access token')
   @UseGuards(AuthThrottlerGuard)
   @OnlyLimits(THROTTLE.passwordPerUser)
   @Post('password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Password changed; every other session has ended, this one goes on' })
-  @ApiBadRequestResponse({ description: 'Invalid body; `message` lists every problem' })
-  @ApiUnauthorizedResponse({ description: 'Current password is incorrect, or no valid access token' })
+  @ApiJsonBody()
+  @ApiErrors({ 429: 'Too many password-change attempts; see Retry-After', 503: DATABASE_OR_BUSY })
   async changePassword(@Body() dto: ChangePasswordDto, @CurrentUser() me: AuthUser, @Client() client: ClientMeta): Promise<void> {
     await this.auth.changePassword(me, dto, client);
   }
 
-  @ApiBearerAuth()
+  @ApiBearer()
   @Get('me')
   @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() me: AuthUser): Promise<UserDto> {

@@ -1,12 +1,13 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/decorators/public.decorator';
 import { DatabaseHealthIndicator } from './database.health';
 
+/** Both answers of GET /health: `{ status: 'ok', database: 'up' }` or `{ status: 'error', database: 'down' }`. */
 class HealthDto {
-  status!: 'ok' | 'error';
-  database!: 'up' | 'down';
+  @ApiProperty({ enum: ['ok', 'error'] }) status!: 'ok' | 'error';
+  @ApiProperty({ enum: ['up', 'down'] }) database!: 'up' | 'down';
 }
 
 @ApiTags('operations')
@@ -20,8 +21,8 @@ export class HealthController {
   /** Liveness and readiness in one: 200 while the database answers, 503 otherwise. */
   @Public()
   @Get()
-  @ApiOkResponse({ type: HealthDto })
-  @ApiServiceUnavailableResponse({ type: HealthDto })
+  @ApiOkResponse({ type: HealthDto, description: '`{ status: "ok", database: "up" }`' })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The database is unreachable: `{ status: "error", database: "down" }`' })
   async check(): Promise<HealthDto> {
     try {
       await this.health.check([() => this.database.isHealthy('database')]);

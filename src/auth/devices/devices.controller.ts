@@ -1,7 +1,6 @@
 import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
-import {
-  ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiDatabase, ApiErrors } from '../../common/api-docs';
 import { Client, type ClientMeta } from '../../common/client-meta';
 import type { AuthUser } from '../auth-user';
 import { CurrentUser } from '../decorators/current-user.decorator';
@@ -11,8 +10,8 @@ import { DevicesService } from './devices.service';
 
 /** /auth/sessions: the caller's own devices (API.md, "Auth"). */
 @ApiTags('auth')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No valid access token' })
+@ApiBearer()
+@ApiDatabase()
 @Controller('auth/sessions')
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
@@ -27,7 +26,7 @@ export class DevicesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session has ended; its access tokens no longer work' })
-  @ApiNotFoundResponse({ description: 'Not an active session of the caller (the same answer for anyone else’s)' })
+  @ApiErrors({ 404: 'Not an active session of the caller (the same answer for anyone else’s)' })
   async end(
     @UuidParam('id', SESSION_NOT_FOUND) id: string,
     @CurrentUser() me: AuthUser,

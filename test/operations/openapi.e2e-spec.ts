@@ -1,0 +1,218 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { useApp } from '../support/test-app';
+
+/**
+ * The OpenAPI document (GET /docs-json) is complete enough for a client generator: valid
+ * OpenAPI 3, every route the server serves, every status API.md gives each route, the
+ * error shape as a schema, who may call what, and the X-Auth-Mode header where it matters.
+ */
+
+/** Who may call a route (API.md): its security requirement in the document follows. */
+type Who = 'public' | 'refresh cookie' | 'bearer' | 'admin';
+
+interface Row {
+  who: Who;
+  /** The success status. */
+  ok: number;
+  /** Failures API.md names for this route beyond the rules below. */
+  also?: number[];
+  /** Reads a JSON body: 400, 413, 415. */
+  body?: true;
+  /** Rate-limited: 429. */
+  throttled?: true;
+  /** Reads X-Auth-Mode (RefreshTransport): register, login, refresh, revoke. */
+  cookieMode?: true;
+}
+
+/**
+ * API.md's rows of the routes that have landed. The rules every row follows are not
+ * repeated: bearer 401, admin 401 and 403, throttled 429, a body 400/413/415, and 503 on
+ * every route (each one uses the database). A route the server serves must have a row.
+ */
+const CONTRACT: Record<string, Row> = {
+  'POST /auth/register': { who: 'public', ok: 201, also: [409], body: true, throttled: true, cookieMode: true },
+  'POST /auth/login': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
+  // 403: the refresh cookie without X-Auth-Mode: cookie (CSRF defence).
+  'POST /auth/refresh': { who: 'refresh cookie', ok: 200, also: [401, 403], body: true, throttled: true, cookieMode: true },
+  'POST /auth/revoke': { who: 'refresh cookie', ok: 200, also: [403], body: true, cookieMode: true },
+  'POST /auth/logout': { who: 'bearer', ok: 204 },
+  'POST /auth/logout-all': { who: 'bearer', ok: 204 },
+  'GET /auth/me': { who: 'bearer', ok: 200 },
+  'GET /auth/sessions': { who: 'bearer', ok: 200 },
+  'DELETE /auth/sessions/{id}': { who: 'bearer', ok: 204, also: [404] },
+  'POST /auth/password': { who: 'bearer', ok: 204, body: true, throttled: true },
+  // 400: an invalid take, cursor or filter in the query string.
+  'GET /admin/users': { who: 'admin', ok: 200, also: [400] },
+  'GET /admin/users/{id}/sessions': { who: 'admin', ok: 200, also: [404] },
+  'POST /admin/users/{id}/force-logout': { who: 'admin', ok: 204, also: [404] },
+  'PATCH /admin/users/{id}': { who: 'admin', ok: 200, also: [404], body: true },
+  'DELETE /admin/sessions/{id}': { who: 'admin', ok: 204, also: [404] },
+  'GET /admin/audit': { who: 'admin', ok: 200, also: [400] },
+  'GET /health': { who: 'public', ok: 200 },
+};
+
+function expectedStatuses(row: Row): string[] {
+  const statuses = new Set([row.ok, ...(row.also ?? []), 503]);
+  if (row.who === 'bearer' || row.who === 'admin') statuses.add(401);
+  if (row.who === 'admin') statuses.add(403);
+  if (row.throttled) statuses.add(429);
+  if (row.body) [400, 413, 415].forEach((s) => statuses.add(s));
+  return [...statuses].map(String).sort();
+}
+
+const SECURITY: Record<Who, unknown> = {
+  public: undefined,
+  bearer: [{ bearer: [] }],
+  admin: [{ bearer: [] }],
+  // The cookie, or no scheme at all: the refresh token in the body.
+  'refresh cookie': [{ 'refresh-cookie': [] }, {}],
+};
+
+const ERROR_REF = '#/components/schemas/ErrorResponse';
+const HEALTH_REF = '#/components/schemas/HealthDto';
+
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }>; headers?: Record<string, unknown> }>;
+  security?: unknown[];
+  parameters?: Array<{ name: string; in: string; schema?: { enum?: unknown[] } }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  security?: unknown[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, any>; securitySchemes: Record<string, unknown> };
+}
+
+/** Served but deliberately not in the document: the documentation itself, and operators' /metrics. */
+const NOT_DOCUMENTED = /^\w+ \/(docs|metrics)\b/;
+
+/**
+ * "METHOD /path" of every route Fastify serves, from its route tree (printRoutes), in the
+ * document's spelling (`{id}`); HEAD and OPTIONS (added for GET and CORS) and
+ * NOT_DOCUMENTED left out.
+ */
+function servedRoutes(tree: string): string[] {
+  const pathAt: string[] = [];
+  const routes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const node = /^([│ ]*)[├└]── (.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!node) continue;
+    const depth = node[1].length / 4;
+    pathAt[depth] = (depth > 0 ? pathAt[depth - 1] : '') + node[2];
+    for (const method of node[3]?.split(', ') ?? []) routes.push(`${method} ${pathAt[depth]}`);
+  }
+  return routes
+    .filter((route) => !/^(HEAD|OPTIONS) /.test(route) && !NOT_DOCUMENTED.test(route))
+    .map((route) => route.replace(/:(\w+)/g, '{$1}'))
+    .sort();
+}
+
+describe('operations: the OpenAPI document', () => {
+  const t = useApp();
+  let doc: OpenApiDocument;
+  const operation = (route: string): Operation => {
+    const [method, path] = route.split(' ');
+    const op = doc.paths[path]?.[method.toLowerCase()];
+    if (!op) throw new Error(`${route} is not in the document`);
+    return op;
+  };
+  const rows = Object.entries(CONTRACT);
+
+  beforeAll(async () => {
+    const res = await t.http.get('/docs-json');
+    expect(res.status).toBe(200);
+    doc = res.body;
+  });
+
+  it('is a valid OpenAPI 3 document', async () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    // validate() dereferences in place: give it a copy.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
+  it('documents exactly the routes the server serves, each a row of the contract', () => {
+    const served = servedRoutes(t.server.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false }));
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    expect(served).toContain('GET /auth/me'); // the route tree was read
+    expect(documented).toEqual(served);
+    expect(Object.keys(CONTRACT).sort()).toEqual(served);
+  });
+
+  it.each(rows)('%s documents every status it answers, and only those', (route, row) => {
+    expect(Object.keys(operation(route).responses).sort()).toEqual(expectedStatuses(row));
+  });
+
+  it('describes the error shape once, as ErrorResponse', () => {
+    expect(doc.components.schemas.ErrorResponse).toEqual({
+      type: 'object',
+      properties: {
+        statusCode: expect.objectContaining({ type: 'integer' }),
+        message: expect.objectContaining({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }),
+        error: expect.objectContaining({ type: 'string' }),
+      },
+      required: ['statusCode', 'message', 'error'],
+    });
+  });
+
+  it.each(rows)('%s: every error response has the ErrorResponse schema (/health: its own)', (route) => {
+    const errors = Object.entries(operation(route).responses).filter(([status]) => Number(status) >= 400);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const [status, response] of errors) {
+      const expected = route === 'GET /health' ? HEALTH_REF : ERROR_REF;
+      expect({ status, schema: response.content?.['application/json']?.schema }).toEqual({ status, schema: { $ref: expected } });
+    }
+  });
+
+  it('says when to come back on every 429', () => {
+    for (const [route, row] of rows.filter(([, r]) => r.throttled)) {
+      expect({ route, headers: Object.keys(operation(route).responses['429']?.headers ?? {}) }).toEqual({ route, headers: ['Retry-After'] });
+    }
+  });
+
+  it('declares the bearer JWT and the refresh cookie, and nothing else', () => {
+    expect(doc.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+      'refresh-cookie': expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'refresh_token' }),
+    });
+    // No global requirement: public routes must not inherit one.
+    expect(doc.security ?? []).toEqual([]);
+  });
+
+  it.each(rows)('%s requires exactly the security of who may call it', (route, row) => {
+    expect(operation(route).security).toEqual(SECURITY[row.who]);
+  });
+
+  it.each(rows)('%s documents X-Auth-Mode (enum cookie) exactly when it reads it', (route, row) => {
+    const headers = (operation(route).parameters ?? []).filter((p) => p.in === 'header' && p.name.toLowerCase() === 'x-auth-mode');
+    if (row.cookieMode) {
+      expect(headers).toHaveLength(1);
+      expect(headers[0].schema?.enum).toEqual(['cookie']);
+    } else {
+      expect(headers).toEqual([]);
+    }
+  });
+
+  it('gives /health its real schema, which its answer follows', async () => {
+    const health = operation('GET /health').responses;
+    expect(health['200'].content?.['application/json']?.schema).toEqual({ $ref: HEALTH_REF });
+    expect(health['503'].content?.['application/json']?.schema).toEqual({ $ref: HEALTH_REF });
+    const schema = doc.components.schemas.HealthDto;
+    expect(schema).toEqual({
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ok', 'error'] }, database: { type: 'string', enum: ['up', 'down'] } },
+      required: ['status', 'database'],
+    });
+    const res = await t.http.get('/health');
+    expect(Object.keys(res.body).sort()).toEqual(Object.keys(schema.properties).sort());
+    expect(schema.properties.status.enum).toContain(res.body.status);
+    expect(schema.properties.database.enum).toContain(res.body.database);
+  });
+
+  it('marks email fields as format: email', () => {
+    for (const dto of ['RegisterDto', 'LoginDto']) {
+      expect({ dto, email: doc.components.schemas[dto]?.properties?.email?.format }).toEqual({ dto, email: 'email' });
+    }
+  });
+});
