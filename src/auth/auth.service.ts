@@ -3,6 +3,7 @@ import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/co
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import { PrismaService } from '../database/prisma.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { normalizeEmail } from '../users/email';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
@@ -45,6 +46,7 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokens,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async register(dto: RegisterDto, client: ClientMeta): Promise<TokenGrant> {
@@ -73,8 +75,10 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     const passwordOk = await this.passwords.verify(user?.passwordHash, password);
     if (user && passwordOk && !user.disabled) {
+      this.metrics.login('succeeded');
       return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID() };
     }
+    this.metrics.login('failed');
     const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
     await this.audit.record({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);

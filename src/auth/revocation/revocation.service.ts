@@ -5,6 +5,7 @@ import type { Database } from '../../database/database';
 import { DATABASE } from '../../database/database.constants';
 import { PrismaService } from '../../database/prisma.service';
 import type { Prisma } from '../../generated/prisma/client';
+import { MetricsService } from '../../metrics/metrics.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { FallbackChecks } from './fallback-checks';
 import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation } from './revocation-events.repository';
@@ -49,6 +50,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     sessions: SessionsRepository,
     config: ConfigService<AppConfig, true>,
     @Inject(DATABASE) private readonly database: Database,
+    metrics: MetricsService,
   ) {
     this.windowMs = config.get('auth.accessTokenTtl', { infer: true }) * 1000 + WINDOW_MARGIN_MS;
     this.state = new RevocationState(this.windowMs);
@@ -59,10 +61,14 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       this.listener = new RevocationListener({
         connectionString: listenUrl,
         maxStalenessMs,
-        onEvent: (event) => this.state.apply(event),
+        onEvent: (event) => {
+          metrics.heardRevocation(event.at);
+          this.state.apply(event);
+        },
         reload: () => this.reload(),
       });
     }
+    metrics.watchRevocation({ live: () => this.isLive, leaseAgeMs: () => this.listener?.leaseAge(), windowEntries: () => this.state.size });
   }
 
   async onModuleInit(): Promise<void> {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
+import { MetricsService } from '../../metrics/metrics.service';
 import type { Prisma, User } from '../../generated/prisma/client';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
@@ -35,6 +36,7 @@ export class SessionRotationService {
     private readonly refreshTokens: RefreshTokens,
     private readonly endings: SessionEndingService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.ttl = config.get('auth', { infer: true });
@@ -73,7 +75,9 @@ export class SessionRotationService {
       idleTtlSeconds: this.ttl.sessionIdleTtl,
       client,
     });
-    return rotated ? { ...rotated, refreshToken: successor } : this.replay(presentedHash, successor, client);
+    if (!rotated) return this.replay(presentedHash, successor, client);
+    this.metrics.refresh('rotated');
+    return { ...rotated, refreshToken: successor };
   }
 
   /** The presented token is not the current one of a live session: grace, reuse, or refusal. */
@@ -81,6 +85,7 @@ export class SessionRotationService {
     const { facts, session: found } = await this.sessions.presentedToken(presentedHash);
     const successorIsCurrent = found !== undefined && this.refreshTokens.matches(this.refreshTokens.hash(successor), found.refreshTokenHash);
     const decision = decideRotation({ ...facts, successorIsCurrent }, this.ttl.refreshReuseGrace * 1000);
+    this.metrics.refresh(decision === 'grace' ? 'concurrent' : decision === 'reuse' ? 'reused' : decision);
     if (decision === 'grace' && found) {
       const { user, ...session } = found;
       const data = { generation: session.generation, concurrent: true };

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Throttled attempts (429) show in http_request_duration_seconds by route and status. */
+export type LoginOutcome = 'succeeded' | 'failed';
+export type RefreshOutcome = 'rotated' | 'concurrent' | 'invalid' | 'ended' | 'expired' | 'reused';
+
+/** What the revocation side reports when scraped (read at scrape time, never on a request). */
+export interface RevocationGauges {
+  live(): boolean;
+  leaseAgeMs(): number | undefined;
+  windowEntries(): number;
+}
+
+/**
+ * The Prometheus metrics of one instance (prom-client), served at GET /metrics. Counters
+ * and histograms are updated where things happen; gauges are read when scraped. Labels
+ * are closed sets (route patterns, outcomes), never an id or an email.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly http = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer a request, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly logins = new Counter({ name: 'auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly refreshes = new Counter({ name: 'auth_refreshes_total', help: 'Refresh attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly propagation = new Histogram({
+    name: 'auth_revocation_propagation_seconds',
+    help: 'From a revocation committed on another instance to this instance hearing it',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  private readonly verifications = new Counter({
+    name: 'auth_token_verifications_total',
+    help: 'Access-token signature checks: a cache hit reuses an earlier verification of the same token',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.http.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  login(outcome: LoginOutcome): void {
+    this.logins.inc({ outcome });
+  }
+
+  refresh(outcome: RefreshOutcome): void {
+    this.refreshes.inc({ outcome });
+  }
+
+  heardRevocation(committedAt: number): void {
+    this.propagation.observe(Math.max(0, Date.now() - committedAt) / 1000);
+  }
+
+  verification(result: 'hit' | 'miss'): void {
+    this.verifications.inc({ result });
+  }
+
+  /** Registers the revocation gauges (RevocationService calls it once it exists). */
+  watchRevocation(gauges: RevocationGauges): void {
+    new Gauge({
+      name: 'auth_revocation_listener_live',
+      help: '1 while revocation memory is trusted (lease valid), 0 while checks read the database',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.live() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'auth_revocation_lease_age_seconds',
+      help: 'How long ago memory was last certified complete (absent: never)',
+      registers: [this.registry],
+      collect() {
+        const age = gauges.leaseAgeMs();
+        if (age === undefined) this.reset();
+        else this.set(age / 1000);
+      },
+    });
+    new Gauge({
+      name: 'auth_revocation_window_entries',
+      help: 'Revocations held in memory (bounded by one access-token lifetime of revocations)',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.windowEntries());
+      },
+    });
+  }
+}
