@@ -58,7 +58,7 @@ describe('HashingGate', () => {
 
   it('sheds once the expected wait (queue × measured cost ÷ slots) passes maxWaitMs', async () => {
     let clock = 0;
-    const gate = new HashingGate({ slots: 1, maxWaitMs: 50, now: () => clock });
+    const gate = new HashingGate({ slots: 1, maxWaitMs: 50, minQueue: 0, now: () => clock });
     // One computation is measured at 30 ms: one waiting request (expected wait 30 ms) is
     // queued, a second one (60 ms) is shed.
     await gate.run('verify', async () => {
@@ -72,6 +72,20 @@ describe('HashingGate', () => {
     await finish('v1');
     await finish('v2');
     await expect(Promise.all([running, queued])).resolves.toEqual(['v1', 'v2']);
+  });
+
+  it('never sheds a short burst on the estimate: the first minQueue waiting requests are queued', async () => {
+    let clock = 0;
+    const gate = new HashingGate({ slots: 1, maxWaitMs: 50, minQueue: 3, now: () => clock });
+    await gate.run('hash', async () => {
+      clock += 1_000; // one computation is measured at a full second: far over the bound
+    });
+    const { work, finish } = controllable();
+    const all = ['h1', 'h2', 'h3', 'h4'].map((name) => gate.run('hash', work(name)));
+    await settle();
+    await expect(gate.run('hash', work('h5'))).rejects.toBeInstanceOf(HashingBusyException);
+    for (const name of ['h1', 'h2', 'h3', 'h4']) await finish(name);
+    await expect(Promise.all(all)).resolves.toEqual(['h1', 'h2', 'h3', 'h4']);
   });
 
   it('frees the slot when the work fails', async () => {

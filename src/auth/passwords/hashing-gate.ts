@@ -25,6 +25,8 @@ export interface HashingGateOptions {
   maxWaitMs?: number;
   /** Hard cap on waiting requests per slot and lane, whatever the estimate (memory). */
   queuePerSlot?: number;
+  /** Waiting requests per lane never shed on the estimate (default MIN_QUEUE). */
+  minQueue?: number;
   /** Milliseconds clock (tests pass their own). */
   now?: () => number;
 }
@@ -47,13 +49,16 @@ export interface HashingGateOptions {
  * client back in) is legitimate and already limited per IP and per account, while a burst
  * of registrations is what a flood looks like.
  */
-export const DEFAULT_MAX_WAIT_MS: Record<HashingLane, number> = { verify: 5_000, hash: 1_000 };
+export const DEFAULT_MAX_WAIT_MS: Record<HashingLane, number> = { verify: 10_000, hash: 2_000 };
+/** Waiting requests per lane that are never shed, whatever the estimate: a burst is not a flood. */
+export const MIN_QUEUE = 16;
 
 export class HashingGate {
   readonly slots: number;
   private readonly maxWaitMs: Record<HashingLane, number>;
   private readonly queueLimit: number;
   private readonly now: () => number;
+  private readonly minQueue: number;
   /** Moving average of one computation, in ms (updated by every run). */
   private averageMs = 0;
   private readonly running: Record<HashingLane, number> = { verify: 0, hash: 0 };
@@ -66,6 +71,7 @@ export class HashingGate {
     this.maxWaitMs = wait === undefined ? DEFAULT_MAX_WAIT_MS : { verify: wait, hash: wait };
     this.queueLimit = this.slots * (options.queuePerSlot ?? 64);
     this.now = options.now ?? (() => performance.now());
+    this.minQueue = options.minQueue ?? MIN_QUEUE;
   }
 
   /** Runs `work` when a slot of `lane` is free; throws HashingBusyException when waiting would take too long. */
@@ -91,7 +97,8 @@ export class HashingGate {
   private tooLongToWait(lane: HashingLane): boolean {
     const queued = this.waiting[lane].length;
     const laneSlots = lane === 'verify' ? this.slots : Math.ceil(this.slots / 2);
-    return queued >= this.queueLimit || ((queued + 1) * this.averageMs) / laneSlots > this.maxWaitMs[lane];
+    if (queued >= this.queueLimit) return true;
+    return queued >= this.minQueue && ((queued + 1) * this.averageMs) / laneSlots > this.maxWaitMs[lane];
   }
 
   private canStart(lane: HashingLane): boolean {
