@@ -2,7 +2,6 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import { PasswordService } from '../../auth/passwords/password.service';
-import { passwordProblem } from '../../auth/passwords/password-policy';
 import type { AppConfig } from '../../config/configuration';
 import { normalizeEmail } from '../../users/email';
 import { UsersRepository } from '../../users/users.repository';
@@ -31,8 +30,6 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.get('auth.admin', { infer: true });
     if (!admin) return;
-    const problem = passwordProblem(admin.password);
-    if (problem) throw new Error(`ADMIN_PASSWORD ${problem}`);
     const outcome = await ensureAdmin(this.users, this.audit, {
       email: admin.email,
       passwordHash: () => this.passwords.hash(admin.password),

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { isEmail } from 'class-validator';
 import { AuditService } from '../../audit/audit.service';
 import { PasswordService } from '../../auth/passwords/password.service';
-import { passwordProblem } from '../../auth/passwords/password-policy';
+import { passwordProblem } from '../../users/password-policy';
 import { validateEnv } from '../../config/configuration';
 import type { Opener } from '../../database/data-dir-lock';
 import { openDatabase } from '../../database/database';

@@ -4,7 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
 import { emailProblem } from '../../users/email';
 import { IsAcceptableEmail } from '../../users/email.validator';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../passwords/password-policy';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../users/password-policy';
 import { given, isText, Required, textWithin } from './field-rules';
 
 /**
