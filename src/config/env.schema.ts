@@ -40,6 +40,14 @@ const durationMs = (fallback: string, { min, max }: { min: number; max: number }
       return Math.round(millis);
     });
 
+/**
+ * The shortest SIGNING_KEY_LEAD outside NODE_ENV=test: jose's createRemoteJWKSet refetches a
+ * JWKS on an unknown `kid` at most every 30 s (its cooldown). A key that starts signing at
+ * least that long after it was published is found by such a verifier whenever it last
+ * fetched, so a rotation never costs a relying party a 401.
+ */
+export const MIN_SIGNING_KEY_LEAD_SECONDS = 30;
+
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -50,6 +58,9 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** A server secret: unset, or at least 32 bytes. */
+const secret = optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes');
 
 /** Secrets shipped in examples: refusing them in production stops a copy-paste deployment. */
 const PLACEHOLDER_SECRETS = new Set(['change-me-to-at-least-32-random-bytes-please', 'secret', 'changeme']);
@@ -69,9 +80,25 @@ const fields = z.object({
     DATABASE_LISTEN_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional()),
     DATA_DIR: z.string().default('./.data'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    JWT_ACCESS_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes'),
-    JWT_ISSUER: z.string().min(1).default('nest-auth-backend'),
+    // The server secret; JWT_ACCESS_SECRET is its former name, still read.
+    AUTH_SECRET: secret,
+    JWT_ACCESS_SECRET: secret,
+    // The secret AUTH_SECRET replaced, while it rotates: what it encrypted stays readable.
+    AUTH_SECRET_PREVIOUS: secret,
+    // The server's public base URL (default http://localhost:PORT); the default issuer.
+    APP_URL: optionalString.pipe(
+      z
+        .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+        .transform((v) => v.replace(/\/+$/, ''))
+        .optional(),
+    ),
+    // `iss` of access tokens; default APP_URL.
+    JWT_ISSUER: optionalString,
     JWT_AUDIENCE: z.string().min(1).default('nest-auth-backend'),
+    // The algorithm of signing keys made from now on (the first one, each rotation).
+    JWT_ALGORITHM: z.enum(['ES256', 'RS256'], { message: 'must be ES256 or RS256' }).default('ES256'),
+    // How long a new signing key is published before it signs (see the cross-field rules).
+    SIGNING_KEY_LEAD: duration('10m'),
     ACCESS_TOKEN_TTL: duration('15m'),
     SESSION_IDLE_TTL: duration('7d'),
     SESSION_ABSOLUTE_TTL: duration('30d'),
@@ -114,15 +141,31 @@ type Problem = (key: string, message: string) => void;
 
 /** Rules that read several keys, or the environment the server runs in. */
 const CROSS_FIELD_RULES: Array<(env: RawEnv, problem: Problem) => void> = [
+  function oneServerSecret(env, problem) {
+    if (env.AUTH_SECRET !== undefined && env.JWT_ACCESS_SECRET !== undefined && env.AUTH_SECRET !== env.JWT_ACCESS_SECRET) {
+      problem('AUTH_SECRET', 'and JWT_ACCESS_SECRET (its former name) are both set and differ: keep AUTH_SECRET only');
+    }
+    if (env.AUTH_SECRET_PREVIOUS !== undefined && env.AUTH_SECRET_PREVIOUS === (env.AUTH_SECRET ?? env.JWT_ACCESS_SECRET)) {
+      problem('AUTH_SECRET_PREVIOUS', 'equals the current secret: set it to the secret AUTH_SECRET replaces');
+    }
+  },
   function productionSecret(env, problem) {
     if (env.NODE_ENV !== 'production') return;
-    const secret = env.JWT_ACCESS_SECRET;
-    if (secret === undefined) problem('JWT_ACCESS_SECRET', 'is required when NODE_ENV=production');
-    else if (PLACEHOLDER_SECRETS.has(secret)) problem('JWT_ACCESS_SECRET', 'is a placeholder; generate a random one');
+    const key = env.AUTH_SECRET === undefined && env.JWT_ACCESS_SECRET !== undefined ? 'JWT_ACCESS_SECRET' : 'AUTH_SECRET';
+    const secret = env[key];
+    if (secret === undefined) problem(key, 'is required when NODE_ENV=production');
+    else if (PLACEHOLDER_SECRETS.has(secret)) problem(key, 'is a placeholder; generate a random one');
     else {
       const weakness = secretStrengthProblem(secret);
-      if (weakness) problem('JWT_ACCESS_SECRET', weakness);
+      if (weakness) problem(key, weakness);
     }
+  },
+  function signingKeyLead(env, problem) {
+    if (env.NODE_ENV === 'test' || env.SIGNING_KEY_LEAD >= MIN_SIGNING_KEY_LEAD_SECONDS) return;
+    problem(
+      'SIGNING_KEY_LEAD',
+      `must be at least ${MIN_SIGNING_KEY_LEAD_SECONDS}s (relying parties refetch the JWKS at most every 30 s); shorter only with NODE_ENV=test`,
+    );
   },
   function argon2Cost(env, problem) {
     if (env.NODE_ENV === 'test' || meetsOwaspMinimum({ memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST })) return;

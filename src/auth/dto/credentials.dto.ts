@@ -51,7 +51,9 @@ export class RefreshTokenDto {
   @ApiPropertyOptional({ description: 'Omitted in cookie mode (X-Auth-Mode: cookie).' })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  // Far above a refresh token (43 characters), and above an access token sent here by
+  // mistake (~550 with ES256, ~750 with RS256), which gets the 401 of an invalid token.
+  @MaxLength(2048)
   refreshToken?: string;
 }
 
