@@ -62,14 +62,15 @@ describe('FallbackChecks: the database check while memory cannot be trusted', ()
     }
   });
 
-  it('refuses every token of a key the database has revoked, with one query per key shared by its tokens', async () => {
+  it('refuses every token of a key the database has revoked, with one query per key shared by its tokens, and reports the key', async () => {
     let keyReads = 0;
     let revoked = false;
     const keys = { isRevoked: async (kid: string) => (keyReads++, revoked && kid === 'key-1') };
     const { sessions } = repository(async () => live);
+    const heard: string[] = [];
     const now = jest.spyOn(Date, 'now').mockReturnValue(2_000_000);
     try {
-      const checks = new FallbackChecks(sessions, keys, 1_000);
+      const checks = new FallbackChecks(sessions, keys, 1_000, (kid) => heard.push(kid));
       await expect(Promise.all([checks.check(token), checks.check({ ...token, sid: 'session-2' })])).resolves.toEqual([
         { revoked: false, role: 'ADMIN' },
         { revoked: false, role: 'ADMIN' },
@@ -80,6 +81,9 @@ describe('FallbackChecks: the database check while memory cannot be trusted', ()
       await expect(checks.check(token)).resolves.toEqual({ revoked: true });
       await expect(checks.check({ ...token, kid: 'key-2' })).resolves.toEqual({ revoked: false, role: 'ADMIN' });
       expect(keyReads).toBe(3);
+      // Reported once, as the notification this instance missed would have said it.
+      await checks.check(token);
+      expect(heard).toEqual(['key-1']);
     } finally {
       now.mockRestore();
     }

@@ -20,7 +20,8 @@ const MAX_REMEMBERED = 10_000;
  * A query that fails is not an answer: it propagates (503), never a 200.
  *
  * The token's signing key is checked the same way (a key revoked elsewhere while this
- * instance could not hear), one query per key shared by all its tokens.
+ * instance could not hear), one query per key shared by all its tokens; a key found
+ * revoked is reported (`onKeyRevoked`), so that this instance stops signing with it too.
  */
 export class FallbackChecks {
   private readonly inFlight = new Map<string, Promise<Verdict>>();
@@ -33,6 +34,8 @@ export class FallbackChecks {
     private readonly sessions: SessionsRepository,
     private readonly keys: KeyRevocations,
     maxStalenessMs: number,
+    /** Called when a read finds a key revoked: what the missed notification would have said. */
+    private readonly onKeyRevoked: (kid: string) => void = () => undefined,
   ) {
     this.reuseMs = Math.floor(maxStalenessMs / 4);
   }
@@ -52,6 +55,7 @@ export class FallbackChecks {
       this.keysInFlight.set(kid, pending);
     }
     const revoked = await pending;
+    if (revoked && !remembered?.revoked) this.onKeyRevoked(kid);
     // Few keys exist at a time; the bound only guards against a flood of (verified) kids.
     if (this.keysRecent.size >= MAX_REMEMBERED) this.keysRecent.clear();
     this.keysRecent.set(kid, { revoked, until: now + this.reuseMs });

@@ -65,7 +65,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.windowMs = config.get('auth.accessTokenTtl', { infer: true }) * 1000 + WINDOW_MARGIN_MS;
     this.state = new RevocationState(this.windowMs);
     const maxStalenessMs = config.get('auth.revocationMaxStalenessMs', { infer: true });
-    this.fallback = new FallbackChecks(sessions, keys, maxStalenessMs);
+    this.fallback = new FallbackChecks(sessions, keys, maxStalenessMs, (kid) => this.heard({ kind: 'KEY_REVOKED', kid, at: Date.now() }));
     const listenUrl = config.get('database.listenUrl', { infer: true }) ?? database.connectionString;
     if (database.kind === 'server' && listenUrl) {
       this.listener = new RevocationListener({
