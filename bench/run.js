@@ -72,7 +72,8 @@ async function main() {
   const env = {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
-    JWT_ACCESS_SECRET: randomBytes(48).toString('base64url'), // shared: A's tokens are valid on B
+    AUTH_SECRET: randomBytes(48).toString('base64url'), // shared: both open the signing keys they share
+    APP_URL: 'http://bench.test', // shared: the issuer of A's tokens is B's too, whatever their ports
     LOG_LEVEL: 'info', // the production default: an access-log line per request
     RATE_LIMIT_LOGIN: '0',
     RATE_LIMIT_REGISTER: '0',

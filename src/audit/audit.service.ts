@@ -16,7 +16,9 @@ export type AuditType =
   | 'user.role_changed'
   | 'user.disabled'
   | 'user.enabled'
-  | 'password.changed';
+  | 'password.changed'
+  | 'key.rotated'
+  | 'key.revoked';
 
 export interface AuditEntry {
   type: AuditType;

@@ -42,10 +42,41 @@ describe('validateEnv', () => {
     }
   });
 
-  it('requires a real JWT_ACCESS_SECRET of at least 32 bytes in production', () => {
-    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_ACCESS_SECRET: is required/);
+  it('requires a real AUTH_SECRET of at least 32 bytes in production, and still reads its former name JWT_ACCESS_SECRET', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/AUTH_SECRET: is required/);
+    expect(() => validateEnv({ NODE_ENV: 'production', AUTH_SECRET: 'short' })).toThrow(/AUTH_SECRET: must be at least 32 bytes/);
     expect(() => validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: 'short' })).toThrow(/at least 32 bytes/);
-    expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET }).auth.accessSecret).toBe(SECRET);
+    expect(validateEnv({ NODE_ENV: 'production', AUTH_SECRET: SECRET }).auth.secret).toBe(SECRET);
+    expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: SECRET }).auth.secret).toBe(SECRET);
+    expect(validateEnv({ NODE_ENV: 'production', AUTH_SECRET: SECRET, JWT_ACCESS_SECRET: SECRET }).auth.secret).toBe(SECRET);
+  });
+
+  it('refuses AUTH_SECRET and JWT_ACCESS_SECRET that differ, and an AUTH_SECRET_PREVIOUS equal to the current secret', () => {
+    const other = randomBytes(32).toString('base64url');
+    expect(() => validateEnv({ AUTH_SECRET: SECRET, JWT_ACCESS_SECRET: other })).toThrow(/AUTH_SECRET: and JWT_ACCESS_SECRET .* differ/);
+    expect(() => validateEnv({ AUTH_SECRET: SECRET, AUTH_SECRET_PREVIOUS: SECRET })).toThrow(/AUTH_SECRET_PREVIOUS: equals/);
+    expect(() => validateEnv({ AUTH_SECRET: SECRET, AUTH_SECRET_PREVIOUS: 'short' })).toThrow(/AUTH_SECRET_PREVIOUS: must be at least 32 bytes/);
+    expect(validateEnv({ AUTH_SECRET: SECRET, AUTH_SECRET_PREVIOUS: other }).auth).toMatchObject({ secret: SECRET, previousSecret: other });
+  });
+
+  it('issues for APP_URL (default http://localhost:PORT) unless JWT_ISSUER says otherwise; ES256 unless JWT_ALGORITHM', () => {
+    expect(validateEnv({}).auth).toMatchObject({ issuer: 'http://localhost:3000', audience: 'nest-auth-backend', algorithm: 'ES256' });
+    expect(validateEnv({ PORT: '8080' }).auth.issuer).toBe('http://localhost:8080');
+    expect(validateEnv({ APP_URL: 'https://auth.example.com/' }).auth.issuer).toBe('https://auth.example.com');
+    expect(validateEnv({ APP_URL: 'https://auth.example.com', JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe(
+      'https://issuer.example.com',
+    );
+    expect(validateEnv({ JWT_ALGORITHM: 'RS256' }).auth.algorithm).toBe('RS256');
+    expect(() => validateEnv({ JWT_ALGORITHM: 'HS256' })).toThrow(/JWT_ALGORITHM: must be ES256 or RS256/);
+    expect(() => validateEnv({ APP_URL: 'ftp://example.com' })).toThrow(/APP_URL/);
+  });
+
+  it('publishes a new signing key SIGNING_KEY_LEAD (10m) before it signs: at least 30 s, seconds only in tests', () => {
+    expect(validateEnv({}).auth.signingKeyLead).toBe(600);
+    expect(validateEnv({ SIGNING_KEY_LEAD: '30s' }).auth.signingKeyLead).toBe(30);
+    expect(() => validateEnv({ SIGNING_KEY_LEAD: '1s' })).toThrow(/SIGNING_KEY_LEAD: must be at least 30s/);
+    expect(() => validateEnv({ NODE_ENV: 'production', AUTH_SECRET: SECRET, SIGNING_KEY_LEAD: '5s' })).toThrow(/SIGNING_KEY_LEAD/);
+    expect(validateEnv({ NODE_ENV: 'test', SIGNING_KEY_LEAD: '1s' }).auth.signingKeyLead).toBe(1);
   });
 
   it('refuses a guessable JWT_ACCESS_SECRET in production, however long, and says how to generate one', () => {
@@ -54,8 +85,8 @@ describe('validateEnv', () => {
     }
     // 24 random bytes (32 characters) are enough; development does not judge the secret.
     const short = randomBytes(24).toString('base64');
-    expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: short }).auth.accessSecret).toBe(short);
-    expect(validateEnv({ JWT_ACCESS_SECRET: '12345678901234567890123456789012' }).auth.accessSecret).toBeDefined();
+    expect(validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: short }).auth.secret).toBe(short);
+    expect(validateEnv({ JWT_ACCESS_SECRET: '12345678901234567890123456789012' }).auth.secret).toBeDefined();
   });
 
   it('refuses argon2 parameters below OWASP’s minimum outside NODE_ENV=test', () => {

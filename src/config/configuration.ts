@@ -14,6 +14,8 @@ export interface AppConfig {
     bodyLimit: number;
     /** Unset: GET /metrics is off. */
     metricsToken: string | undefined;
+    /** APP_URL: the server's public base URL, without a trailing slash. */
+    url: string;
     trustProxy: boolean | number | string[];
   };
   database: {
@@ -25,10 +27,17 @@ export interface AppConfig {
     poolSize: number;
   };
   auth: {
-    /** Unset outside production: a random secret is created once in DATA_DIR. */
-    accessSecret: string | undefined;
+    /** AUTH_SECRET (or its former name JWT_ACCESS_SECRET). Unset outside production: a random secret is created once in DATA_DIR. */
+    secret: string | undefined;
+    /** AUTH_SECRET_PREVIOUS: the secret being rotated away (decrypts, never encrypts). */
+    previousSecret: string | undefined;
+    /** `iss` of access tokens: JWT_ISSUER, by default APP_URL. */
     issuer: string;
     audience: string;
+    /** JWT_ALGORITHM: the algorithm of signing keys made from now on. */
+    algorithm: 'ES256' | 'RS256';
+    /** SIGNING_KEY_LEAD: a new key is published this long before it signs (seconds). */
+    signingKeyLead: number;
     /** All durations in seconds. */
     accessTokenTtl: number;
     sessionIdleTtl: number;
@@ -59,6 +68,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
     throw new ConfigValidationError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const env = parsed.data;
+  const url = env.APP_URL ?? `http://localhost:${env.PORT}`;
   return {
     app: {
       env: env.NODE_ENV,
@@ -68,13 +78,17 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
       metricsToken: env.METRICS_TOKEN,
+      url,
       trustProxy: env.TRUST_PROXY,
     },
     database: { url: env.DATABASE_URL, listenUrl: env.DATABASE_LISTEN_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
     auth: {
-      accessSecret: env.JWT_ACCESS_SECRET,
-      issuer: env.JWT_ISSUER,
+      secret: env.AUTH_SECRET ?? env.JWT_ACCESS_SECRET,
+      previousSecret: env.AUTH_SECRET_PREVIOUS,
+      issuer: env.JWT_ISSUER ?? url,
       audience: env.JWT_AUDIENCE,
+      algorithm: env.JWT_ALGORITHM,
+      signingKeyLead: env.SIGNING_KEY_LEAD,
       accessTokenTtl: env.ACCESS_TOKEN_TTL,
       sessionIdleTtl: env.SESSION_IDLE_TTL,
       sessionAbsoluteTtl: env.SESSION_ABSOLUTE_TTL,

@@ -9,10 +9,24 @@ import { GENERATE_SECRET_HINT, secretStrengthProblem } from './secret-strength';
  * Every setting the server reads, validated once at boot. A bad value stops the start
  * with one message that names each bad key (see `validateEnv`, which prints
  * `KEY: message`): each message says the form expected and echoes the value given,
- * except for the values that may hold a secret (JWT_ACCESS_SECRET, ADMIN_PASSWORD, the
+ * except for the values that may hold a secret (AUTH_SECRET, ADMIN_PASSWORD, the
  * database URLs), which are never repeated. `.env.example` lists the same keys; the
  * README documents them.
  */
+
+/**
+ * The shortest SIGNING_KEY_LEAD outside NODE_ENV=test: jose's createRemoteJWKSet refetches a
+ * JWKS on an unknown `kid` at most every 30 s (its cooldown). A key that starts signing at
+ * least that long after it was published is found by such a verifier whenever it last
+ * fetched, so a rotation never costs a relying party a 401.
+ */
+export const MIN_SIGNING_KEY_LEAD_SECONDS = 30;
+
+/** A server secret: unset, or at least 32 bytes (the value is never repeated). */
+const secret = optionalString.refine(
+  (v) => v === undefined || Buffer.byteLength(v) >= 32,
+  `must be at least 32 bytes from a random generator (the value is not repeated); generate one: ${GENERATE_SECRET_HINT}`,
+);
 
 const fields = z.object({
     NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
@@ -34,12 +48,25 @@ const fields = z.object({
       .refine((v) => v.trim() !== '', 'must be a directory path, such as ./.data')
       .default('./.data'),
     DATABASE_POOL_SIZE: integer(10, { min: 1, max: 200, expected: 'a whole number of connections from 1 to 200' }),
-    JWT_ACCESS_SECRET: optionalString.refine(
-      (v) => v === undefined || Buffer.byteLength(v) >= 32,
-      `must be at least 32 bytes from a random generator (the value is not repeated); generate one: ${GENERATE_SECRET_HINT}`,
+    // The server secret; JWT_ACCESS_SECRET is its former name, still read.
+    AUTH_SECRET: secret,
+    JWT_ACCESS_SECRET: secret,
+    // The secret AUTH_SECRET replaced, while it rotates: what it encrypted stays readable.
+    AUTH_SECRET_PREVIOUS: secret,
+    // The server's public base URL (default http://localhost:PORT); the default issuer.
+    APP_URL: optionalString.pipe(
+      z
+        .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+        .transform((v) => v.replace(/\/+$/, ''))
+        .optional(),
     ),
-    JWT_ISSUER: z.string().min(1, 'must not be empty: it is the iss claim of every access token').default('nest-auth-backend'),
+    // `iss` of access tokens; default APP_URL.
+    JWT_ISSUER: optionalString,
     JWT_AUDIENCE: z.string().min(1, 'must not be empty: it is the aud claim of every access token').default('nest-auth-backend'),
+    // The algorithm of signing keys made from now on (the first one, each rotation).
+    JWT_ALGORITHM: oneOf(['ES256', 'RS256'], 'ES256'),
+    // How long a new signing key is published before it signs (see the cross-field rules).
+    SIGNING_KEY_LEAD: duration('10m'),
     // Revocations are held in memory for one access-token lifetime: the upper bound bounds that memory.
     ACCESS_TOKEN_TTL: duration('15m', {
       whyNotZero: '0 would make every access token expire at once',
@@ -114,15 +141,31 @@ const reading = (reads: Array<keyof RawEnv>, check: CrossFieldRule['check']): Cr
 
 /** Rules that read several keys, or the environment the server runs in. */
 const CROSS_FIELD_RULES: CrossFieldRule[] = [
-  reading(['NODE_ENV', 'JWT_ACCESS_SECRET'], function productionSecret(env, problem) {
-    if (env.NODE_ENV !== 'production') return;
-    const secret = env.JWT_ACCESS_SECRET;
-    if (secret === undefined) problem('JWT_ACCESS_SECRET', 'is required when NODE_ENV=production');
-    else if (PLACEHOLDER_SECRETS.has(secret)) problem('JWT_ACCESS_SECRET', 'is a placeholder; generate a random one');
-    else {
-      const weakness = secretStrengthProblem(secret);
-      if (weakness) problem('JWT_ACCESS_SECRET', weakness);
+  reading(['AUTH_SECRET', 'JWT_ACCESS_SECRET', 'AUTH_SECRET_PREVIOUS'], function oneServerSecret(env, problem) {
+    if (env.AUTH_SECRET !== undefined && env.JWT_ACCESS_SECRET !== undefined && env.AUTH_SECRET !== env.JWT_ACCESS_SECRET) {
+      problem('AUTH_SECRET', 'and JWT_ACCESS_SECRET (its former name) are both set and differ: keep AUTH_SECRET only');
     }
+    if (env.AUTH_SECRET_PREVIOUS !== undefined && env.AUTH_SECRET_PREVIOUS === (env.AUTH_SECRET ?? env.JWT_ACCESS_SECRET)) {
+      problem('AUTH_SECRET_PREVIOUS', 'equals the current secret: set it to the secret AUTH_SECRET replaces');
+    }
+  }),
+  reading(['NODE_ENV', 'AUTH_SECRET', 'JWT_ACCESS_SECRET'], function productionSecret(env, problem) {
+    if (env.NODE_ENV !== 'production') return;
+    const key = env.AUTH_SECRET === undefined && env.JWT_ACCESS_SECRET !== undefined ? 'JWT_ACCESS_SECRET' : 'AUTH_SECRET';
+    const value = env[key];
+    if (value === undefined) problem(key, 'is required when NODE_ENV=production');
+    else if (PLACEHOLDER_SECRETS.has(value)) problem(key, 'is a placeholder; generate a random one');
+    else {
+      const weakness = secretStrengthProblem(value);
+      if (weakness) problem(key, weakness);
+    }
+  }),
+  reading(['NODE_ENV', 'SIGNING_KEY_LEAD'], function signingKeyLead(env, problem) {
+    if (env.NODE_ENV === 'test' || env.SIGNING_KEY_LEAD >= MIN_SIGNING_KEY_LEAD_SECONDS) return;
+    problem(
+      'SIGNING_KEY_LEAD',
+      `must be at least ${MIN_SIGNING_KEY_LEAD_SECONDS}s (relying parties refetch the JWKS at most every 30 s); shorter only with NODE_ENV=test`,
+    );
   }),
   reading(['NODE_ENV', 'ARGON2_MEMORY_COST', 'ARGON2_TIME_COST'], function argon2Cost(env, problem) {
     if (env.NODE_ENV === 'test' || meetsOwaspMinimum({ memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST })) return;

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Interval } from '@nestjs/schedule';
 import { describeError } from '../common/http-exception.filter';
 import type { AppConfig } from '../config/configuration';
+import { SigningKeysRepository } from '../auth/keys/signing-keys.repository';
 import { RevocationEventsRepository } from '../auth/revocation/revocation-events.repository';
 import { SessionsRepository } from '../auth/sessions/sessions.repository';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
@@ -22,6 +23,7 @@ export interface CleanupReport {
   sessions: number;
   revocationEvents: number;
   throttleBuckets: number;
+  signingKeys: number;
 }
 
 /**
@@ -30,7 +32,9 @@ export interface CleanupReport {
  * - sessions never ended but past their idle or absolute expiry (their rotated refresh
  *   tokens go with them, ON DELETE CASCADE), and ended sessions after the retention;
  * - revocation events older than ACCESS_TOKEN_TTL + a margin: every token they refuse has expired;
- * - throttle buckets whose window and block are over.
+ * - throttle buckets whose window and block are over;
+ * - signing keys retired (or revoked) longer than ACCESS_TOKEN_TTL + a margin ago: no
+ *   token they signed can still be valid (the key that signs now never retired).
  * Each table's owner deletes in batches, so no statement holds many locks or a long
  * transaction.
  */
@@ -44,6 +48,7 @@ export class CleanupService {
     private readonly sessions: SessionsRepository,
     private readonly revocationEvents: RevocationEventsRepository,
     private readonly throttler: PostgresThrottlerStorage,
+    private readonly signingKeys: SigningKeysRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     this.accessTokenTtl = config.get('auth.accessTokenTtl', { infer: true });
@@ -69,6 +74,7 @@ export class CleanupService {
     const sessions = await this.sessions.deleteFinished(ENDED_SESSION_RETENTION_DAYS);
     const revocationEvents = await this.revocationEvents.deleteOlderThan(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
     const throttleBuckets = await this.throttler.purgeExpired();
-    return { sessions, revocationEvents, throttleBuckets };
+    const signingKeys = await this.signingKeys.deleteExpired(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
+    return { sessions, revocationEvents, throttleBuckets, signingKeys };
   }
 }

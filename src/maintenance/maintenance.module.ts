@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { SigningKeysRepositoryModule } from '../auth/keys/signing-keys-repository.module';
 import { RevocationModule } from '../auth/revocation/revocation.module';
 import { SessionsRepositoryModule } from '../auth/sessions/sessions-repository.module';
 import { ThrottlerStorageModule } from '../throttling/throttling.module';
@@ -7,7 +8,7 @@ import { CleanupService } from './cleanup.service';
 
 /** Scheduled housekeeping: the cleanup job. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule],
+  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule, SigningKeysRepositoryModule],
   providers: [CleanupService],
   exports: [CleanupService],
 })

@@ -66,6 +66,18 @@ export class MetricsService {
     this.verifications.inc({ result });
   }
 
+  /** Registers the gauge of the verification cache's size (bounded: see VerifiedTokens). */
+  watchVerifiedTokens(size: () => number): void {
+    new Gauge({
+      name: 'auth_token_verification_cache_entries',
+      help: 'Access tokens verified once and remembered until they expire (an LRU, bounded)',
+      registers: [this.registry],
+      collect() {
+        this.set(size());
+      },
+    });
+  }
+
   /** Registers the revocation gauges (RevocationService calls it once it exists). */
   watchRevocation(gauges: RevocationGauges): void {
     new Gauge({

@@ -4,14 +4,22 @@ import { useApp } from '../support/test-app';
 describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', () => {
   const t = useApp(ADMIN_ENV);
 
-  /** Every admin route of API.md; the last test proves the list is the whole /admin API. */
-  const adminRoutes = (target: TestUser) => [
+  /** The signing key of a token (header `kid`). */
+  const kidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+  /**
+   * Every admin route of API.md; the last test proves the list is the whole /admin API.
+   * The key revoked last is the one signing now (the rotation before it gives it a successor).
+   */
+  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken)) => [
     { method: 'GET', path: '/admin/users', ok: 200 },
     { method: 'GET', path: `/admin/users/${target.id}/sessions`, ok: 200 },
     { method: 'PATCH', path: `/admin/users/${target.id}`, body: { role: 'ADMIN' }, ok: 200 },
     { method: 'DELETE', path: `/admin/sessions/${target.sessionId}`, ok: 204 },
     { method: 'POST', path: `/admin/users/${target.id}/force-logout`, ok: 204 },
     { method: 'GET', path: '/admin/audit', ok: 200 },
+    { method: 'GET', path: '/admin/keys', ok: 200 },
+    { method: 'POST', path: '/admin/keys/rotate', ok: 201 },
+    { method: 'DELETE', path: `/admin/keys/${kid}`, ok: 204 },
   ];
   const call = (route: { method: string; path: string; body?: unknown }, token?: string) =>
     t.http.request(route.method, route.path, { token, body: route.body });
@@ -53,7 +61,7 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
-    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser).map((r) => `${r.method} ${r.path}`);
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}').map((r) => `${r.method} ${r.path}`);
     expect(adminDocumented).toEqual(expected.sort());
     expect(documented).toEqual(expect.arrayContaining(['GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/password']));
     const patch = docs.body.paths['/admin/users/{id}'].patch;

@@ -32,12 +32,14 @@ describe('register and login', () => {
       role: 'USER',
       iat: expect.any(Number),
       exp: expect.any(Number),
-      iss: 'nest-auth-backend',
+      iss: t.server.config.app.url,
       aud: 'nest-auth-backend',
       jti: expect.any(String),
     });
     expect(claims.exp - claims.iat).toBe(900);
-    expect(JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString()).alg).toBe('HS256');
+    // RFC 9068: an explicitly typed access token, signed by the current asymmetric key.
+    const header = JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString());
+    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
   });
 
   it('refuses a second account for the same email, whatever its case and spaces: 409', async () => {

@@ -5,7 +5,7 @@ import { Http } from '../support/http';
 import { ServerBuild, ServerProcess } from '../support/server-process';
 import { TEST_SECRET } from '../support/test-app';
 import { createTestDatabase, dbKind, describeOnPostgres, type TestDatabase } from '../support/test-database';
-import { within } from '../support/wait';
+import { waitFor, within } from '../support/wait';
 
 /** `describe` that runs only on the embedded database: the lock concerns DATA_DIR alone. */
 const describeOnPglite = dbKind() === 'pglite' ? describe : describe.skip;
@@ -32,7 +32,7 @@ async function runCommand(
   const child = spawn(process.execPath, [join(build.dir, 'dist', script), ...args], {
     // The build's directory: no developer's .env is picked up.
     cwd: build.dir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', JWT_ACCESS_SECRET: TEST_SECRET, ...db.env, ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', AUTH_SECRET: TEST_SECRET, ...db.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -47,6 +47,12 @@ async function runCommand(
 
 const adminCreate = (build: ServerBuild, db: TestDatabase, email: string) =>
   runCommand(build, 'admin/first-admin/admin-create.cli.js', db, ['--email', email], { ADMIN_PASSWORD });
+
+const keysRotate = (build: ServerBuild, db: TestDatabase) => runCommand(build, 'auth/keys/keys-rotate.cli.js', db);
+
+/** The kids a server publishes, sorted. */
+const publishedKids = async (http: Http): Promise<string[]> =>
+  ((await http.get('/.well-known/jwks.json')).body.keys as Array<{ kid: string }>).map((k) => k.kid).sort();
 
 async function loginRole(http: Http, email: string, password: string): Promise<[number, string | undefined]> {
   const res = await http.post('/auth/login', { email, password });
@@ -103,6 +109,15 @@ describeOnPglite('one DATA_DIR, one process: commands and a second server are re
     expect((await http.get('/health')).status).toBe(200);
   });
 
+  it('refuses keys:rotate the same way, pointing at POST /admin/keys/rotate, and the server keeps its one key', async () => {
+    const { code, output } = await keysRotate(build, db);
+    expect(code).toBe(1);
+    expect(output).toContain(`The embedded database in ${db.env.DATA_DIR} is in use by a running server (pid ${server.pid})`);
+    expect(output).toContain("Stop the server first, or use the running server's admin API: POST /admin/keys/rotate");
+    expect(output).toContain('On a PostgreSQL server (DATABASE_URL), npm run keys:rotate can run beside running servers.');
+    expect(await publishedKids(http)).toHaveLength(1);
+  });
+
   it('refuses to start a second server on the same DATA_DIR (exit 1, ending on one clear line) while the first keeps serving', async () => {
     const refused = await ServerProcess.start(build, db).then(
       () => new Error('the second server started'),
@@ -121,6 +136,7 @@ describeOnPglite('one DATA_DIR, one process: commands and a second server are re
   });
 
   it('lets admin:create run once the server is stopped, and the restarted server has the new admin and the promotion: nothing lost', async () => {
+    const before = await publishedKids(http);
     expect(await server.stop()).toEqual({ code: 0, signal: null });
 
     const created = await adminCreate(build, db, newAdmin);
@@ -128,10 +144,17 @@ describeOnPglite('one DATA_DIR, one process: commands and a second server are re
     const promoted = await adminCreate(build, db, registered.email);
     expect(promoted).toEqual({ code: 0, output: expect.stringContaining(`Promoted to admin: ${registered.email}`) });
 
+    const rotated = await keysRotate(build, db);
+    expect(rotated).toEqual({ code: 0, output: expect.stringMatching(/New signing key [A-Za-z0-9_-]{43} \(ES256\): published now, signs from /) });
+
     server = await ServerProcess.start(build, db);
     http = new Http(server.baseUrl);
     expect(await loginRole(http, newAdmin, ADMIN_PASSWORD)).toEqual([200, 'ADMIN']);
     expect(await loginRole(http, registered.email, registered.password)).toEqual([200, 'ADMIN']);
+    // The rotation was kept too: the new key is published beside the one still signing.
+    const after = await publishedKids(http);
+    expect(after).toHaveLength(2);
+    expect(after).toEqual(expect.arrayContaining(before));
   });
 
   it('starts a new server on the same DATA_DIR at once after the previous one was SIGKILLed (its lock is stale)', async () => {
@@ -166,5 +189,17 @@ describeOnPostgres('admin:create beside a running server on PostgreSQL', () => {
     const created = await adminCreate(build, db, 'pg-admin@example.com');
     expect(created).toEqual({ code: 0, output: expect.stringContaining('Created admin pg-admin@example.com') });
     expect(await loginRole(http, 'pg-admin@example.com', ADMIN_PASSWORD)).toEqual([200, 'ADMIN']);
+  });
+
+  it('rotates the signing key while the server runs, and the running server publishes the new key at once (NOTIFY)', async () => {
+    const server = await ServerProcess.start(build, db);
+    const http = new Http(server.baseUrl);
+    const before = await publishedKids(http);
+    const rotated = await keysRotate(build, db);
+    expect(rotated.code).toBe(0);
+    const kid = /New signing key ([A-Za-z0-9_-]{43})/.exec(rotated.output)?.[1];
+    expect(kid).toBeDefined();
+    await waitFor('the server to publish the new key', async () => (await publishedKids(http)).includes(kid!), { attempts: 50, everyMs: 20 });
+    expect(await publishedKids(http)).toEqual([...before, kid!].sort());
   });
 });

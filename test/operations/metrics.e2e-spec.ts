@@ -37,6 +37,8 @@ describe('GET /metrics for operators', () => {
     expect(delta('auth_refreshes_total{outcome="rotated"}')).toBe(1);
     expect(delta('auth_revocation_window_entries')).toBeGreaterThanOrEqual(1);
     expect(sample(res.text, 'auth_revocation_listener_live')).toBe(1);
+    // The logout's access token was verified once, then found in the verification cache.
+    expect(delta('auth_token_verifications_total{result="miss"}')).toBeGreaterThanOrEqual(1);
     // Every request is timed by route pattern and status.
     expect(delta('http_request_duration_seconds_count{method="POST",route="/auth/login",status="401"}')).toBe(1);
     expect(delta('http_request_duration_seconds_count{method="POST",route="/auth/logout",status="204"}')).toBe(1);

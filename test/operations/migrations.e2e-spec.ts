@@ -8,7 +8,7 @@ import { migrate, readMigrations } from '../../src/database/migrator';
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/test-database';
 import { startApp, TEST_SECRET } from '../support/test-app';
 
-const open = (db: TestDatabase) => openDatabase(validateEnv({ JWT_ACCESS_SECRET: TEST_SECRET, ...db.env }).database);
+const open = (db: TestDatabase) => openDatabase(validateEnv({ AUTH_SECRET: TEST_SECRET, ...db.env }).database);
 
 describe('migrations at start', () => {
   let db: TestDatabase;

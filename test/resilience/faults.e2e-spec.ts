@@ -77,7 +77,7 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
         (SELECT count(*)::int FROM revocation_events) AS revocations`),
     );
 
-  it('answers 503 on every route, including GET /auth/me with a valid token, and writes nothing', async () => {
+  it('answers 503 on every route but the JWKS, including GET /auth/me with a valid token, and writes nothing', async () => {
     const docs = await http.get('/docs-json');
     const before = await counts();
 
@@ -111,7 +111,16 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
     // GET /auth/me among them: the token's signature needs no database, but whether its
     // session is still alive does while revocations cannot be heard. Failing closed with
     // 503 (not 401, which tells a client to throw its tokens away) is the right answer.
-    expect(answers).toEqual(routes.map(unavailable));
+    // The JWKS is the exception: the public keys are in memory, so relying parties keep
+    // verifying tokens while this server's database is away.
+    expect(routes).toContain('GET /.well-known/jwks.json');
+    expect(answers).toEqual(
+      routes.map((route) =>
+        route === 'GET /.well-known/jwks.json'
+          ? { route, status: 200, body: { keys: [expect.objectContaining({ kid: expect.any(String) })] }, leaks: false, setsCookie: false }
+          : unavailable(route),
+      ),
+    );
 
     // Without credentials a protected route is 401 whether or not the database is there.
     expect((await http.get('/auth/me')).status).toBe(401);

@@ -1,4 +1,4 @@
-import { newSession, newUser } from '../support/factories';
+import { ADMIN_ENV, newAdmin, newSession, newUser } from '../support/factories';
 import { Http } from '../support/http';
 import { ServerBuild, ServerProcess } from '../support/server-process';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -24,7 +24,7 @@ describeOnPostgres('revocation under a silent partition of the LISTEN connection
     build = ServerBuild.create();
     const direct = new URL(db.env.DATABASE_URL!);
     proxy = await TcpProxy.start(direct.hostname, Number(direct.port));
-    httpA = new Http((await ServerProcess.start(build, db)).baseUrl);
+    httpA = new Http((await ServerProcess.start(build, db, ADMIN_ENV)).baseUrl);
     // Only B's LISTEN connection goes through the proxy; its queries go straight to the database.
     const b = await ServerProcess.start(build, db, { DATABASE_LISTEN_URL: proxy.rewrite(db.env.DATABASE_URL!), REVOCATION_MAX_STALENESS: '1s' });
     httpB = new Http(b.baseUrl);
@@ -75,5 +75,38 @@ describeOnPostgres('revocation under a silent partition of the LISTEN connection
     await waitFor('B to hear the logout-all', async () => (await httpB.get('/auth/me', { token: otherDevice.accessToken })).status === 401);
     expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
     expect((await httpB.get('/auth/me', { token: bystander.accessToken })).status).toBe(200);
+  });
+
+  it('refuses the tokens of a signing key revoked elsewhere once its lease has run out, and then signs with the promoted key', async () => {
+    const kidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+    const publishedByB = async () => ((await httpB.get('/.well-known/jwks.json')).body.keys as Array<{ kid: string }>).map((k) => k.kid);
+    const admin = await newAdmin(httpA);
+    const user = await newUser(httpA);
+    const compromised = kidOf(user.accessToken);
+    const next = (await httpA.post('/admin/keys/rotate', undefined, { token: admin.accessToken })).body as { kid: string };
+    // B hears the rotation: its LISTEN connection is back, and it knows the key that will take over.
+    await waitFor('B to publish the next key', async () => (await publishedByB()).includes(next.kid));
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+
+    proxy.silence();
+    expect((await httpA.delete(`/admin/keys/${compromised}`, { token: admin.accessToken })).status).toBe(204);
+    const statuses: number[] = [];
+    await waitFor('B to refuse the revoked key', async () => {
+      statuses.push((await httpB.get('/auth/me', { token: user.accessToken })).status);
+      return statuses.at(-1) === 401;
+    }, { attempts: 1000, everyMs: 5 });
+    for (let i = 0; i < 20; i++) statuses.push((await httpB.get('/auth/me', { token: user.accessToken })).status);
+    const firstRefusal = statuses.indexOf(401);
+    expect(statuses.slice(firstRefusal).every((status) => status === 401)).toBe(true);
+
+    // Still partitioned, B found the key revoked in the database: it signs with the promoted key.
+    const refreshed = await httpB.post('/auth/refresh', { refreshToken: user.refreshToken });
+    expect(refreshed.status).toBe(200);
+    expect(kidOf(refreshed.body.accessToken)).toBe(next.kid);
+    for (const http of [httpA, httpB]) expect((await http.get('/auth/me', { token: refreshed.body.accessToken })).status).toBe(200);
+
+    await proxy.restore();
+    await waitFor('B to stop publishing the revoked key', async () => !(await publishedByB()).includes(compromised));
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
   });
 });

@@ -1,22 +1,30 @@
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { newSession, newUser, type TestUser } from '../support/factories';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { SigningKeys } from '../../src/auth/keys/signing-keys.service';
+import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../support/factories';
 import { TEST_SECRET, useApp } from '../support/test-app';
-import { b64url, es256, expectError, forge, hmac, ps256, rawRequest, rs256, split, startTripwire, type Tripwire } from './support';
+import { b64url, es256, expectError, forge, hmac, ps256, rawRequest, rs256, split, startTripwire, type Signer, type Tripwire } from './support';
 
 /**
  * Forged and bent access tokens against GET /auth/me (RFC 8725, OWASP ASVS 5 V9). Every
  * one must get a 401 in the NestJS error shape, never a 500, and the genuine token must
- * keep working after each attack. Tokens are made by hand with node:crypto.
+ * keep working after each attack. Tokens are made by hand with node:crypto; the "real"
+ * ones are signed with the server's own private key (ES256), taken from the running app.
  */
 describe('JWT attacks on a bearer-protected route', () => {
-  const t = useApp();
+  const t = useApp(ADMIN_ENV);
   let user: TestUser;
   let genuine: { header: Record<string, unknown>; payload: Record<string, unknown>; signature: string; rawHeader: string; rawPayload: string };
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  /** The server's signing key of the genuine token: private (to sign "real" tokens) and public (for confusion attacks). */
+  let serverKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string };
+  /** Signs with the server's real key: the signature the verifier must accept, on claims or headers it must not. */
+  let real: Signer;
+  /** The genuine header with changes: `{ alg: "ES256", typ: "at+jwt", kid }` by default. */
+  const headerWith = (changes: Record<string, unknown> = {}) => ({ ...genuine.header, ...changes });
 
   const me = (token: string, headers: Record<string, string> = {}) => t.http.get('/auth/me', { token, headers });
   const refused = async (token: string) => {
@@ -24,14 +32,17 @@ describe('JWT attacks on a bearer-protected route', () => {
     expectError(res, 401);
     return res;
   };
-  /** The genuine claims, with changes, signed with the server's real secret. */
+  /** The genuine claims, with changes, signed with the server's real key. */
   const realSigned = (changes: Record<string, unknown> = {}, header: Record<string, unknown> = genuine.header) =>
-    forge(header, { ...genuine.payload, ...changes }, hmac(TEST_SECRET));
+    forge(header, { ...genuine.payload, ...changes }, real);
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
     user = await newUser(t.http);
     genuine = split(user.accessToken);
+    const key = t.server.app.get(SigningKeys).verificationKey(genuine.header.kid as string)!;
+    serverKey = { privateKey: key.privateKey, publicKey: key.publicKey, kid: key.kid };
+    real = es256(serverKey.privateKey);
   });
 
   afterEach(async () => {
@@ -39,19 +50,26 @@ describe('JWT attacks on a bearer-protected route', () => {
     expect((await me(user.accessToken)).status).toBe(200);
   });
 
-  it('accepts the genuine token, and a token re-signed with the real secret (the forging helper is right)', async () => {
+  it('accepts the genuine token, and a token re-signed with the real key (the forging helper is right)', async () => {
     expect((await me(user.accessToken)).body.id).toBe(user.id);
-    expect(genuine.header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(genuine.header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: serverKey.kid });
     expect((await me(realSigned())).status).toBe(200);
+  });
+
+  it('refuses an access token of the scheme before asymmetric keys: HS256 under the server secret, as it was issued', async () => {
+    // What every client held at the upgrade: refused (401), the client refreshes; HS256 never verifies anything now.
+    await refused(forge({ alg: 'HS256', typ: 'JWT' }, genuine.payload, hmac(TEST_SECRET)));
+    await refused(forge(headerWith({ alg: 'HS256' }), genuine.payload, hmac(TEST_SECRET)));
   });
 
   describe('alg: none and algorithm confusion', () => {
     it.each(['none', 'None', 'NONE', 'nOnE'])('refuses alg "%s", with and without a signature', async (alg) => {
-      const header = { alg, typ: 'JWT' };
-      await refused(forge(header, genuine.payload, ''));
-      await refused(`${b64url(header)}.${genuine.rawPayload}`);
-      await refused(forge(header, genuine.payload, genuine.signature));
-      await refused(forge(header, genuine.payload, hmac(TEST_SECRET)));
+      for (const header of [headerWith({ alg }), { alg, typ: 'JWT' }]) {
+        await refused(forge(header, genuine.payload, ''));
+        await refused(`${b64url(header)}.${genuine.rawPayload}`);
+        await refused(forge(header, genuine.payload, genuine.signature));
+        await refused(forge(header, genuine.payload, real));
+      }
     });
 
     it.each([
@@ -60,31 +78,99 @@ describe('JWT attacks on a bearer-protected route', () => {
       ['"password"', 'password'],
       ['the issuer name', 'nest-auth-backend'],
       ['jwt.io’s example key', 'your-256-bit-secret'],
+      ['the server secret', TEST_SECRET],
     ])('refuses HS256 signed with %s', async (_, key) => {
-      await refused(forge(genuine.header, genuine.payload, hmac(key)));
+      await refused(forge(headerWith({ alg: 'HS256' }), genuine.payload, hmac(key)));
     });
 
-    it('refuses HS384 and HS512, even signed with the real secret, and an alg spelled "hs256"', async () => {
-      await refused(forge({ alg: 'HS384', typ: 'JWT' }, genuine.payload, hmac(TEST_SECRET, 'sha384')));
-      await refused(forge({ alg: 'HS512', typ: 'JWT' }, genuine.payload, hmac(TEST_SECRET, 'sha512')));
-      await refused(forge({ alg: 'hs256', typ: 'JWT' }, genuine.payload, hmac(TEST_SECRET)));
+    it('refuses HS384 and HS512, even signed with the server secret, and an alg spelled "es256" over a real signature', async () => {
+      await refused(forge(headerWith({ alg: 'HS384' }), genuine.payload, hmac(TEST_SECRET, 'sha384')));
+      await refused(forge(headerWith({ alg: 'HS512' }), genuine.payload, hmac(TEST_SECRET, 'sha512')));
+      await refused(forge(headerWith({ alg: 'es256' }), genuine.payload, real));
     });
 
-    it('refuses RS256, PS256 and ES256 tokens signed with an attacker’s key pair', async () => {
-      await refused(forge({ alg: 'RS256', typ: 'JWT' }, genuine.payload, rs256(rsa.privateKey)));
-      await refused(forge({ alg: 'PS256', typ: 'JWT' }, genuine.payload, ps256(rsa.privateKey)));
-      await refused(forge({ alg: 'ES256', typ: 'JWT' }, genuine.payload, es256(ec.privateKey)));
-    });
-
-    it('refuses HS256 signed with a public key PEM as the HMAC secret (RS/HS confusion)', async () => {
-      for (const pem of [
-        rsa.publicKey.export({ type: 'spki', format: 'pem' }),
-        rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }),
-        ec.publicKey.export({ type: 'spki', format: 'pem' }),
-      ]) {
-        await refused(forge(genuine.header, genuine.payload, hmac(pem as string)));
-        await refused(forge({ alg: 'RS256', typ: 'JWT' }, genuine.payload, hmac(pem as string)));
+    it('refuses RS256, PS256 and ES256 tokens signed with an attacker’s key pair, with our kid or another', async () => {
+      for (const kid of [serverKey.kid, 'attacker', thumbprintLike()]) {
+        await refused(forge(headerWith({ alg: 'RS256', kid }), genuine.payload, rs256(rsa.privateKey)));
+        await refused(forge(headerWith({ alg: 'PS256', kid }), genuine.payload, ps256(rsa.privateKey)));
+        await refused(forge(headerWith({ alg: 'ES256', kid }), genuine.payload, es256(ec.privateKey)));
       }
+    });
+
+    it('refuses a token signed by a key that was never ours, under the kid of ours (right kid, wrong key)', async () => {
+      await refused(forge(genuine.header, genuine.payload, es256(ec.privateKey)));
+      await refused(forge(genuine.header, { ...genuine.payload, role: 'ADMIN' }, es256(ec.privateKey)));
+    });
+
+    it('refuses HS256 "signed" with the server’s own public key as the HMAC secret (algorithm confusion), in every encoding', async () => {
+      const ours = serverKey.publicKey;
+      const jwks = await t.http.get('/.well-known/jwks.json');
+      const published = (jwks.body.keys as Array<Record<string, unknown>>).find((k) => k.kid === serverKey.kid)!;
+      expect(published).toBeDefined();
+      const secrets: Array<string | Buffer> = [
+        ours.export({ type: 'spki', format: 'pem' }) as string,
+        ours.export({ type: 'spki', format: 'der' }),
+        JSON.stringify(ours.export({ format: 'jwk' })),
+        JSON.stringify(published),
+        JSON.stringify(jwks.body),
+        Buffer.from(published.x as string, 'base64url'),
+        rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+        rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+      ];
+      for (const secret of secrets) {
+        await refused(forge(headerWith({ alg: 'HS256' }), genuine.payload, hmac(secret)));
+        await refused(forge({ alg: 'HS256', typ: 'JWT' }, genuine.payload, hmac(secret)));
+        await refused(forge(headerWith({ alg: 'RS256' }), genuine.payload, hmac(secret)));
+      }
+    });
+  });
+
+  describe('kids that name no key we verify with', () => {
+    it('refuses an unknown kid (well-formed, any case, trailing space) even over a real signature', async () => {
+      for (const kid of [thumbprintLike(), serverKey.kid.toLowerCase(), serverKey.kid.toUpperCase(), `${serverKey.kid} `, `${serverKey.kid.slice(1)}A`]) {
+        if (kid === serverKey.kid) continue;
+        await refused(forge(headerWith({ kid }), genuine.payload, real));
+      }
+      await refused(forge(headerWith({ kid: '' }), genuine.payload, real));
+      await refused(forge(headerWith({ kid: 1 }), genuine.payload, real));
+      await refused(forge(headerWith({ kid: [serverKey.kid] }), genuine.payload, real));
+      await refused(forge(headerWith({ kid: null }), genuine.payload, real));
+    });
+
+    it('refuses a revoked key’s tokens at once, and a retired key’s once its last token has expired', async () => {
+      const admin = await newAdmin(t.http);
+      const keys = t.server.app.get(SigningKeys);
+      const rotate = async () => {
+        const res = await t.http.post('/admin/keys/rotate', undefined, { token: admin.accessToken });
+        expect(res.status).toBe(201);
+        return keys.verificationKey(res.body.kid)!;
+      };
+      const headerOf = (kid: string) => headerWith({ kid });
+
+      // A published key (next) verifies its tokens; revoked, it verifies nothing, at once.
+      const doomed = await rotate();
+      const doomedToken = forge(headerOf(doomed.kid), genuine.payload, es256(doomed.privateKey));
+      expect((await me(doomedToken)).status).toBe(200);
+      expect((await t.http.delete(`/admin/keys/${doomed.kid}`, { token: admin.accessToken })).status).toBe(204);
+      await refused(doomedToken);
+      await refused(forge(headerOf(doomed.kid), { ...genuine.payload, jti: randomUUID() }, es256(doomed.privateKey)));
+
+      // A key retired (its successor activated) longer than ACCESS_TOKEN_TTL ago: nothing it signed can be valid.
+      const old = await rotate();
+      const oldToken = forge(headerOf(old.kid), genuine.payload, es256(old.privateKey));
+      expect((await me(oldToken)).status).toBe(200);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await t.server.prisma.signingKey.update({
+        where: { kid: old.kid },
+        data: { activatesAt: new Date(hourAgo.getTime() - 3_600_000), retiresAt: hourAgo },
+      });
+      await keys.reload();
+      await refused(oldToken);
+      await refused(forge(headerOf(old.kid), { ...genuine.payload, iat: now(), exp: now() + 600 }, es256(old.privateKey)));
+      const published = (await t.http.get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
+      expect(published).toContain(serverKey.kid);
+      expect(published).not.toContain(old.kid);
+      expect(published).not.toContain(doomed.kid);
     });
   });
 
@@ -120,11 +206,11 @@ describe('JWT attacks on a bearer-protected route', () => {
       ['two segments', (tok: string) => tok.split('.').slice(0, 2).join('.')],
       ['four segments', (tok: string) => `${tok}.${tok.split('.')[2]}`],
       ['the five segments of a JWE', (tok: string) => `${tok}.AAAA.BBBB`],
-      ['a header that is not JSON', (tok: string) => `${b64url('{alg:HS256')}.${tok.split('.').slice(1).join('.')}`],
-      ['a payload that is not JSON', (tok: string) => forge(genuine.header, 'not json', hmac(TEST_SECRET))],
-      ['a JSON array as payload', () => forge(genuine.header, '[1,2]', hmac(TEST_SECRET))],
-      ['a JSON string as payload', () => forge(genuine.header, '"sub"', hmac(TEST_SECRET))],
-      ['a JSON array as header', (tok: string) => `${b64url('["HS256"]')}.${tok.split('.').slice(1).join('.')}`],
+      ['a header that is not JSON', (tok: string) => `${b64url('{alg:ES256')}.${tok.split('.').slice(1).join('.')}`],
+      ['a payload that is not JSON', () => forge(genuine.header, 'not json', real)],
+      ['a JSON array as payload', () => forge(genuine.header, '[1,2]', real)],
+      ['a JSON string as payload', () => forge(genuine.header, '"sub"', real)],
+      ['a JSON array as header', (tok: string) => `${b64url('["ES256"]')}.${tok.split('.').slice(1).join('.')}`],
       ['base64 with padding and +/', (tok: string) => tok.replace(/-/g, '+').replace(/_/g, '/') + '=='],
       ['non-ASCII in a segment', (tok: string) => `${tok.slice(0, 10)}é${tok.slice(11)}`],
       ['an 8 KB token', (tok: string) => tok + 'A'.repeat(8192)],
@@ -142,23 +228,28 @@ describe('JWT attacks on a bearer-protected route', () => {
     });
     afterAll(() => tripwire.close());
 
-    it('refuses an embedded jwk (RSA public key, and an oct key holding the attacker’s HMAC secret)', async () => {
-      await refused(forge({ alg: 'RS256', typ: 'JWT', jwk: attackerJwk }, genuine.payload, rs256(rsa.privateKey)));
+    it('refuses an embedded jwk (RSA and EC public keys, an oct key holding the attacker’s HMAC secret, our own public key)', async () => {
+      await refused(forge(headerWith({ alg: 'RS256', jwk: attackerJwk }), genuine.payload, rs256(rsa.privateKey)));
+      await refused(forge(headerWith({ jwk: ec.publicKey.export({ format: 'jwk' }) }), genuine.payload, es256(ec.privateKey)));
       const secret = randomBytes(32);
-      await refused(forge({ alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: secret.toString('base64url') } }, genuine.payload, hmac(secret)));
+      await refused(forge(headerWith({ alg: 'HS256', jwk: { kty: 'oct', k: secret.toString('base64url') } }), genuine.payload, hmac(secret)));
+      // Even our own key, over a real signature: a key-locating header has no place in our tokens.
+      await refused(forge(headerWith({ jwk: serverKey.publicKey.export({ format: 'jwk' }) }), genuine.payload, real));
     });
 
     it('refuses jku and x5u pointing at an attacker’s server, and never fetches them', async () => {
       const variants = [
+        headerWith({ alg: 'RS256', jku: `${tripwire.url}/jwks.json`, kid: 'attacker' }),
+        headerWith({ alg: 'RS256', jku: `${tripwire.url}/jwks.json` }),
+        headerWith({ alg: 'RS256', x5u: `${tripwire.url}/cert.pem` }),
+        headerWith({ alg: 'HS256', jku: `${tripwire.url}/jwks.json` }),
+        headerWith({ alg: 'HS256', x5u: `${tripwire.url}/cert.pem` }),
         { alg: 'RS256', typ: 'JWT', jku: `${tripwire.url}/jwks.json`, kid: 'attacker' },
-        { alg: 'RS256', typ: 'JWT', x5u: `${tripwire.url}/cert.pem` },
-        { alg: 'HS256', typ: 'JWT', jku: `${tripwire.url}/jwks.json` },
-        { alg: 'HS256', typ: 'JWT', x5u: `${tripwire.url}/cert.pem` },
       ];
       for (const header of variants) {
         await refused(forge(header, genuine.payload, header.alg === 'RS256' ? rs256(rsa.privateKey) : hmac('attacker')));
-        // Signed with the real secret too: a key-locating header has no place in our tokens.
-        await refused(forge({ ...header, alg: 'HS256' }, genuine.payload, hmac(TEST_SECRET)));
+        // Signed with the real key too: a key-locating header has no place in our tokens.
+        await refused(forge({ ...header, alg: 'ES256' }, genuine.payload, real));
       }
       // A fetch would have to happen while verifying, i.e. before the 401 went out; the
       // wait only lets a (buggy) fire-and-forget fetch land before we look.
@@ -168,64 +259,68 @@ describe('JWT attacks on a bearer-protected route', () => {
 
     it('refuses an x5c chain it cannot use', async () => {
       const der = rsa.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-      await refused(forge({ alg: 'RS256', typ: 'JWT', x5c: [der] }, genuine.payload, rs256(rsa.privateKey)));
+      await refused(forge(headerWith({ alg: 'RS256', x5c: [der] }), genuine.payload, rs256(rsa.privateKey)));
+      const ours = serverKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      await refused(forge(headerWith({ x5c: [ours] }), genuine.payload, real));
     });
 
     it('refuses kid path traversal signed with the empty key of /dev/null', async () => {
       for (const kid of ['../../../../dev/null', '/dev/null', '../../../../../../etc/passwd', 'file:///dev/null']) {
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac('')));
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac(TEST_SECRET)));
+        await refused(forge(headerWith({ alg: 'HS256', kid }), genuine.payload, hmac('')));
+        await refused(forge(headerWith({ kid }), genuine.payload, real));
       }
     });
 
     it('refuses kid SQL injection', async () => {
-      for (const kid of ["' OR '1'='1", "x' UNION SELECT 'attacker-key' --", "1; DROP TABLE users; --"]) {
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac('attacker-key')));
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac('')));
+      for (const kid of ["' OR '1'='1", "x' UNION SELECT 'attacker-key' --", "1; DROP TABLE users; --", "x'; DELETE FROM signing_keys; --"]) {
+        await refused(forge(headerWith({ alg: 'HS256', kid }), genuine.payload, hmac('attacker-key')));
+        await refused(forge(headerWith({ alg: 'HS256', kid }), genuine.payload, hmac('')));
+        await refused(forge(headerWith({ kid }), genuine.payload, real));
       }
       expect(await t.server.prisma.user.count({ where: { id: user.id } })).toBe(1);
+      expect(await t.server.prisma.signingKey.count({ where: { kid: serverKey.kid } })).toBe(1);
     });
 
     it('refuses kid shell injection, and runs nothing', async () => {
       const marker = join(tmpdir(), `pwned-${randomBytes(6).toString('hex')}`);
       rmSync(marker, { force: true });
       for (const kid of [`$(touch ${marker})`, `\`touch ${marker}\``, `x; touch ${marker}`, `x | touch ${marker}`]) {
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac('')));
-        await refused(forge({ alg: 'HS256', typ: 'JWT', kid }, genuine.payload, hmac(TEST_SECRET)));
+        await refused(forge(headerWith({ alg: 'HS256', kid }), genuine.payload, hmac('')));
+        await refused(forge(headerWith({ kid }), genuine.payload, real));
       }
       expect(existsSync(marker)).toBe(false);
       expect(existsSync('/tmp/pwned')).toBe(false);
     });
   });
 
-  describe('time and audience claims (signed with the real secret)', () => {
+  describe('time and audience claims (signed with the real key)', () => {
     it('refuses an expired token, one not yet valid, and one without exp', async () => {
       const expired = await refused(realSigned({ iat: now() - 1000, exp: now() - 100 }));
       expect(expired.body.message).toBe('Access token expired');
       await refused(realSigned({ nbf: now() + 3600 }));
       const { exp: _exp, ...noExp } = genuine.payload;
-      await refused(forge(genuine.header, noExp, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, noExp, real));
     });
 
     it('refuses a token issued in the future, and one whose lifetime exceeds ACCESS_TOKEN_TTL', async () => {
       await refused(realSigned({ iat: now() + 3600, exp: now() + 3600 + 900 }));
       await refused(realSigned({ iat: now(), exp: now() + 30 * 86_400 }));
       const { iat: _iat, ...noIat } = genuine.payload;
-      await refused(forge(genuine.header, noIat, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, noIat, real));
     });
 
     it('refuses a wrong iss, a missing aud and a wrong aud', async () => {
       await refused(realSigned({ iss: 'https://evil.example.com' }));
       const { iss: _iss, ...noIss } = genuine.payload;
-      await refused(forge(genuine.header, noIss, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, noIss, real));
       const { aud: _aud, ...noAud } = genuine.payload;
-      await refused(forge(genuine.header, noAud, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, noAud, real));
       await refused(realSigned({ aud: 'another-service' }));
       await refused(realSigned({ aud: ['another-service'] }));
     });
   });
 
-  describe('every claim replaced by a value of the wrong type or form (signed with the real secret)', () => {
+  describe('every claim replaced by a value of the wrong type or form (signed with the real key)', () => {
     // A user whose refreshTokenVersion is 1, so that ver=0 is a stale version, not the genuine one.
     let bumped: { token: string; payload: Record<string, unknown> };
     beforeAll(async () => {
@@ -252,36 +347,42 @@ describe('JWT attacks on a bearer-protected route', () => {
     const cases = CLAIMS.flatMap((claim) => VALUES.map(([label, make]) => [claim, label, make] as const));
 
     it('accepts the untouched re-signed token of that user', async () => {
-      expect((await me(forge({ alg: 'HS256', typ: 'JWT' }, bumped.payload, hmac(TEST_SECRET)))).status).toBe(200);
+      expect((await me(forge(genuine.header, bumped.payload, real))).status).toBe(200);
     });
 
     it.each(cases)('refuses %s = %s', async (claim, _label, make) => {
       const payload = { ...bumped.payload, [claim]: make(bumped.payload[claim]) };
-      await refused(forge({ alg: 'HS256', typ: 'JWT' }, payload, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, payload, real));
     });
 
     it('refuses claims this server never issues (extra claims, a __proto__ key)', async () => {
-      await refused(forge({ alg: 'HS256', typ: 'JWT' }, { ...bumped.payload, admin: true }, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, { ...bumped.payload, admin: true }, real));
       const proto = JSON.stringify(bumped.payload).replace(/^\{/, '{"__proto__":{"role":"ADMIN"},');
-      await refused(forge({ alg: 'HS256', typ: 'JWT' }, proto, hmac(TEST_SECRET)));
+      await refused(forge(genuine.header, proto, real));
     });
   });
 
-  describe('typ, cty and other header tricks on a token signed with the real secret', () => {
+  describe('typ, cty and other header tricks on a token signed with the real key', () => {
     it.each([
-      ['typ JWE', { alg: 'HS256', typ: 'JWE' }],
-      ['typ at+jwt', { alg: 'HS256', typ: 'at+jwt' }],
-      ['typ refresh', { alg: 'HS256', typ: 'refresh+jwt' }],
-      ['cty JWT (a nested token)', { alg: 'HS256', typ: 'JWT', cty: 'JWT' }],
-      ['crit with an unknown extension', { alg: 'HS256', typ: 'JWT', crit: ['exp-ext'], 'exp-ext': true }],
-      ['b64 false (RFC 7797)', { alg: 'HS256', typ: 'JWT', b64: false, crit: ['b64'] }],
-      ['enc (looks like a JWE)', { alg: 'HS256', typ: 'JWT', enc: 'A256GCM' }],
-      ['no typ', { alg: 'HS256' }],
-    ])('refuses %s', async (_, header) => {
-      await refused(forge(header, genuine.payload, hmac(TEST_SECRET)));
+      ['typ JWT (the typ before RFC 9068)', { typ: 'JWT' }],
+      ['typ JWE', { typ: 'JWE' }],
+      ['typ AT+JWT (another spelling)', { typ: 'AT+JWT' }],
+      ['typ application/at+jwt (a spelling we never issue)', { typ: 'application/at+jwt' }],
+      ['typ refresh', { typ: 'refresh+jwt' }],
+      ['typ logout+jwt (a back-channel logout token)', { typ: 'logout+jwt' }],
+      ['cty JWT (a nested token)', { cty: 'JWT' }],
+      ['crit with an unknown extension', { crit: ['exp-ext'], 'exp-ext': true }],
+      ['b64 false (RFC 7797)', { b64: false, crit: ['b64'] }],
+      ['enc (looks like a JWE)', { enc: 'A256GCM' }],
+      ['no typ', { typ: undefined }],
+      ['no kid', { kid: undefined }],
+    ])('refuses %s', async (_, changes) => {
+      await refused(forge(JSON.parse(JSON.stringify(headerWith(changes))), genuine.payload, real));
     });
 
-    it('refuses a nested JWT: the genuine token as the payload of an outer HS256 token', async () => {
+    it('refuses a nested JWT: the genuine token as the payload of an outer token', async () => {
+      await refused(forge(headerWith({ cty: 'JWT' }), user.accessToken, real));
+      await refused(forge(genuine.header, user.accessToken, real));
       await refused(forge({ alg: 'HS256', typ: 'JWT', cty: 'JWT' }, user.accessToken, hmac(TEST_SECRET)));
       await refused(forge({ alg: 'none', cty: 'JWT' }, user.accessToken, ''));
     });
@@ -362,10 +463,16 @@ describe('JWT attacks on a bearer-protected route', () => {
     const garbage = [
       randomBytes(48).toString('base64url'),
       `${randomBytes(8).toString('base64url')}.${randomBytes(8).toString('base64url')}.${randomBytes(8).toString('base64url')}`,
-      `${b64url({ alg: 'HS256' })}.${b64url({ sub: randomUUID() })}.`,
-      `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url('null')}.${hmac(TEST_SECRET)(`${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url('null')}`)}`,
+      `${b64url({ alg: 'ES256' })}.${b64url({ sub: randomUUID() })}.`,
+      forge(genuine.header, 'null', real),
+      forge(genuine.header, '{}', real),
       `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url('{}')}.${hmac(TEST_SECRET)(`${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url('{}')}`)}`,
     ];
     for (const token of garbage) await refused(token);
   });
 });
+
+/** A string with the form of a kid (a SHA-256 thumbprint, base64url) that names no key. */
+function thumbprintLike(): string {
+  return createHash('sha256').update(randomBytes(16)).digest('base64url');
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SigningKeys } from '../../src/auth/keys/signing-keys.service';
 import { hashRefreshToken } from '../../src/auth/tokens/refresh-token';
 import { UsersService } from '../../src/users/users.service';
 import { newUser } from '../support/factories';
@@ -9,7 +10,7 @@ import { expectError } from './support';
  * What the logs must never hold, after a full flow of every kind of request, refusals
  * and an unexpected server error included: passwords, access or refresh tokens (nor the
  * SHA-256 of a refresh token, which is what the database looks tokens up by), argon2
- * hashes, Authorization or Cookie values, the signing secret.
+ * hashes, Authorization or Cookie values, the server secret, the private signing key.
  */
 describe('logs hold no secrets', () => {
   const t = useApp();
@@ -21,6 +22,9 @@ describe('logs hold no secrets', () => {
     const password = `pw-${randomBytes(12).toString('hex')}`;
     const email = `logs-${randomBytes(4).toString('hex')}@example.com`;
     keep(password, TEST_SECRET);
+    // The signing key's private part, in every encoding it has (JWK `d`, PKCS #8).
+    const signing = t.server.app.get(SigningKeys).signingKey().privateKey;
+    keep(signing.export({ format: 'jwk' }).d, signing.export({ type: 'pkcs8', format: 'der' }).toString('base64'));
 
     const register = await t.http.post('/auth/register', { email, password, name: 'Log Reader' });
     expect(register.status).toBe(201);

@@ -51,6 +51,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * The APP_URL of every server process: instances of one deployment share it (it is the
+ * issuer of their tokens), whatever port each listens on.
+ */
+export const SERVER_APP_URL = 'http://auth.test';
+
 /** One run of `node dist/main.js` on a test database, on a port of its own. */
 export class ServerProcess {
   private static readonly running = new Set<ServerProcess>();
@@ -152,8 +158,9 @@ function spawnServer(build: ServerBuild, db: TestDatabase, env: Record<string, s
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
-      JWT_ACCESS_SECRET: TEST_SECRET,
+      AUTH_SECRET: TEST_SECRET,
       HOST: '127.0.0.1',
+      APP_URL: SERVER_APP_URL,
       LOG_LEVEL: 'warn',
       RATE_LIMIT_LOGIN: '0',
       RATE_LIMIT_REGISTER: '0',

@@ -30,7 +30,7 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
   const config = validateEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    JWT_ACCESS_SECRET: TEST_SECRET,
+    AUTH_SECRET: TEST_SECRET,
     COOKIE_SECURE: 'false',
     RATE_LIMIT_LOGIN: '0',
     RATE_LIMIT_REGISTER: '0',
@@ -44,7 +44,13 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
   const app = await createApp(config, { logDestination: logStream, extraImports: options.extraImports });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    // Start-up hooks run here: one that fails must not leave the database (or a LISTEN loop) open behind it.
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   let closed = false;
   return {

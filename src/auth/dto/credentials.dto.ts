@@ -17,7 +17,7 @@ const NO_CONTROL_CHARS = /^(?:[^\p{Cc}\p{Cf}]|\u200D)*$/u;
 /** RFC 5321: an address (the path, less its brackets) is at most 254 characters. */
 const EMAIL_MAX = 254;
 const NAME_MAX = 100;
-const REFRESH_TOKEN_MAX = 512;
+const REFRESH_TOKEN_MAX = 2048;
 
 /**
  * `email`, required. One message, the first that applies: required, a string, its length,
@@ -81,6 +81,8 @@ export class RefreshTokenDto {
   @ApiPropertyOptional({ maxLength: REFRESH_TOKEN_MAX, description: 'Required, except in cookie mode (X-Auth-Mode: cookie), where the cookie carries it.' })
   @IsOptional()
   @IsString({ message: 'refreshToken must be a string' })
+  // Far above a refresh token (43 characters), and above an access token sent here by
+  // mistake (~550 with ES256, ~750 with RS256), which gets the 401 of an invalid token.
   @MaxLength(REFRESH_TOKEN_MAX, { message: `refreshToken must be at most ${REFRESH_TOKEN_MAX} characters`, validateIf: isText })
   refreshToken?: string;
 }

@@ -11,7 +11,8 @@ export const REVOCATION_CHANNEL = 'auth_revocation';
 export type NewRevocation =
   | { kind: 'SESSION_ENDED'; userId: string; sessionId: string }
   | { kind: 'USER_TOKENS_REVOKED'; userId: string; refreshTokenVersion: number }
-  | { kind: 'ROLE_CHANGED'; userId: string; role: 'USER' | 'ADMIN' };
+  | { kind: 'ROLE_CHANGED'; userId: string; role: 'USER' | 'ADMIN' }
+  | { kind: 'KEY_REVOKED'; kid: string };
 
 /** Every query of `revocation_events`. */
 @Injectable()
@@ -27,10 +28,11 @@ export class RevocationEventsRepository {
     const rows = await tx.revocationEvent.createManyAndReturn({
       data: events.map((e) => ({
         kind: e.kind,
-        userId: e.userId,
+        userId: e.kind === 'KEY_REVOKED' ? null : e.userId,
         sessionId: e.kind === 'SESSION_ENDED' ? e.sessionId : null,
         refreshTokenVersion: e.kind === 'USER_TOKENS_REVOKED' ? e.refreshTokenVersion : null,
         role: e.kind === 'ROLE_CHANGED' ? e.role : null,
+        kid: e.kind === 'KEY_REVOKED' ? e.kid : null,
       })),
     });
     const recorded = rows.map(toEvent);
@@ -61,10 +63,12 @@ function toEvent(row: Row): RevocationEvent {
   const at = row.createdAt.getTime();
   switch (row.kind) {
     case 'SESSION_ENDED':
-      return { kind: 'SESSION_ENDED', userId: row.userId, sessionId: row.sessionId!, at };
+      return { kind: 'SESSION_ENDED', userId: row.userId!, sessionId: row.sessionId!, at };
     case 'USER_TOKENS_REVOKED':
-      return { kind: 'USER_TOKENS_REVOKED', userId: row.userId, refreshTokenVersion: row.refreshTokenVersion!, at };
+      return { kind: 'USER_TOKENS_REVOKED', userId: row.userId!, refreshTokenVersion: row.refreshTokenVersion!, at };
+    case 'KEY_REVOKED':
+      return { kind: 'KEY_REVOKED', kid: row.kid!, at };
     default:
-      return { kind: 'ROLE_CHANGED', userId: row.userId, role: row.role as 'USER' | 'ADMIN', at };
+      return { kind: 'ROLE_CHANGED', userId: row.userId!, role: row.role as 'USER' | 'ADMIN', at };
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { REVOCATION_CHANNEL } from './revocation-events.repository';
-import type { RevocationEvent } from './revocation-state';
+import type { RevocationNotice } from './revocation-state';
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
@@ -16,7 +16,7 @@ export interface ListenerOptions {
   connectionString: string;
   /** The staleness bound: memory is trusted only while it was certified complete this recently. */
   maxStalenessMs: number;
-  onEvent(event: RevocationEvent): void;
+  onEvent(notice: RevocationNotice): void;
   /** Loads the whole window again: called after LISTEN, before memory is trusted. */
   reload(): Promise<void>;
 }
@@ -105,7 +105,7 @@ export class RevocationListener {
     }
     if (channel !== REVOCATION_CHANNEL || !payload) return;
     try {
-      this.options.onEvent(JSON.parse(payload) as RevocationEvent);
+      this.options.onEvent(JSON.parse(payload) as RevocationNotice);
     } catch {
       this.logger.warn('Ignored a malformed revocation notification');
     }

@@ -3,11 +3,12 @@ import { RevocationState } from './revocation-state';
 const U = '00000000-0000-4000-8000-000000000001';
 const S1 = '00000000-0000-4000-8000-0000000000a1';
 const S2 = '00000000-0000-4000-8000-0000000000a2';
-const token = (over: Partial<{ sub: string; sid: string; ver: number; role: 'USER' | 'ADMIN' }> = {}) => ({
+const token = (over: Partial<{ sub: string; sid: string; ver: number; role: 'USER' | 'ADMIN'; kid: string }> = {}) => ({
   sub: U,
   sid: S1,
   ver: 0,
   role: 'USER' as const,
+  kid: 'key-1',
   ...over,
 });
 
@@ -32,6 +33,16 @@ describe('RevocationState', () => {
     state.apply({ kind: 'ROLE_CHANGED', userId: U, role: 'USER', at: 10 });
     state.apply({ kind: 'ROLE_CHANGED', userId: U, role: 'ADMIN', at: 5 }); // older: ignored
     expect(state.verdict(token({ role: 'ADMIN' }))).toEqual({ revoked: false, role: 'USER' });
+  });
+
+  it('refuses every token signed by a revoked key, and only those, until the window has passed', () => {
+    const state = new RevocationState(1_000);
+    state.apply({ kind: 'KEY_REVOKED', kid: 'key-1', at: 0 });
+    expect(state.verdict(token())).toEqual({ revoked: true });
+    expect(state.verdict(token({ kid: 'key-2' }))).toEqual({ revoked: false, role: 'USER' });
+    expect(state.size).toBe(1);
+    state.prune(1_000);
+    expect(state.size).toBe(0);
   });
 
   it('forgets every entry once its window has passed, so memory is bounded by one TTL of revocations', () => {

@@ -4,7 +4,11 @@ import type { Role } from '../../generated/prisma/client';
 export type RevocationEvent =
   | { kind: 'SESSION_ENDED'; userId: string; sessionId: string; at: number }
   | { kind: 'USER_TOKENS_REVOKED'; userId: string; refreshTokenVersion: number; at: number }
-  | { kind: 'ROLE_CHANGED'; userId: string; role: Role; at: number };
+  | { kind: 'ROLE_CHANGED'; userId: string; role: Role; at: number }
+  | { kind: 'KEY_REVOKED'; kid: string; at: number };
+
+/** What the revocation channel carries: the events, and "reload the signing keys" (no row, nothing to refuse by itself). */
+export type RevocationNotice = RevocationEvent | { kind: 'KEYS_CHANGED' };
 
 /** The claims the revocation check reads from a verified access token. */
 export interface TokenFacts {
@@ -12,6 +16,8 @@ export interface TokenFacts {
   sid: string;
   ver: number;
   role: Role;
+  /** The signing key (header `kid`). */
+  kid: string;
 }
 
 export type Verdict = { revoked: true } | { revoked: false; role: Role };
@@ -28,6 +34,7 @@ export class RevocationState {
   private readonly endedSessions = new Map<string, number>();
   private readonly minVersions = new Map<string, { version: number; forgetAt: number }>();
   private readonly roles = new Map<string, { role: Role; at: number; forgetAt: number }>();
+  private readonly revokedKeys = new Map<string, number>();
 
   constructor(private readonly windowMs: number) {}
 
@@ -53,11 +60,14 @@ export class RevocationState {
         if (!current || event.at >= current.at) this.roles.set(event.userId, { role: event.role, at: event.at, forgetAt });
         break;
       }
+      case 'KEY_REVOKED':
+        this.revokedKeys.set(event.kid, Math.max(forgetAt, this.revokedKeys.get(event.kid) ?? 0));
+        break;
     }
   }
 
   verdict(token: TokenFacts): Verdict {
-    if (this.endedSessions.has(token.sid)) return { revoked: true };
+    if (this.endedSessions.has(token.sid) || this.revokedKeys.has(token.kid)) return { revoked: true };
     const min = this.minVersions.get(token.sub);
     if (min && token.ver < min.version) return { revoked: true };
     return { revoked: false, role: this.roles.get(token.sub)?.role ?? token.role };
@@ -68,15 +78,17 @@ export class RevocationState {
     for (const [id, forgetAt] of this.endedSessions) if (forgetAt <= now) this.endedSessions.delete(id);
     for (const [id, entry] of this.minVersions) if (entry.forgetAt <= now) this.minVersions.delete(id);
     for (const [id, entry] of this.roles) if (entry.forgetAt <= now) this.roles.delete(id);
+    for (const [kid, forgetAt] of this.revokedKeys) if (forgetAt <= now) this.revokedKeys.delete(kid);
   }
 
   clear(): void {
     this.endedSessions.clear();
     this.minVersions.clear();
     this.roles.clear();
+    this.revokedKeys.clear();
   }
 
   get size(): number {
-    return this.endedSessions.size + this.minVersions.size + this.roles.size;
+    return this.endedSessions.size + this.minVersions.size + this.roles.size + this.revokedKeys.size;
   }
 }

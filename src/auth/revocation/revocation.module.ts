@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { SigningKeysRepositoryModule } from '../keys/signing-keys-repository.module';
 import { SessionsRepositoryModule } from '../sessions/sessions-repository.module';
 import { RevocationEventsRepository } from './revocation-events.repository';
 import { RevocationService } from './revocation.service';
 
 @Module({
-  imports: [SessionsRepositoryModule],
+  imports: [SessionsRepositoryModule, SigningKeysRepositoryModule],
   providers: [RevocationService, RevocationEventsRepository],
   exports: [RevocationService, RevocationEventsRepository],
 })

@@ -6,11 +6,12 @@ import { DATABASE } from '../../database/database.constants';
 import { PrismaService } from '../../database/prisma.service';
 import type { Prisma } from '../../generated/prisma/client';
 import { MetricsService } from '../../metrics/metrics.service';
+import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { FallbackChecks } from './fallback-checks';
 import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation } from './revocation-events.repository';
 import { RevocationListener } from './revocation-listener';
-import { RevocationState, type RevocationEvent, type TokenFacts, type Verdict } from './revocation-state';
+import { RevocationState, type RevocationEvent, type RevocationNotice, type TokenFacts, type Verdict } from './revocation-state';
 
 export { REVOCATION_CHANNEL, type NewRevocation };
 
@@ -19,6 +20,9 @@ const WINDOW_MARGIN_MS = 5_000;
 const PRUNE_EVERY_MS = 5_000;
 
 export type Revoke = (event: NewRevocation) => void;
+
+/** What the signing keys hear from the channel: a key revoked (drop it at once), or "keys changed" (reload). */
+export type KeyNotice = { kind: 'KEY_REVOKED'; kid: string } | { kind: 'KEYS_CHANGED' };
 
 /**
  * Decides, without a database query, whether a verified access token was revoked.
@@ -35,6 +39,12 @@ export type Revoke = (event: NewRevocation) => void;
  *   reads the database instead (FallbackChecks), so a revoked token is refused at most
  *   REVOCATION_MAX_STALENESS after its revocation committed, whatever the network does.
  * On PGlite there is one process only: applying locally is the whole story.
+ *
+ * The same channel tells the signing keys (SigningKeys, through `onKeyNotice`) that a
+ * key was revoked (KEY_REVOKED, an event like the others: it is in the window, so a
+ * restarted instance refuses that key's tokens too) or that the keys changed
+ * (KEYS_CHANGED, a bare notification: a key was added). After every (re)connect the keys
+ * are reloaded as well as the window, since a notification may have been missed.
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
@@ -43,11 +53,13 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly listener?: RevocationListener;
   private readonly fallback: FallbackChecks;
   private pruneTimer?: NodeJS.Timeout;
+  private readonly keyListeners: Array<(notice: KeyNotice) => void> = [];
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly events: RevocationEventsRepository,
     sessions: SessionsRepository,
+    keys: SigningKeysRepository,
     config: ConfigService<AppConfig, true>,
     @Inject(DATABASE) private readonly database: Database,
     metrics: MetricsService,
@@ -55,15 +67,15 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.windowMs = config.get('auth.accessTokenTtl', { infer: true }) * 1000 + WINDOW_MARGIN_MS;
     this.state = new RevocationState(this.windowMs);
     const maxStalenessMs = config.get('auth.revocationMaxStalenessMs', { infer: true });
-    this.fallback = new FallbackChecks(sessions, maxStalenessMs);
+    this.fallback = new FallbackChecks(sessions, keys, maxStalenessMs, (kid) => this.heard({ kind: 'KEY_REVOKED', kid, at: Date.now() }));
     const listenUrl = config.get('database.listenUrl', { infer: true }) ?? database.connectionString;
     if (database.kind === 'server' && listenUrl) {
       this.listener = new RevocationListener({
         connectionString: listenUrl,
         maxStalenessMs,
-        onEvent: (event) => {
-          metrics.heardRevocation(event.at);
-          this.state.apply(event);
+        onEvent: (notice) => {
+          if ('at' in notice) metrics.heardRevocation(notice.at);
+          this.heard(notice);
         },
         reload: () => this.reload(),
       });
@@ -80,6 +92,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.pruneTimer);
     await this.listener?.stop();
+  }
+
+  /** Calls `listener` with every key notice, heard or made here (see SigningKeys). */
+  onKeyNotice(listener: (notice: KeyNotice) => void): void {
+    this.keyListeners.push(listener);
   }
 
   /** Whether the in-memory state may be trusted now (false: checks read the database). */
@@ -113,11 +130,20 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       recorded = await this.events.record(tx, declared);
       return value;
     });
-    recorded.forEach((event) => this.state.apply(event));
+    recorded.forEach((event) => this.heard(event));
     return result;
+  }
+
+  private heard(notice: RevocationNotice): void {
+    if (notice.kind !== 'KEYS_CHANGED') this.state.apply(notice);
+    if (notice.kind === 'KEY_REVOKED' || notice.kind === 'KEYS_CHANGED') {
+      const keyNotice: KeyNotice = notice.kind === 'KEY_REVOKED' ? { kind: 'KEY_REVOKED', kid: notice.kid } : notice;
+      this.keyListeners.forEach((listener) => listener(keyNotice));
+    }
   }
 
   private async reload(): Promise<void> {
     (await this.events.since(this.windowMs)).forEach((event) => this.state.apply(event));
+    this.keyListeners.forEach((listener) => listener({ kind: 'KEYS_CHANGED' }));
   }
 }

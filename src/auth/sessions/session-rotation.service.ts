@@ -75,18 +75,21 @@ export class SessionRotationService {
       idleTtlSeconds: this.ttl.sessionIdleTtl,
       client,
     });
-    if (!rotated) return this.replay(presentedHash, successor, client);
+    if (!rotated) return this.replay(presented, presentedHash, client);
     this.metrics.refresh('rotated');
     return { ...rotated, refreshToken: successor };
   }
 
   /** The presented token is not the current one of a live session: grace, reuse, or refusal. */
-  private async replay(presentedHash: string, successor: string, client: ClientMeta): Promise<SessionGrant> {
+  private async replay(presented: string, presentedHash: string, client: ClientMeta): Promise<SessionGrant> {
     const { facts, session: found } = await this.sessions.presentedToken(presentedHash);
-    const successorIsCurrent = found !== undefined && this.refreshTokens.matches(this.refreshTokens.hash(successor), found.refreshTokenHash);
+    // Under the current secret, or under AUTH_SECRET_PREVIOUS when the rotation happened before the secret's.
+    const successor =
+      found && this.refreshTokens.successorsOf(presented).find((s) => this.refreshTokens.matches(this.refreshTokens.hash(s), found.refreshTokenHash));
+    const successorIsCurrent = successor !== undefined;
     const decision = decideRotation({ ...facts, successorIsCurrent }, this.ttl.refreshReuseGrace * 1000);
     this.metrics.refresh(decision === 'grace' ? 'concurrent' : decision === 'reuse' ? 'reused' : decision);
-    if (decision === 'grace' && found) {
+    if (decision === 'grace' && found && successor) {
       const { user, ...session } = found;
       const data = { generation: session.generation, concurrent: true };
       await this.audit.record({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });

@@ -1,13 +1,14 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
+import { sign, verify } from 'jsonwebtoken';
 import type { AppConfig } from '../../config/configuration';
 import type { Role } from '../../generated/prisma/client';
-import { SERVER_SECRET } from './server-secret';
+import { KID_PATTERN } from '../keys/signing-key';
+import { SigningKeys } from '../keys/signing-keys.service';
 
-/** The one signing algorithm. The verifier accepts nothing else (no `none`, no RS/ES confusion). */
-export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
+/** RFC 9068 explicit typing: the `typ` of our access tokens, and the only one accepted. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 /** Claims of an access token (API.md, "Tokens"). */
 export interface AccessTokenClaims {
@@ -22,8 +23,20 @@ export interface AccessTokenClaims {
   jti: string;
 }
 
-/** What a verified token says about its caller. */
-export type AccessTokenFacts = Pick<AccessTokenClaims, 'sub' | 'sid' | 'ver' | 'role'>;
+/** What a verified token says about its caller, and the key that signed it. */
+export type AccessTokenFacts = Pick<AccessTokenClaims, 'sub' | 'sid' | 'ver' | 'role'> & { kid: string };
+
+/** A token that passed every check once: its facts, until it expires (ms). */
+export interface VerifiedAccessToken {
+  facts: AccessTokenFacts;
+  expiresAt: number;
+}
+
+/**
+ * The outcome of `verify`: the token, or why not. `malformed`: the signature is ours
+ * but the claims are not what we issue (answered with its own message, as before).
+ */
+export type Verification = { ok: true; token: VerifiedAccessToken } | { ok: false; reason: Error; malformed?: boolean };
 
 export interface AccessTokenSubject {
   userId: string;
@@ -40,10 +53,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * token, no trailing text, no tab. Three non-empty base64url segments.
  */
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
-/** Far above a real token (~350 characters); refused before anything is decoded. */
+/** Far above a real token (~500 characters with ES256, ~700 with RS256); refused before anything is decoded. */
 const MAX_TOKEN_LENGTH = 4096;
-/** The one header our signer writes (jsonwebtoken: `{ alg, typ }`). */
-const HEADER_KEYS = ['alg', 'typ'];
+/** The one header our signer writes: RFC 9068's, `{ alg, typ: "at+jwt", kid }`. */
+const HEADER_KEYS = ['alg', 'typ', 'kid'];
 /** Exactly the claims `sign` issues. */
 const CLAIM_KEYS = new Set<string>(['sub', 'sid', 'ver', 'role', 'iat', 'exp', 'iss', 'aud', 'jti'] satisfies Array<keyof AccessTokenClaims>);
 /** Clock difference tolerated between the instance that issued a token and this one. */
@@ -52,13 +65,8 @@ const CLOCK_SKEW_SECONDS = 60;
 /**
  * The access token of a request, or null. Only the Authorization header is read (never a
  * query string, body or cookie), and only when it is sent once: with two, a proxy and
- * this server could disagree on which one counts.
- *
- * The token must also have the exact shape we issue before its signature is even
- * checked: the header is `{"alg":"HS256","typ":"JWT"}` and nothing more, so `none`,
- * other algorithms, key-locating headers (`jwk`, `jku`, `x5u`, `x5c`, `kid`), `crit`,
- * `b64`, `cty` (nested tokens) and other `typ`s (RFC 8725 §3.11, explicit typing) are
- * refused without interpreting them; the payload is a JSON object.
+ * this server could disagree on which one counts. What the token holds is `verify`'s
+ * business (or the cache's, for a token verified before).
  */
 export function bearerTokenOf(request: { headers: Record<string, unknown>; raw?: { rawHeaders?: string[] } }): string | null {
   const header = request.headers.authorization;
@@ -69,17 +77,26 @@ export function bearerTokenOf(request: { headers: Record<string, unknown>; raw?:
     for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') count++;
     if (count !== 1) return null;
   }
-  const token = BEARER.exec(header)?.[1];
-  return token && hasIssuedShape(token) ? token : null;
+  return BEARER.exec(header)?.[1] ?? null;
 }
 
-function hasIssuedShape(token: string): boolean {
+/**
+ * The `alg` and `kid` of a token with exactly the shape we issue, or null, before its
+ * signature is even checked: the header is `{ alg, typ: "at+jwt", kid }` and nothing
+ * more, so `none`, key-locating headers (`jwk`, `jku`, `x5u`, `x5c`), `crit`, `b64`,
+ * `cty` (nested tokens) and other `typ`s (RFC 8725 §3.11, explicit typing) are refused
+ * without interpreting them; the kid has the form of ours (a thumbprint) and is only
+ * ever a key of an in-memory map; the payload is a JSON object.
+ */
+function issuedHeader(token: string): { alg: string; kid: string } | null {
   const [rawHeader, rawPayload] = token.split('.');
   const header = parseSegment(rawHeader);
-  if (!header) return false;
+  if (!header) return null;
   const keys = Object.keys(header);
-  if (keys.length !== HEADER_KEYS.length || header.alg !== ACCESS_TOKEN_ALGORITHM || header.typ !== 'JWT') return false;
-  return parseSegment(rawPayload) !== null;
+  if (keys.length !== HEADER_KEYS.length || !HEADER_KEYS.every((k) => keys.includes(k))) return null;
+  const { alg, typ, kid } = header;
+  if (typ !== ACCESS_TOKEN_TYPE || typeof alg !== 'string' || typeof kid !== 'string' || !KID_PATTERN.test(kid)) return null;
+  return parseSegment(rawPayload) === null ? null : { alg, kid };
 }
 
 /** A base64url segment holding a JSON object, or null. */
@@ -93,9 +110,16 @@ function parseSegment(segment: string): Record<string, unknown> | null {
 }
 
 /**
- * The access-token contract: what `sign` issues is exactly what `factsOf` accepts. The
- * signature, `exp`, `iss` and `aud` are checked by passport-jwt (jsonwebtoken) with the
- * key and options of `verifyOptions`; `factsOf` then insists on exactly our claims.
+ * The access-token contract: what `sign` issues is exactly what `verify` accepts.
+ *
+ * Signed with the signing key of the moment (SigningKeys: ES256 or RS256, rotating) and
+ * the header `{ alg, typ: "at+jwt", kid }`. Verified against the key its kid names, with
+ * that key's algorithm pinned (so HS256 "signed" with a public key, RS/ES confusion and
+ * `none` never reach a verifier that would accept them), by jsonwebtoken with the key's
+ * `KeyObject`; then `factsOf` insists on exactly our claims. A kid that names no key of
+ * ours (unknown, never ours, revoked, retired past its last token) is refused with no
+ * database query. HS256, the scheme before asymmetric keys, is refused like any other
+ * algorithm a key does not have.
  */
 @Injectable()
 export class AccessTokens {
@@ -104,31 +128,44 @@ export class AccessTokens {
   private readonly audience: string;
 
   constructor(
-    private readonly jwt: JwtService,
-    @Inject(SERVER_SECRET) private readonly key: KeyObject,
+    private readonly keys: SigningKeys,
     config: ConfigService<AppConfig, true>,
   ) {
     ({ accessTokenTtl: this.ttl, issuer: this.issuer, audience: this.audience } = config.get('auth', { infer: true }));
   }
 
   sign(subject: AccessTokenSubject): string {
-    return this.jwt.sign(
-      { sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role },
-      { subject: subject.userId, jwtid: randomUUID(), expiresIn: this.ttl },
-    );
-  }
-
-  /** passport-jwt's options: the token from `bearerTokenOf`, exactly HS256 under the `KeyObject`. */
-  verifyOptions() {
-    return {
-      jwtFromRequest: bearerTokenOf,
-      // jsonwebtoken accepts a KeyObject (50× faster than a string); passport-jwt's types predate that.
-      secretOrKey: this.key as unknown as string,
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
+    const key = this.keys.signingKey();
+    return sign({ sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role }, key.privateKey, {
+      algorithm: key.algorithm,
+      // jsonwebtoken writes { alg, typ, kid } in this order; `typ` replaces its default "JWT".
+      keyid: key.kid,
+      header: { alg: key.algorithm, typ: ACCESS_TOKEN_TYPE },
+      subject: subject.userId,
+      jwtid: randomUUID(),
+      expiresIn: this.ttl,
       issuer: this.issuer,
       audience: this.audience,
-      ignoreExpiration: false,
-    };
+    });
+  }
+
+  /** Every check of a presented token: the header, the key, the signature, `exp`/`iss`/`aud`, the claims. */
+  verify(token: string): Verification {
+    const header = issuedHeader(token);
+    if (!header) return refused('Not an access token of ours');
+    const key = this.keys.verificationKey(header.kid);
+    if (!key) return refused('Unknown signing key');
+    if (header.alg !== key.algorithm) return refused('Wrong algorithm for its key');
+    let payload: unknown;
+    try {
+      payload = verify(token, key.publicKey, { algorithms: [key.algorithm], issuer: this.issuer, audience: this.audience });
+    } catch (error) {
+      // JsonWebTokenError, TokenExpiredError (its name gives "Access token expired"), NotBeforeError.
+      return { ok: false, reason: error as Error };
+    }
+    const facts = this.factsOf(payload);
+    if (!facts) return { ok: false, reason: new Error('Malformed access token'), malformed: true };
+    return { ok: true, token: { facts: { ...facts, kid: key.kid }, expiresAt: (payload as { exp: number }).exp * 1000 } };
   }
 
   /**
@@ -137,7 +174,7 @@ export class AccessTokens {
    * in the future and a lifetime no longer than ACCESS_TOKEN_TTL. A token signed with our
    * key that does not look like one we issued is refused, whoever made it.
    */
-  factsOf(payload: unknown): AccessTokenFacts | null {
+  factsOf(payload: unknown): Omit<AccessTokenFacts, 'kid'> | null {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
     const p = payload as Record<string, unknown>;
     const keys = Object.keys(p);
@@ -155,4 +192,8 @@ export class AccessTokens {
     const [issued, expires] = [iat as number, exp as number];
     return issued <= Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS && expires > issued && expires - issued <= this.ttl;
   }
+}
+
+function refused(message: string): Verification {
+  return { ok: false, reason: new Error(message) };
 }

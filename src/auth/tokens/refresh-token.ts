@@ -1,6 +1,6 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveKey, SERVER_SECRET } from './server-secret';
+import { deriveKey, SERVER_SECRETS, type ServerSecrets } from './server-secret';
 
 /** A refresh token has this shape; anything else is refused before touching the database. */
 export const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -43,13 +43,19 @@ export function sameHash(a: string, b: string): boolean {
  * The successor key is derived from the server secret for this purpose alone (the same
  * derivation as before it had a module of its own, so successors are byte-identical
  * across that change): signing keys can rotate without touching it.
+ *
+ * While the secret itself rotates (AUTH_SECRET_PREVIOUS), a token rotated just before
+ * the switch has a successor under the previous secret: `successorsOf` gives both, and
+ * the session's stored hash says which one is its current token.
  */
 @Injectable()
 export class RefreshTokens {
   private readonly successorKey: Buffer;
+  private readonly previousSuccessorKey?: Buffer;
 
-  constructor(@Inject(SERVER_SECRET) secret: KeyObject) {
-    this.successorKey = deriveKey(secret, 'refresh-token-successor-key');
+  constructor(@Inject(SERVER_SECRETS) secrets: ServerSecrets) {
+    this.successorKey = deriveKey(secrets.current, 'refresh-token-successor-key');
+    if (secrets.previous) this.previousSuccessorKey = deriveKey(secrets.previous, 'refresh-token-successor-key');
   }
 
   readonly issue = newRefreshToken;
@@ -60,7 +66,14 @@ export class RefreshTokens {
     return REFRESH_TOKEN_PATTERN.test(token);
   }
 
+  /** The successor a rotation gives now (under the current secret). */
   successorOf(token: string): string {
     return successorOf(token, this.successorKey);
+  }
+
+  /** Every successor `token` may have been given: under the current secret, then under the previous one. */
+  successorsOf(token: string): string[] {
+    const current = this.successorOf(token);
+    return this.previousSuccessorKey ? [current, successorOf(token, this.previousSuccessorKey)] : [current];
   }
 }

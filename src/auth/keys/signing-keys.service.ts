@@ -1,0 +1,242 @@
+import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { AuditService } from '../../audit/audit.service';
+import type { ClientMeta } from '../../common/client-meta';
+import type { AppConfig } from '../../config/configuration';
+import { RevocationService, type KeyNotice } from '../revocation/revocation.service';
+import { KeyEncryption } from './key-encryption';
+import { KEY_CLOCK_SKEW_MS, KeyRing, type RingKey } from './key-ring';
+import { addSigningKey, type AddedKey } from './key-rotation';
+import { statusOf, trustRow, type KeyStatus, type PublishedJwk, type SigningAlgorithm, type SigningKeyRow } from './signing-key';
+import { SigningKeysRepository } from './signing-keys.repository';
+
+export const KEY_NOT_FOUND = 'Signing key not found';
+export const LAST_KEY = 'No other signing key can take over: rotate first (POST /admin/keys/rotate)';
+
+/** A key as GET /admin/keys shows it. */
+export interface KeyView {
+  kid: string;
+  alg: SigningAlgorithm;
+  status: KeyStatus;
+  createdAt: Date;
+  activatesAt: Date;
+  retiresAt: Date | null;
+}
+
+/** Who changes the keys: an admin through the API. */
+export interface KeyActor {
+  actorId: string;
+  client: ClientMeta;
+}
+
+/**
+ * The signing keys of access tokens, as every instance shares them (table
+ * `signing_keys`) and holds them in memory (`KeyRing`): which key signs, which verify,
+ * what the JWKS publishes, and the admin's changes (rotate, revoke).
+ *
+ * Every instance learns of a change at once, never by a query per unknown kid: the
+ * change is announced on the revocation channel (RevocationService.onKeyNotice) and each
+ * instance reloads the table; a revoked key is dropped from memory on the notice itself,
+ * before the reload, and its tokens are refused by the revocation state as well. So a
+ * token whose kid is not in memory is refused without touching the database.
+ */
+@Injectable()
+export class SigningKeys implements OnModuleInit {
+  private readonly logger = new Logger(SigningKeys.name);
+  private readonly tokenTtlMs: number;
+  private readonly algorithm: SigningAlgorithm;
+  private readonly leadSeconds: number;
+  private ring: KeyRing;
+  private ready = false;
+  /** Reloads started and the latest applied: an older load never replaces a newer one. */
+  private loadsStarted = 0;
+  private loadApplied = 0;
+  /** Keys heard revoked: never back in memory, whatever a reload that started earlier read. */
+  private readonly revoked = new Set<string>();
+  /** Keys that failed the trust check, reported once each. */
+  private readonly untrusted = new Set<string>();
+  private readonly changeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly keys: SigningKeysRepository,
+    private readonly audit: AuditService,
+    private readonly revocation: RevocationService,
+    private readonly encryption: KeyEncryption,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const auth = config.get('auth', { infer: true });
+    this.tokenTtlMs = auth.accessTokenTtl * 1000;
+    this.algorithm = auth.algorithm;
+    this.leadSeconds = auth.signingKeyLead;
+    this.ring = new KeyRing([], this.tokenTtlMs);
+    revocation.onKeyNotice((notice) => this.heard(notice));
+  }
+
+  /** At start: a first key if none can sign (under the keys lock), then the ring; no usable key stops the start. */
+  async onModuleInit(): Promise<void> {
+    const added = await addSigningKey(this.keys, this.audit, this.encryption, {
+      algorithm: this.algorithm,
+      leadSeconds: this.leadSeconds,
+      onlyIfNone: true,
+    });
+    if (added) this.logger.log(`Created the first signing key ${added.kid} (${this.algorithm})`);
+    await this.reload();
+    if (!this.ring.signingKey(Date.now())) {
+      throw new Error(
+        'No signing key in the database can be opened with AUTH_SECRET (or AUTH_SECRET_PREVIOUS). If the server secret ' +
+          'changed, set AUTH_SECRET_PREVIOUS to the former one; a key made under another secret is never trusted.',
+      );
+    }
+    this.ready = true;
+  }
+
+  /** The key that signs now. */
+  signingKey(): RingKey {
+    const key = this.ring.signingKey(Date.now());
+    if (!key) throw new Error('No signing key is available');
+    return key;
+  }
+
+  /** The key `kid` names, if it may verify a token now; undefined for unknown, revoked and expired keys. */
+  verificationKey(kid: string): RingKey | undefined {
+    return this.ring.verificationKey(kid, Date.now());
+  }
+
+  /** GET /.well-known/jwks.json. */
+  jwks(): { keys: PublishedJwk[] } {
+    return { keys: this.ring.published(Date.now()) };
+  }
+
+  /** SIGNING_KEY_LEAD in seconds (the JWKS's cache lifetime is bounded by it). */
+  get lead(): number {
+    return this.leadSeconds;
+  }
+
+  /** Calls `listener` after every change of the keys in memory. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** GET /admin/keys: every key whose tokens can still be valid, and the revoked ones, newest activation first. */
+  async list(): Promise<KeyView[]> {
+    const now = Date.now();
+    const rows = await this.keys.all();
+    return rows
+      .filter((row) => row.revokedAt || !this.expired(row, now))
+      .reverse()
+      .map((row) => ({
+        kid: row.kid,
+        alg: row.algorithm,
+        status: statusOf(row, now),
+        createdAt: row.createdAt,
+        activatesAt: row.activatesAt,
+        retiresAt: row.retiresAt,
+      }));
+  }
+
+  /** POST /admin/keys/rotate: published now, signing after SIGNING_KEY_LEAD (see addSigningKey). */
+  async rotate(actor: KeyActor): Promise<AddedKey> {
+    const added = await addSigningKey(this.keys, this.audit, this.encryption, {
+      algorithm: this.algorithm,
+      leadSeconds: this.leadSeconds,
+      ...actor,
+    });
+    await this.reload();
+    return added!;
+  }
+
+  /**
+   * DELETE /admin/keys/:kid: a compromised key. It signs nothing more, and every token it
+   * signed is refused at once on every instance (a KEY_REVOKED revocation event, in the
+   * same transaction). When it was the key signing now, the next key is promoted to sign
+   * at once, so clients that refresh get tokens that work. Refused (409) when no other
+   * key could sign. Revoking a revoked key changes nothing.
+   */
+  async revoke(kid: string, actor: KeyActor): Promise<void> {
+    await this.revocation.transaction(async (tx, revoke) => {
+      await this.keys.lock(tx);
+      const now = Date.now();
+      const rows = await this.keys.all(tx);
+      const key = rows.find((row) => row.kid === kid);
+      if (!key) throw new NotFoundException(KEY_NOT_FOUND);
+      if (key.revokedAt) return;
+      const others = rows.filter((row) => row.kid !== kid && ['next', 'active'].includes(statusOf(row, now)));
+      if (others.length === 0) throw new ConflictException(LAST_KEY);
+      const at = new Date(now);
+      await this.keys.revoke(tx, kid, at);
+      let promoted: string | undefined;
+      if (statusOf(key, now) === 'active' && !others.some((row) => statusOf(row, now) === 'active')) {
+        promoted = others[0].kid; // the next key to activate (rows are in activation order)
+        await this.keys.promote(tx, promoted, at);
+      }
+      await this.keys.reschedule(tx);
+      revoke({ kind: 'KEY_REVOKED', kid });
+      const data = { kid, ...(promoted && { promoted }) };
+      await this.audit.record({ type: 'key.revoked', actorId: actor.actorId, client: actor.client, data }, tx);
+    });
+    await this.reload();
+  }
+
+  /** Reads the table again and replaces the ring (at start, on every key notice, after a change made here). */
+  async reload(): Promise<void> {
+    const ticket = ++this.loadsStarted;
+    const rows = await this.keys.all();
+    if (ticket <= this.loadApplied) return;
+    const now = Date.now();
+    const keys: RingKey[] = [];
+    const toReseal: Array<{ row: SigningKeyRow; key: RingKey }> = [];
+    for (const row of rows) {
+      if (row.revokedAt || this.revoked.has(row.kid) || this.expired(row, now)) continue;
+      const dates = { activatesAt: row.activatesAt.getTime(), retiresAt: row.retiresAt?.getTime() };
+      // Trusted once, trusted for this process's life: an instance still on the old
+      // secret keeps the keys it knows while another re-seals them under the new one.
+      const known = this.ring.get(row.kid);
+      if (known) {
+        keys.push({ ...known, ...dates });
+        continue;
+      }
+      try {
+        const trusted = trustRow(row, this.encryption);
+        const { sealedWithPrevious, ...material } = trusted;
+        const key: RingKey = { ...material, ...dates };
+        if (sealedWithPrevious) toReseal.push({ row, key });
+        keys.push(key);
+      } catch (error) {
+        if (!this.untrusted.has(row.kid)) {
+          this.untrusted.add(row.kid);
+          this.logger.error(`Signing key ${row.kid} is not trusted here, its tokens are refused: ${(error as Error).message}`);
+        }
+      }
+    }
+    this.loadApplied = ticket;
+    this.replace(new KeyRing(keys, this.tokenTtlMs));
+    for (const { row, key } of toReseal) await this.reseal(row, key);
+  }
+
+  /** AUTH_SECRET_PREVIOUS opened it: seal it under AUTH_SECRET, unless another instance did first. */
+  private async reseal(row: SigningKeyRow, key: RingKey): Promise<void> {
+    const der = key.privateKey.export({ type: 'pkcs8', format: 'der' });
+    await this.keys.reseal(row.kid, row.privateKeyEncrypted, this.encryption.seal(der, row.kid));
+    this.logger.log(`Signing key ${row.kid} re-encrypted under the current AUTH_SECRET`);
+  }
+
+  private heard(notice: KeyNotice): void {
+    if (notice.kind === 'KEY_REVOKED') {
+      this.revoked.add(notice.kid);
+      if (this.ring.get(notice.kid)) this.replace(this.ring.without(notice.kid));
+    }
+    // Before the first load, that load reads what the notice announced.
+    if (!this.ready) return;
+    this.reload().catch((error: Error) => this.logger.error(`Reloading the signing keys failed: ${error.message}`));
+  }
+
+  private replace(ring: KeyRing): void {
+    this.ring = ring;
+    this.changeListeners.forEach((listener) => listener());
+  }
+
+  /** Retired long enough ago that every token it signed has expired. */
+  private expired(row: SigningKeyRow, now: number): boolean {
+    return row.retiresAt !== null && now >= row.retiresAt.getTime() + this.tokenTtlMs + KEY_CLOCK_SKEW_MS;
+  }
+}
