@@ -67,7 +67,7 @@ describe('validateEnv', () => {
       'https://issuer.example.com',
     );
     expect(validateEnv({ JWT_ALGORITHM: 'RS256' }).auth.algorithm).toBe('RS256');
-    expect(() => validateEnv({ JWT_ALGORITHM: 'HS256' })).toThrow(/JWT_ALGORITHM: must be ES256 or RS256/);
+    expect(() => validateEnv({ JWT_ALGORITHM: 'HS256' })).toThrow(/JWT_ALGORITHM: must be one of ES256, RS256, got "HS256"/);
     expect(() => validateEnv({ APP_URL: 'ftp://example.com' })).toThrow(/APP_URL/);
   });
 
@@ -207,7 +207,6 @@ describe('validateEnv messages: each names its key, the form expected and the va
     ['DATA_DIR', '', 'must be a directory path'],
     ['DATABASE_POOL_SIZE', '0', 'must be a whole number of connections from 1 to 200, got "0"'],
     ['DATABASE_POOL_SIZE', 'ten', 'must be a whole number of connections from 1 to 200, got "ten"'],
-    ['JWT_ISSUER', '', 'must not be empty'],
     ['JWT_AUDIENCE', '', 'must not be empty'],
     ['SESSION_IDLE_TTL', 'a week', 'must be seconds or a duration like "15m" or "7d", got "a week"'],
     ['SESSION_ABSOLUTE_TTL', '0', 'must be at least 1 second, got "0"'],
@@ -253,7 +252,7 @@ describe('validateEnv messages: each names its key, the form expected and the va
     const message = refusal({ NODE_ENV: 'production', PORT: 'abc', TRUST_PROXY: 'banana' });
     expect(message).toContain('PORT: must be');
     expect(message).toContain('TRUST_PROXY: must be');
-    expect(message).toContain('JWT_ACCESS_SECRET: is required when NODE_ENV=production');
+    expect(message).toContain('AUTH_SECRET: is required when NODE_ENV=production');
     // …but not on a value that is itself refused: one message per mistake.
     expect(refusal({ SESSION_IDLE_TTL: 'soon' })).not.toContain('must not exceed');
     expect(refusal({ NODE_ENV: 'test', ARGON2_MEMORY_COST: 'x' })).not.toContain('OWASP');
