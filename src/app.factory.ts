@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import fastifyCookie from '@fastify/cookie';
 import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
@@ -11,6 +10,7 @@ import { SECURITY } from './common/api-docs';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
 import { acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
+import { secureEveryResponse } from './common/security-headers';
 import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
 import { MetricsService } from './metrics/metrics.service';
@@ -32,12 +32,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     bodyParser: false,
   });
   app.enableShutdownHooks();
-  await secureHeaders(app);
-  await app.register(fastifyCookie);
   const fastify = app.getHttpAdapter().getInstance();
+  secureEveryResponse(fastify);
+  await app.register(fastifyCookie);
   const metrics = app.get(MetricsService);
   logEveryRequest(fastify, logger, (method, route, status, seconds) => metrics.request(method, route, status, seconds));
-  neverCached(fastify);
   acceptJsonOnly(fastify);
   refuseUnstorableText(fastify);
   corsForListedOrigins(app, config.app.corsOrigins);
@@ -64,58 +63,24 @@ function fastifyAdapter(config: AppConfig): FastifyAdapter {
   });
 }
 
-async function secureHeaders(app: NestFastifyApplication): Promise<void> {
-  await app.register(helmet, {
-    // Swagger UI at /docs ships inline scripts and styles.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        // Nothing of an API (Swagger UI included) is meant to be framed.
-        frameAncestors: ["'none'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-  });
-}
-
-/**
- * No response of an auth server belongs in a cache (API.md: every auth response). Set
- * first thing, so that errors carry it too; and on sending, for the replies that hooks
- * end before this one runs (CORS preflights).
- */
-function neverCached(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.header('cache-control', 'no-store');
-    done();
-  });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
-    done(null, payload);
-  });
-}
-
 /**
  * Only listed origins get CORS headers, credentials (the refresh cookie) included; any
  * other origin gets none at all, and its preflight is answered as any OPTIONS request:
- * 405 with `Allow` on an existing path, 404 elsewhere.
+ * 405 with `Allow` on an existing path, 404 elsewhere. Without CORS_ORIGINS (API and
+ * mobile clients, services) no request can get CORS headers, so the plugin is not even
+ * registered: a request pays nothing for it. The policy is one object, built once; only
+ * the origin is decided per request.
  */
 function corsForListedOrigins(app: NestFastifyApplication, origins: string[]): void {
+  if (origins.length === 0) return;
   const allowed = new Set(origins);
-  const policy = {
-    origin: true,
+  app.enableCors({
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
+      callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Auth-Mode'],
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     cacheControl: 'no-store',
-  };
-  app.enableCors({
-    delegator: (request, callback) => {
-      const origin = request.headers.origin;
-      callback(null, typeof origin === 'string' && allowed.has(origin) ? policy : { origin: false });
-    },
   });
 }
 

@@ -11,8 +11,16 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     super();
   }
 
+  /** `@Public()` per route handler: decorators are fixed once the app is built, so each is read once. */
+  private readonly publicHandlers = new WeakMap<object, boolean>();
+
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const handler = context.getHandler();
+    let isPublic = this.publicHandlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, context.getClass()]) === true;
+      this.publicHandlers.set(handler, isPublic);
+    }
     return isPublic ? true : super.canActivate(context);
   }
 

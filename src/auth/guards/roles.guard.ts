@@ -9,9 +9,17 @@ import { ROLES } from '../decorators/roles.decorator';
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
+  /** `@Roles(...)` per route handler, read once (decorators are fixed once the app is built). */
+  private readonly rolesOf = new WeakMap<object, readonly Role[]>();
+
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
-    if (!roles?.length) return true;
+    const handler = context.getHandler();
+    let roles = this.rolesOf.get(handler);
+    if (roles === undefined) {
+      roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [handler, context.getClass()]) ?? [];
+      this.rolesOf.set(handler, roles);
+    }
+    if (roles.length === 0) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user && roles.includes(user.role)) return true;
     throw new ForbiddenException('Insufficient role');
