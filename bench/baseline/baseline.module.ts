@@ -4,6 +4,7 @@ import { AuthModule } from '../../src/auth/auth.module';
 import type { Session, User } from '../../src/generated/prisma/client';
 import { UserDto } from '../../src/users/user.dto';
 import { DbSessionGuard } from './db-session.guard';
+import { MemoryController } from './memory.controller';
 
 /** Routes that exist only in the benchmark's build of the app (bench/baseline/main.ts). */
 @Controller('bench')
@@ -24,5 +25,5 @@ class BaselineController {
   }
 }
 
-@Module({ imports: [AuthModule], controllers: [BaselineController], providers: [DbSessionGuard] })
+@Module({ imports: [AuthModule], controllers: [BaselineController, MemoryController], providers: [DbSessionGuard] })
 export class BaselineModule {}

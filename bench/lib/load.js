@@ -73,4 +73,24 @@ function refreshChains(tokens) {
   };
 }
 
-module.exports = { call, load, refreshChains };
+/**
+ * Sends each token of `tokens` once, as `Authorization: Bearer`, to GET `path` over
+ * `connections` connections; returns how many answers of each status came back.
+ */
+async function sweep({ url, path, tokens, connections }) {
+  let next = 0;
+  const result = await autocannon({
+    url: url + path,
+    connections: Math.min(connections, tokens.length),
+    amount: tokens.length,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+  });
+  return {
+    sent: result.requests.sent,
+    rps: result.requests.total / result.duration,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+    errors: result.errors + result.timeouts,
+  };
+}
+
+module.exports = { call, load, refreshChains, sweep };

@@ -39,7 +39,9 @@ function markdown(report) {
     ),
     '',
   );
-  const rev = revocation.error
+  const rev = !revocation
+    ? 'not measured'
+    : revocation.error
     ? `failed: ${revocation.error.split('\n')[0]}`
     : `median ${num(revocation.medianMs, 1)} ms, max ${num(revocation.maxMs, 1)} ms over ${revocation.rounds.length} force-logouts`;
   out.push(`Revocation (force-logout on instance A → first 401 on instance B): ${rev}.`, '');
@@ -50,6 +52,7 @@ function markdown(report) {
       ? `failed: ${partition.error.split('\n')[0]}`
       : `max ${num(partition.maxMs)} ms and ${partition.maxAccepted} request(s) answered 200 after the force-logout (rounds: ${partition.rounds.map((r) => `${num(r.ms)} ms / ${r.accepted}`).join(', ')})`;
   out.push(`Silent partition of B's LISTEN connection (REVOCATION_MAX_STALENESS=1s), force-logout on A → first 401 on B: ${part}.`, '');
+  out.push(...memoryLines(report.memory));
   out.push(
     table(
       ['target (not asserted)', 'measured', 'met'],
@@ -57,6 +60,37 @@ function markdown(report) {
     ),
   );
   return out.join('\n');
+}
+
+const mb = (bytes) => num(bytes / 1024 / 1024, 1);
+
+/** The memory run: what the heap holds at each stage, and per entry of the two bounded structures. */
+function memoryLines(memory) {
+  if (!memory) return ['Memory: not measured.', ''];
+  const lines = ['Memory of one instance (heap after a full collection; instance M):', ''];
+  if (memory.stages.length) {
+    const [start] = memory.stages;
+    lines.push(
+      table(
+        ['stage', 'heap MB', 'RSS MB', 'verification cache', 'revocation window', 'notes'],
+        memory.stages.map((s) => [
+          s.stage,
+          mb(s.heapUsed),
+          mb(s.rss),
+          num(s.verifiedTokens),
+          num(s.revocationWindow),
+          [s.rps && `${num(s.rps)} req/s`, s.refused].filter(Boolean).join('; '),
+        ]),
+      ),
+      '',
+    );
+    const [, filled, , ended] = memory.stages;
+    if (filled?.verifiedTokens) lines.push(`Per cached token: ${num((filled.heapUsed - start.heapUsed) / filled.verifiedTokens)} bytes of heap.`);
+    if (ended?.revocationWindow && filled) lines.push(`Per revocation-window entry: ${num((ended.heapUsed - memory.stages[2].heapUsed) / (ended.revocationWindow - memory.stages[2].revocationWindow))} bytes of heap.`);
+    lines.push('');
+  }
+  if (memory.error) lines.push(`Memory run failed: ${memory.error.split('\n')[0]}`, '');
+  return lines;
 }
 
 module.exports = { markdown, num };
