@@ -79,6 +79,17 @@ describe('validateEnv', () => {
     expect(validateEnv({ NODE_ENV: 'test', SIGNING_KEY_LEAD: '1s' }).auth.signingKeyLead).toBe(1);
   });
 
+  it('rotates signing keys on schedule with SIGNING_KEY_ROTATION (off by default), never faster than SIGNING_KEY_LEAD + ACCESS_TOKEN_TTL', () => {
+    expect(validateEnv({}).auth.signingKeyRotation).toBe(0);
+    expect(validateEnv({ SIGNING_KEY_ROTATION: '30d' }).auth.signingKeyRotation).toBe(30 * 86_400);
+    // 10 min lead + 15 min tokens: 25 min is the shortest period.
+    expect(validateEnv({ SIGNING_KEY_ROTATION: '25m' }).auth.signingKeyRotation).toBe(1500);
+    expect(() => validateEnv({ SIGNING_KEY_ROTATION: '24m' })).toThrow(
+      /SIGNING_KEY_ROTATION: must be 0 \(rotate by hand only\) or at least SIGNING_KEY_LEAD \+ ACCESS_TOKEN_TTL \(1500 s\)/,
+    );
+    expect(() => validateEnv({ SIGNING_KEY_ROTATION: 'monthly' })).toThrow(/SIGNING_KEY_ROTATION: must be seconds or a duration/);
+  });
+
   it('refuses a guessable JWT_ACCESS_SECRET in production, however long, and says how to generate one', () => {
     for (const weak of ['12345678901234567890123456789012', 'x'.repeat(40), 'qwertyuiopasdfghjklzxcvbnm1234567890', 'passwordpasswordpasswordpassword12']) {
       expect(() => validateEnv({ NODE_ENV: 'production', JWT_ACCESS_SECRET: weak })).toThrow(/JWT_ACCESS_SECRET: is guessable.*randomBytes/);

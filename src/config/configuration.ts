@@ -38,6 +38,8 @@ export interface AppConfig {
     algorithm: 'ES256' | 'RS256';
     /** SIGNING_KEY_LEAD: a new key is published this long before it signs (seconds). */
     signingKeyLead: number;
+    /** SIGNING_KEY_ROTATION: a new signing key every this long (seconds); 0: by hand only. */
+    signingKeyRotation: number;
     /** All durations in seconds. */
     accessTokenTtl: number;
     sessionIdleTtl: number;
@@ -89,6 +91,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       audience: env.JWT_AUDIENCE,
       algorithm: env.JWT_ALGORITHM,
       signingKeyLead: env.SIGNING_KEY_LEAD,
+      signingKeyRotation: env.SIGNING_KEY_ROTATION,
       accessTokenTtl: env.ACCESS_TOKEN_TTL,
       sessionIdleTtl: env.SESSION_IDLE_TTL,
       sessionAbsoluteTtl: env.SESSION_ABSOLUTE_TTL,

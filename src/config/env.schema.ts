@@ -67,6 +67,8 @@ const fields = z.object({
     JWT_ALGORITHM: oneOf(['ES256', 'RS256'], 'ES256'),
     // How long a new signing key is published before it signs (see the cross-field rules).
     SIGNING_KEY_LEAD: duration('10m'),
+    // A new signing key every this long, made by whichever instance finds it due; 0: by hand only.
+    SIGNING_KEY_ROTATION: duration('0', { min: 0 }),
     // Revocations are held in memory for one access-token lifetime: the upper bound bounds that memory.
     ACCESS_TOKEN_TTL: duration('15m', {
       whyNotZero: '0 would make every access token expire at once',
@@ -165,6 +167,14 @@ const CROSS_FIELD_RULES: CrossFieldRule[] = [
     problem(
       'SIGNING_KEY_LEAD',
       `must be at least ${MIN_SIGNING_KEY_LEAD_SECONDS}s (relying parties refetch the JWKS at most every 30 s); shorter only with NODE_ENV=test`,
+    );
+  }),
+  reading(['SIGNING_KEY_ROTATION', 'SIGNING_KEY_LEAD', 'ACCESS_TOKEN_TTL'], function signingKeyRotation(env, problem) {
+    const shortest = env.SIGNING_KEY_LEAD + env.ACCESS_TOKEN_TTL;
+    if (env.SIGNING_KEY_ROTATION === 0 || env.SIGNING_KEY_ROTATION >= shortest) return;
+    problem(
+      'SIGNING_KEY_ROTATION',
+      `must be 0 (rotate by hand only) or at least SIGNING_KEY_LEAD + ACCESS_TOKEN_TTL (${shortest} s): each key signs for a while before the next is published, and the JWKS never holds more than three keys`,
     );
   }),
   reading(['NODE_ENV', 'ARGON2_MEMORY_COST', 'ARGON2_TIME_COST'], function argon2Cost(env, problem) {

@@ -263,6 +263,43 @@ describe('signing keys at rest: sealed under AUTH_SECRET, and the secret itself 
   });
 });
 
+describe('SIGNING_KEY_ROTATION: keys rotate on schedule, and nobody notices', () => {
+  // A new key every 3 s, published 1 s before it signs; tokens live 2 s (the shortest the rule allows is 1 s + 2 s).
+  const t = useApp({ ...ADMIN_ENV, ...LEAD, ACCESS_TOKEN_TTL: '2s', SIGNING_KEY_ROTATION: '3s' });
+
+  it('a relying party verifies every token through two scheduled rotations; the JWKS never holds more than three keys; each rotation is audited', async () => {
+    const user = await newUser(t.http);
+    const verify = relyingParty(t.server.baseUrl, t.server.config.auth.issuer);
+    const seen = [kidOf(user.accessToken)];
+    let refreshToken = user.refreshToken;
+    let largestJwks = 0;
+    // Refresh, as a client does, until tokens of two keys after the first have come back;
+    // every token on the way must pass jose and this server alike.
+    await waitFor(
+      'tokens signed by two scheduled keys',
+      async () => {
+        const res = await t.http.post('/auth/refresh', { refreshToken });
+        expect(res.status).toBe(200);
+        refreshToken = res.body.refreshToken;
+        const token: string = res.body.accessToken;
+        expect((await verify(token)).payload.sub).toBe(user.id);
+        expect((await t.http.get('/auth/me', { token })).status).toBe(200);
+        largestJwks = Math.max(largestJwks, (await t.http.get('/.well-known/jwks.json')).body.keys.length);
+        if (!seen.includes(kidOf(token))) seen.push(kidOf(token));
+        return seen.length >= 3;
+      },
+      { attempts: 200, everyMs: 100 },
+    );
+    expect(largestJwks).toBeGreaterThan(1);
+    expect(largestJwks).toBeLessThanOrEqual(3);
+    // Tokens live 2 s here: an admin signed in now.
+    const audit = await t.http.get('/admin/audit?type=key.rotated', { token: (await newAdmin(t.http)).accessToken });
+    const scheduled = audit.body.items.filter((item: { data: { via?: string } }) => item.data.via === 'schedule');
+    expect(scheduled.map((item: { data: { kid: string } }) => item.data.kid)).toEqual(expect.arrayContaining(seen.slice(1)));
+    for (const item of scheduled) expect(item.actorId).toBeNull();
+  });
+});
+
 describe('JWT_ALGORITHM=RS256', () => {
   const t = useApp({ ...LEAD, JWT_ALGORITHM: 'RS256' });
 

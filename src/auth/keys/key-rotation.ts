@@ -10,10 +10,16 @@ export interface NewKeyOptions {
   leadSeconds: number;
   /** At start: add a key only when none can sign (so two instances starting together make one). */
   onlyIfNone?: boolean;
+  /**
+   * On schedule (SIGNING_KEY_ROTATION, ms): add a key only when the newest one started
+   * signing at least this long minus the lead ago, so that the new one signs this long
+   * after it. Decided under the keys lock: of instances that find it due together, one adds.
+   */
+  dueEveryMs?: number;
   /** Who asked: an admin (POST /admin/keys/rotate), or a command (`via`). */
   actorId?: string;
   client?: ClientMeta;
-  via?: 'keys:rotate';
+  via?: 'keys:rotate' | 'schedule';
 }
 
 export interface AddedKey {
@@ -44,8 +50,13 @@ export async function addSigningKey(
   const key = await newSigningKey(options.algorithm, encryption);
   return keys.transaction(async (tx) => {
     const now = Date.now();
-    const canSign = (await keys.all(tx)).some((k) => ['next', 'active'].includes(statusOf(k, now)));
+    const rows = await keys.all(tx);
+    const canSign = rows.some((k) => ['next', 'active'].includes(statusOf(k, now)));
     if (options.onlyIfNone && canSign) return undefined;
+    if (options.dueEveryMs !== undefined && canSign) {
+      const newest = Math.max(...rows.filter((k) => !k.revokedAt).map((k) => k.activatesAt.getTime()));
+      if (newest + options.dueEveryMs - options.leadSeconds * 1000 > now) return undefined;
+    }
     const activatesAt = new Date(canSign ? now + options.leadSeconds * 1000 : now);
     await keys.create(tx, key, activatesAt);
     await keys.reschedule(tx);

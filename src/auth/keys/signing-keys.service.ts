@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
@@ -41,11 +41,15 @@ export interface KeyActor {
  * token whose kid is not in memory is refused without touching the database.
  */
 @Injectable()
-export class SigningKeys implements OnModuleInit {
+export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SigningKeys.name);
   private readonly tokenTtlMs: number;
   private readonly algorithm: SigningAlgorithm;
   private readonly leadSeconds: number;
+  /** SIGNING_KEY_ROTATION in ms; 0: by hand only. */
+  private readonly rotationMs: number;
+  private rotationTimer?: NodeJS.Timeout;
+  private rotating = false;
   private ring: KeyRing;
   private ready = false;
   /** Reloads started and the latest applied: an older load never replaces a newer one. */
@@ -68,6 +72,7 @@ export class SigningKeys implements OnModuleInit {
     this.tokenTtlMs = auth.accessTokenTtl * 1000;
     this.algorithm = auth.algorithm;
     this.leadSeconds = auth.signingKeyLead;
+    this.rotationMs = auth.signingKeyRotation * 1000;
     this.ring = new KeyRing([], this.tokenTtlMs);
     revocation.onKeyNotice((notice) => this.heard(notice));
   }
@@ -88,6 +93,41 @@ export class SigningKeys implements OnModuleInit {
       );
     }
     this.ready = true;
+    if (this.rotationMs > 0) {
+      // Looked at often enough that a key is late by at most a tenth of the period (a minute at most).
+      const every = Math.min(this.rotationMs / 10, 60_000);
+      this.rotationTimer = setInterval(() => void this.rotateIfDue(), every).unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.rotationTimer);
+  }
+
+  /**
+   * SIGNING_KEY_ROTATION: every instance looks; memory says when the newest key started
+   * signing, and only when a rotation looks due does one go to the database, where the
+   * keys lock lets one instance add the key (the others find it there and add none).
+   */
+  private async rotateIfDue(): Promise<void> {
+    const newest = Math.max(...this.ring.keys.map((key) => key.activatesAt));
+    if (this.rotating || newest + this.rotationMs - this.leadSeconds * 1000 > Date.now()) return;
+    this.rotating = true;
+    try {
+      const added = await addSigningKey(this.keys, this.audit, this.encryption, {
+        algorithm: this.algorithm,
+        leadSeconds: this.leadSeconds,
+        dueEveryMs: this.rotationMs,
+        via: 'schedule',
+      });
+      if (added) this.logger.log(`Scheduled rotation: signing key ${added.kid} published, signs from ${added.activatesAt.toISOString()}`);
+      await this.reload();
+    } catch (error) {
+      // The database may be away: the next look tries again; the current key goes on signing.
+      this.logger.warn(`Scheduled key rotation failed, will retry: ${(error as Error).message}`);
+    } finally {
+      this.rotating = false;
+    }
   }
 
   /** The key that signs now. */
