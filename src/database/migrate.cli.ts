@@ -7,8 +7,7 @@
  */
 import { validateEnv } from '../config/configuration';
 import type { Opener } from './data-dir-lock';
-import { openDatabase } from './database';
-import { migrate } from './migrator';
+import { openMigratedDatabase } from './open-migrated';
 
 const OPENER: Opener = {
   name: 'db:migrate',
@@ -17,15 +16,9 @@ const OPENER: Opener = {
 
 async function main(): Promise<void> {
   const config = validateEnv(process.env);
-  const database = await openDatabase({ ...config.database, opener: OPENER });
-  try {
-    const applied = await database.withConnection((sql) => migrate(sql));
-    console.log(
-      applied.length ? `Applied ${applied.join(', ')} to ${database.description}` : `${database.description} is up to date`,
-    );
-  } finally {
-    await database.close();
-  }
+  const { database, applied } = await openMigratedDatabase({ ...config.database, opener: OPENER });
+  await database.close();
+  console.log(applied.length ? `Applied ${applied.join(', ')} to ${database.description}` : `${database.description} is up to date`);
 }
 
 main().catch((error: Error) => {

@@ -1,49 +1,13 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { newUser } from '../support/factories';
 import { Http } from '../support/http';
-import { ServerBuild, ServerProcess } from '../support/server-process';
-import { TEST_SECRET } from '../support/test-app';
+import { runCommand, ServerBuild, ServerProcess } from '../support/server-process';
 import { createTestDatabase, dbKind, describeOnPostgres, type TestDatabase } from '../support/test-database';
-import { waitFor, within } from '../support/wait';
+import { waitFor } from '../support/wait';
 
 /** `describe` that runs only on the embedded database: the lock concerns DATA_DIR alone. */
 const describeOnPglite = dbKind() === 'pglite' ? describe : describe.skip;
 
 const ADMIN_PASSWORD = 'cli admin passphrase 1';
-
-interface CommandResult {
-  code: number | null;
-  output: string;
-}
-
-/**
- * Runs a command of the build (`node dist/….cli.js`) as `npm run …` does, on the spec's
- * database, and collects what it printed. A command that is still running after a
- * minute is killed and reported as such (a bound for liveness, not a speed check).
- */
-async function runCommand(
-  build: ServerBuild,
-  script: string,
-  db: TestDatabase,
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<CommandResult> {
-  const child = spawn(process.execPath, [join(build.dir, 'dist', script), ...args], {
-    // The build's directory: no developer's .env is picked up.
-    cwd: build.dir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', AUTH_SECRET: TEST_SECRET, ...db.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<CommandResult>((resolve) => child.on('close', (code) => resolve({ code, output })));
-  const result = await within(exited, 60_000, 'still running');
-  if (typeof result !== 'string') return result;
-  child.kill('SIGKILL');
-  return { code: null, output: `${output}\n(killed: still running after 60 s)` };
-}
 
 const adminCreate = (build: ServerBuild, db: TestDatabase, email: string) =>
   runCommand(build, 'admin/first-admin/admin-create.cli.js', db, ['--email', email], { ADMIN_PASSWORD });

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { readableConsole } from '../../src/common/logging';
 import { ADMIN_ENV, ADMIN } from '../support/factories';
-import { freePort, hasScript, ServerBuild, ServerProcess } from '../support/server-process';
+import { freePort, hasScript, runCommand, ServerBuild, ServerProcess } from '../support/server-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** A password in DATABASE_URL that must never be printed (the test server trusts loopback, whatever it is). */
@@ -113,6 +113,22 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     expect(lines[0].msg).toMatch(new RegExp(`^Cannot reach the database at DATABASE_URL \\(127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED`));
     expect(output).not.toContain(DB_PASSWORD);
     expect(output).not.toMatch(/^\s+at /m);
+  });
+
+  it('the commands say the same of an unreachable DATABASE_URL: db:migrate, admin:create, keys:rotate', async () => {
+    const port = await freePort();
+    const unreachable = { DATABASE_URL: `postgresql://someone:${DB_PASSWORD}@127.0.0.1:${port}/auth` };
+    for (const [script, env] of [
+      ['database/migrate.cli.js', {}],
+      ['admin/first-admin/admin-create.cli.js', { ADMIN_EMAIL: 'cli@example.com', ADMIN_PASSWORD: 'cli admin passphrase 1' }],
+      ['auth/keys/keys-rotate.cli.js', {}],
+    ] as const) {
+      const { code, output } = await runCommand(build, script, db, [], { ...env, ...unreachable });
+      expect({ script, code }).toEqual({ script, code: 1 });
+      expect(output.trim()).toMatch(new RegExp(`^Cannot reach the database at DATABASE_URL \\(127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED.*Check that PostgreSQL runs there`));
+      expect(output).not.toContain(DB_PASSWORD);
+      expect(output).not.toMatch(/^\s+at /m);
+    }
   });
 
   (hasScript() ? it : it.skip)('in development on a terminal: readable lines, not JSON', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_SECRET } from './test-app';
 import type { TestDatabase } from './test-database';
-import { sleep } from './wait';
+import { sleep, within } from './wait';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -180,4 +180,37 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+export interface CommandResult {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs a command of the build (`node dist/….cli.js`) as `npm run …` does, on the spec's
+ * database, and collects what it printed. A command that is still running after a
+ * minute is killed and reported as such (a bound for liveness, not a speed check).
+ */
+export async function runCommand(
+  build: ServerBuild,
+  script: string,
+  db: TestDatabase,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  const child = spawn(process.execPath, [join(build.dir, 'dist', script), ...args], {
+    // The build's directory: no developer's .env is picked up.
+    cwd: build.dir,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', AUTH_SECRET: TEST_SECRET, ...db.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<CommandResult>((resolve) => child.on('close', (code) => resolve({ code, output })));
+  const result = await within(exited, 60_000, 'still running');
+  if (typeof result !== 'string') return result;
+  child.kill('SIGKILL');
+  return { code: null, output: `${output}\n(killed: still running after 60 s)` };
 }

@@ -19,8 +19,7 @@ import { PasswordService } from '../../auth/passwords/password.service';
 import { passwordProblem } from '../../users/password-policy';
 import { validateEnv } from '../../config/configuration';
 import type { Opener } from '../../database/data-dir-lock';
-import { openDatabase } from '../../database/database';
-import { migrate } from '../../database/migrator';
+import { openMigratedDatabase } from '../../database/open-migrated';
 import { PrismaService } from '../../database/prisma.service';
 import { normalizeEmail } from '../../users/email';
 import { UsersRepository } from '../../users/users.repository';
@@ -52,10 +51,9 @@ async function main(): Promise<void> {
 
   // ADMIN_* are this command's input, checked here: the server's "both or neither" rule does not apply.
   const config = validateEnv({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined });
-  const database = await openDatabase({ ...config.database, opener: OPENER });
+  const { database } = await openMigratedDatabase({ ...config.database, opener: OPENER });
   const prisma = new PrismaService(database);
   try {
-    await database.withConnection((sql) => migrate(sql));
     const outcome = await ensureAdmin(new UsersRepository(prisma), new AuditService(prisma), {
       email,
       passwordHash: async () => new PasswordService(config.auth.argon2).hash(await readPassword()),

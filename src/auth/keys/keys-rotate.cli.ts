@@ -14,8 +14,7 @@ import { parseArgs } from 'node:util';
 import { AuditService } from '../../audit/audit.service';
 import { validateEnv } from '../../config/configuration';
 import type { Opener } from '../../database/data-dir-lock';
-import { openDatabase } from '../../database/database';
-import { migrate } from '../../database/migrator';
+import { openMigratedDatabase } from '../../database/open-migrated';
 import { PrismaService } from '../../database/prisma.service';
 import { loadServerSecret, secretKey } from '../tokens/server-secret';
 import { KeyEncryption } from './key-encryption';
@@ -39,10 +38,9 @@ async function main(): Promise<void> {
   if (values.help) return console.log(USAGE);
   // ADMIN_* are the server's start-up business, not this command's.
   const config = validateEnv({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined });
-  const database = await openDatabase({ ...config.database, opener: OPENER });
+  const { database } = await openMigratedDatabase({ ...config.database, opener: OPENER });
   const prisma = new PrismaService(database);
   try {
-    await database.withConnection((sql) => migrate(sql));
     const current = loadServerSecret({ secret: config.auth.secret, env: config.app.env, dataDir: config.database.dataDir });
     const previous = config.auth.previousSecret === undefined ? undefined : secretKey(config.auth.previousSecret);
     const added = await addSigningKey(new SigningKeysRepository(prisma), new AuditService(prisma), new KeyEncryption({ current, previous }), {
