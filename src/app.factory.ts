@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { REFRESH_COOKIE } from './auth/transport/refresh-transport';
 import { SECURITY } from './common/api-docs';
+import { serveConsole } from './console/console';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
 import { acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
@@ -45,6 +46,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
   serveApiDocs(app);
+  await serveConsole(app, config, options.consoleDir);
   return app;
 }
 

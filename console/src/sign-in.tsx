@@ -1,0 +1,121 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { publicCall, signIn, type TokenResponse } from './api';
+import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
+
+type Mode = 'sign-in' | 'sign-up' | 'forgot';
+
+/**
+ * Signed out: sign in, sign up (unless REGISTRATION_ENABLED=false) or ask for a reset
+ * link. `notice` says why the person is here (their session was ended elsewhere).
+ */
+export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | null; registration: boolean; onSignedIn(grant: TokenResponse): void }) {
+  const [mode, setMode] = useState<Mode>('sign-in');
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Keyboard and screen-reader users land on the form they switched to.
+  useEffect(() => heading.current?.focus(), [mode]);
+  const titles: Record<Mode, string> = { 'sign-in': 'Sign in', 'sign-up': 'Create an account', forgot: 'Forgot your password?' };
+  return (
+    <article>
+      <h1 ref={heading} tabIndex={-1}>
+        {titles[mode]}
+      </h1>
+      {mode === 'sign-in' && <NoticeLine notice={notice} />}
+      {mode === 'sign-in' && <SignInForm onSignedIn={onSignedIn} />}
+      {mode === 'sign-up' && <SignUpForm onSignedIn={onSignedIn} />}
+      {mode === 'forgot' && <ForgotForm />}
+      <p class="actions">
+        {mode !== 'sign-in' && (
+          <button type="button" class="link-button" onClick={() => setMode('sign-in')}>
+            Back to sign in
+          </button>
+        )}
+        {mode === 'sign-in' && (
+          <button type="button" class="link-button" onClick={() => setMode('forgot')}>
+            Forgot password?
+          </button>
+        )}
+        {mode === 'sign-in' && registration && (
+          <button type="button" class="link-button" onClick={() => setMode('sign-up')}>
+            Create an account
+          </button>
+        )}
+      </p>
+    </article>
+  );
+}
+
+function SignInForm({ onSignedIn }: { onSignedIn(grant: TokenResponse): void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const { run, busy, notice } = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => onSignedIn(await signIn('/auth/login', { email, password })));
+      }}
+    >
+      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+      <Field label="Password" name="password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+      <NoticeLine notice={notice} />
+      <Submit busy={busy}>Sign in</Submit>
+    </form>
+  );
+}
+
+function SignUpForm({ onSignedIn }: { onSignedIn(grant: TokenResponse): void }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const { run, busy, notice } = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          const grant = await signIn('/auth/register', name.trim() ? { email, password, name: name.trim() } : { email, password });
+          // With REQUIRE_VERIFIED_EMAIL the account waits for its email to be verified: no tokens yet.
+          if (!grant.accessToken) return 'Account created. Open the link we sent to your email address, then sign in.';
+          onSignedIn(grant);
+        });
+      }}
+    >
+      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="email" required />
+      <Field label="Name (optional)" name="name" value={name} onInput={setName} autocomplete="name" />
+      <Field
+        label="Password"
+        name="new-password"
+        type="password"
+        value={password}
+        onInput={setPassword}
+        autocomplete="new-password"
+        minLength={8}
+        required
+        hint="At least 8 characters; a long phrase is best."
+      />
+      <NoticeLine notice={notice} />
+      <Submit busy={busy}>Create account</Submit>
+    </form>
+  );
+}
+
+function ForgotForm() {
+  const [email, setEmail] = useState('');
+  const { run, busy, notice } = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          await publicCall('POST', '/auth/password/forgot', { email });
+          return 'If an account has this email address, a link to reset its password is on its way.';
+        });
+      }}
+    >
+      <p>We send a link to set a new password to the email address of your account.</p>
+      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="email" required />
+      <NoticeLine notice={notice} />
+      <Submit busy={busy}>Send reset link</Submit>
+    </form>
+  );
+}
