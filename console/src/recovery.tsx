@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { publicCall } from './api';
 import { Field, Link, NoticeLine, Submit, useAction } from './ui';
 
@@ -9,11 +9,21 @@ import { Field, Link, NoticeLine, Submit, useAction } from './ui';
  * scanner that opens the link spends nothing.
  */
 function useLinkToken(): string | null {
-  const [token] = useState(() => {
+  const take = () => {
     const value = new URLSearchParams(location.hash.slice(1)).get('token');
     if (location.hash) history.replaceState(null, '', location.pathname);
     return value;
-  });
+  };
+  const [token, setToken] = useState(take);
+  // The link pasted into this tab while the page is open: no new page load, only a new fragment.
+  useEffect(() => {
+    const changed = () => {
+      const value = take();
+      if (value) setToken(value);
+    };
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
   return token;
 }
 

@@ -11,8 +11,12 @@ type Mode = 'sign-in' | 'sign-up' | 'forgot';
 export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | null; registration: boolean; onSignedIn(grant: TokenResponse): void }) {
   const [mode, setMode] = useState<Mode>('sign-in');
   const heading = useRef<HTMLHeadingElement>(null);
-  // Keyboard and screen-reader users land on the form they switched to.
-  useEffect(() => heading.current?.focus(), [mode]);
+  const switched = useRef(false);
+  // Keyboard and screen-reader users land on the form they switched to (not at page load).
+  useEffect(() => {
+    if (switched.current) heading.current?.focus();
+    switched.current = true;
+  }, [mode]);
   const titles: Record<Mode, string> = { 'sign-in': 'Sign in', 'sign-up': 'Create an account', forgot: 'Forgot your password?' };
   return (
     <article>
