@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, call, publicCall, type Device, type User } from './api';
+import { ApiError, call, profile, publicCall, type Device, type User } from './api';
 import { device, Field, NoticeLine, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
@@ -61,7 +61,8 @@ function Profile({ user }: { user: User }) {
 function Devices({ onSignOut }: { onSignOut(everywhere: boolean): Promise<void> }) {
   const [devices, setDevices] = useState<Device[] | null>(null);
   const { run, busy, notice } = useAction();
-  const load = useCallback(() => run(async () => setDevices(await call<Device[]>('GET', '/auth/sessions'))), [run]);
+  // The profile with the devices: a role given or taken, an email verified, show as well.
+  const load = useCallback(() => run(async () => setDevices((await Promise.all([call<Device[]>('GET', '/auth/sessions'), profile()]))[0])), [run]);
   useEffect(() => void load(), [load]);
   // Back to this tab: show what is true now (and notice a session ended meanwhile).
   useEffect(() => {

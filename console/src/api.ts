@@ -80,10 +80,10 @@ export class SessionEnded extends Error {
 
 let accessToken: string | null = null;
 let refreshing: Promise<TokenResponse | null> | null = null;
-const listeners = { ended: (): void => undefined, renewed: (_grant: TokenResponse): void => undefined };
+const listeners = { ended: (): void => undefined, user: (_user: User): void => undefined };
 
-/** What the app does when the session ends, and when a refresh brings a newer view of the user. */
-export function onSession(handlers: { ended(): void; renewed(grant: TokenResponse): void }): void {
+/** What the app does when the session ends, and when an answer brings a newer view of the user (their role). */
+export function onSession(handlers: { ended(): void; user(user: User): void }): void {
   Object.assign(listeners, handlers);
 }
 
@@ -176,11 +176,23 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (tokenRefused(res)) {
     const grant = await refresh();
     if (!grant) ended();
-    listeners.renewed(grant);
+    listeners.user(grant.user);
     res = await send(method, path, body, accessToken);
     if (tokenRefused(res)) ended();
   }
+  // No longer an admin (a role change applies from the next request): the app hides the admin screens.
+  if (res.status === 403 && path.startsWith('/admin/')) await profile().catch(() => undefined);
   return read<T>(res);
+}
+
+/**
+ * The user as the server sees them now (GET /auth/me): a role change or a verified email
+ * shows without a new sign-in. Screens call it with their own loads.
+ */
+export async function profile(): Promise<User> {
+  const user = await call<User>('GET', '/auth/me');
+  listeners.user(user);
+  return user;
 }
 
 /** Logout and logout-all end this session on purpose: forget the token (the server clears the cookie). */

@@ -47,7 +47,7 @@ export function App() {
     // Everything the signed-in screens held goes with them: they are unmounted.
     onSession({
       ended: () => setState({ status: 'signed-out', notice: { kind: 'alert', text: SESSION_ENDED } }),
-      renewed: (grant) => setState((s) => (s.status === 'signed-in' ? { status: 'signed-in', user: grant.user } : s)),
+      user: (user) => setState((s) => (s.status === 'signed-in' ? { status: 'signed-in', user } : s)),
     });
     if (linkPage) return;
     restore()
