@@ -149,6 +149,8 @@ function ChangePassword() {
     <section aria-labelledby="password-heading">
       <h2 id="password-heading">Change password</h2>
       <form
+
+        method="post"
         onSubmit={(e) => {
           e.preventDefault();
           void run(async () => {

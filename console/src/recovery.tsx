@@ -40,6 +40,8 @@ export function ResetPassword() {
       {!token && <p role="alert" class="alert">{NO_TOKEN}</p>}
       {token && !done && (
         <form
+
+          method="post"
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
