@@ -8,12 +8,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { REFRESH_COOKIE } from './auth/transport/refresh-transport';
 import { SECURITY } from './common/api-docs';
-import { serveConsole } from './console/console';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
 import { acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
 import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
+import { serveConsole } from './console/console';
 import { MetricsService } from './metrics/metrics.service';
 
 /**

@@ -49,8 +49,8 @@ export async function serveConsole(app: NestFastifyApplication, config: AppConfi
   await app.register(async (scope: FastifyInstance) => {
     scope.addHook('onSend', (_request, reply, payload, done) => {
       void reply.header('content-security-policy', CONSOLE_CSP);
-      // Reset links carry their token in the fragment, never sent in a Referer anyway;
-      // no console URL leaves the page in one either.
+      // No console address (a mail link's page included) leaves in a Referer; the link's
+      // token is in the fragment, which a Referer never carries anyway.
       void reply.header('referrer-policy', 'no-referrer');
       done(null, payload);
     });
