@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Builds dist/ (`nest build`) only when it is stale: run by `npm start`, `npm run db:migrate`
-// and `npm run admin:create` before they run the build, so that a start on unchanged
-// sources does not spend ~9 s type-checking and compiling them again.
+// Builds dist/ (`nest build`, then the web console) only when it is stale: run by
+// `npm start`, `npm run db:migrate` and `npm run admin:create` before they run the build,
+// so that a start on unchanged sources does not spend ~9 s type-checking and compiling
+// them again.
 //
 // Stale means: no dist/main.js, or a fingerprint of the build's inputs (path, size and
-// modification time of every file under src/ and prisma/, of package.json,
+// modification time of every file under src/, prisma/ and console/ (the web console's
+// sources), of scripts/build-console.js, package.json,
 // package-lock.json, nest-cli.json and tsconfig*.json) differs from the one written in
 // dist/.build-stamp by the last build this script made. Any edit, added, removed or
 // renamed file, `git checkout` or `npm install` changes it; a build made another way
@@ -18,8 +20,8 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
-const TREES = ['src', 'prisma'];
-const FILES = ['package.json', 'package-lock.json', 'nest-cli.json'];
+const TREES = ['src', 'prisma', 'console'];
+const FILES = ['package.json', 'package-lock.json', 'nest-cli.json', 'scripts/build-console.js'];
 
 function fingerprint() {
   const hash = createHash('sha256');
@@ -53,9 +55,11 @@ const before = fingerprint();
 const built = existsSync(path.join(ROOT, 'dist', 'main.js'));
 if (built && stamped() === before && !process.argv.includes('--force')) process.exit(0);
 
-console.log(built ? 'Building dist/ again (nest build): its sources changed' : 'Building dist/ (nest build)');
+console.log(built ? 'Building dist/ again (nest build, the console): its sources changed' : 'Building dist/ (nest build, the console)');
 const nest = require.resolve('@nestjs/cli/bin/nest.js', { paths: [ROOT] });
 const result = spawnSync(process.execPath, [nest, 'build'], { cwd: ROOT, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
+const ui = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-console.js')], { cwd: ROOT, stdio: 'inherit' });
+if (ui.status !== 0) process.exit(ui.status ?? 1);
 // The fingerprint taken before the build: an edit made while it ran makes the next start build again.
 writeFileSync(STAMP, `${before}\n`);

@@ -13,6 +13,7 @@ import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logg
 import { secureEveryResponse } from './common/security-headers';
 import { refuseUnstorableText } from './common/storable-text';
 import type { AppConfig } from './config/configuration';
+import { serveConsole } from './console/console';
 import { MetricsService } from './metrics/metrics.service';
 
 /**
@@ -44,6 +45,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
   serveApiDocs(app);
+  await serveConsole(app, config, options.consoleDir);
   return app;
 }
 

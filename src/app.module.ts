@@ -17,6 +17,8 @@ export interface AppModuleOptions {
   logger?: PinoLogger;
   /** More modules to mount (the benchmark's baseline routes live in bench/, never in src/). */
   extraImports?: NonNullable<ModuleMetadata['imports']>;
+  /** Where the built console is (default dist/console-ui); the browser spec builds one of its own. */
+  consoleDir?: string;
 }
 
 @Module({})

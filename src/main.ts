@@ -52,7 +52,7 @@ async function bootstrap(): Promise<void> {
 }
 
 /**
- * The one line a person starting the server wants: where it answers, the API docs, which
+ * The one line a person starting the server wants: where it answers, the API docs, the console, which
  * database (DATABASE_URL's host, port and name, never its credentials), and the admin
  * that ADMIN_EMAIL created at this start.
  */
@@ -61,7 +61,9 @@ function startedLine(app: NestFastifyApplication, config: AppConfig): string {
   // Every interface: localhost is one of them, and a URL a browser opens.
   const host = ['0.0.0.0', '::'].includes(config.app.host) ? 'localhost' : config.app.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const parts = [`Listening on ${url}`, `docs ${url}/docs`, `database: ${app.get<Database>(DATABASE).description}`];
+  const parts = [`Listening on ${url}`, `docs ${url}/docs`];
+  if (config.app.consoleEnabled) parts.push(`console ${url}/console`);
+  parts.push(`database: ${app.get<Database>(DATABASE).description}`);
   const admin = app.get(AdminBootstrap).created;
   if (admin) parts.push(`admin created: ${admin}`);
   return parts.join(' — ');

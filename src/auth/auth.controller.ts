@@ -41,6 +41,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: TokenResponseDto })
   @ApiJsonBody()
   @ApiErrors({
+    403: 'Registration is disabled (REGISTRATION_ENABLED=false)',
     409: 'Email already registered',
     429: 'Too many registrations from this address; see Retry-After',
     503: DATABASE_OR_BUSY,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
+import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { normalizeEmail } from '../users/email';
@@ -23,6 +25,7 @@ import { RefreshTokens } from './tokens/refresh-token';
 export const LOGIN_FAILED = 'Invalid email or password';
 export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';
 export const EMAIL_TAKEN = 'Email is already registered';
+export const REGISTRATION_DISABLED = 'Registration is disabled on this server: ask an administrator for an account';
 
 /** A token response before the controller picks the transport of the refresh token. */
 export interface TokenGrant {
@@ -47,9 +50,12 @@ export class AuthService {
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly config: ConfigService<AppConfig, true>,
   ) {}
 
   async register(dto: RegisterDto, client: ClientMeta): Promise<TokenGrant> {
+    // REGISTRATION_ENABLED=false: accounts come from admins only (ADMIN_EMAIL, admin:create).
+    if (!this.config.get('auth.registrationEnabled', { infer: true })) throw new ForbiddenException(REGISTRATION_DISABLED);
     const passwordHash = await this.passwords.hash(dto.password);
     try {
       return this.respond(

@@ -229,6 +229,8 @@ describe('validateEnv messages: each names its key, the form expected and the va
     ['ARGON2_MEMORY_COST', '4', 'must be a whole number of KiB from 8 to 4194304, got "4"'],
     ['ARGON2_TIME_COST', '0', 'must be a whole number of passes from 1 to 100, got "0"'],
     ['COOKIE_SECURE', 'maybe', 'must be true or false, got "maybe"'],
+    ['CONSOLE_ENABLED', 'off', 'must be true or false, got "off"'],
+    ['REGISTRATION_ENABLED', 'closed', 'must be true or false, got "closed"'],
     ['BODY_LIMIT', '1000', 'must be a whole number of bytes, at least 1024, got "1000"'],
     ['BODY_LIMIT', '16k', 'must be a whole number of bytes, at least 1024, got "16k"'],
   ])('%s=%j: "%s"', (key, value, expected) => {
@@ -257,6 +259,13 @@ describe('validateEnv messages: each names its key, the form expected and the va
     expect(validateEnv({ COOKIE_SECURE: 'FALSE' }).auth.cookieSecure).toBe(false);
     expect(validateEnv({ COOKIE_SECURE: 'Yes' }).auth.cookieSecure).toBe(true);
     expect(validateEnv({ COOKIE_SECURE: '0' }).auth.cookieSecure).toBe(false);
+  });
+
+  it('serves the console and takes registrations unless told not to', () => {
+    const defaults = validateEnv({});
+    expect([defaults.app.consoleEnabled, defaults.auth.registrationEnabled]).toEqual([true, true]);
+    const off = validateEnv({ CONSOLE_ENABLED: 'false', REGISTRATION_ENABLED: 'no' });
+    expect([off.app.consoleEnabled, off.auth.registrationEnabled]).toEqual([false, false]);
   });
 
   it('names every problem at once: a rule across keys still runs when an unrelated key is bad', () => {

@@ -17,6 +17,8 @@ export interface AppConfig {
     /** APP_URL: the server's public base URL, without a trailing slash. */
     url: string;
     trustProxy: boolean | number | string[];
+    /** CONSOLE_ENABLED: GET /console serves the web console. */
+    consoleEnabled: boolean;
   };
   database: {
     /** Unset: the embedded PGlite database in `dataDir`. */
@@ -57,6 +59,8 @@ export interface AppConfig {
     /** argon2id cost of new password hashes (memory in KiB, passes). */
     argon2: { memoryCost: number; timeCost: number };
     admin: { email: string; password: string } | undefined;
+    /** REGISTRATION_ENABLED: false refuses POST /auth/register (403). */
+    registrationEnabled: boolean;
   };
 }
 
@@ -82,6 +86,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       metricsToken: env.METRICS_TOKEN,
       url,
       trustProxy: env.TRUST_PROXY,
+      consoleEnabled: env.CONSOLE_ENABLED,
     },
     database: { url: env.DATABASE_URL, listenUrl: env.DATABASE_LISTEN_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE },
     auth: {
@@ -104,6 +109,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       argon2: { memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST },
       admin:
         env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+      registrationEnabled: env.REGISTRATION_ENABLED,
     },
   };
 }

@@ -130,6 +130,10 @@ const fields = z.object({
         ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_FORM}; ${bad.map(shown).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not` });
         return z.NEVER;
       }),
+    // GET /console, the web console (false: 404).
+    CONSOLE_ENABLED: bool(true),
+    // false: POST /auth/register answers 403 and the console offers no sign-up.
+    REGISTRATION_ENABLED: bool(true),
 });
 
 type RawEnv = z.output<typeof fields>;

@@ -1,4 +1,4 @@
-import { newUser } from '../support/factories';
+import { ADMIN, ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { PRODUCTION_ARGON2, useApp } from '../support/test-app';
 
 describe('register and login', () => {
@@ -129,5 +129,20 @@ describe('register and login', () => {
     expect((await t.http.get('/auth/me', { token: 'garbage' })).status).toBe(401);
     expect((await t.http.get(`/auth/me?access_token=${user.accessToken}`)).status).toBe(401);
     expect((await t.http.get(`/auth/me?token=${user.accessToken}`)).status).toBe(401);
+  });
+});
+
+describe('REGISTRATION_ENABLED=false: accounts come from admins only', () => {
+  const t = useApp({ ...ADMIN_ENV, REGISTRATION_ENABLED: 'false' });
+
+  it('refuses POST /auth/register with 403 and a message, stores nothing, and still signs people in', async () => {
+    const res = await t.http.post('/auth/register', { email: 'newcomer@example.com', password: 'a long passphrase' });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ statusCode: 403, message: 'Registration is disabled on this server: ask an administrator for an account', error: 'Forbidden' });
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(await t.server.prisma.user.count({ where: { email: 'newcomer@example.com' } })).toBe(0);
+    // The body is validated first, as on every route: only a valid one is refused with 403.
+    expect((await t.http.post('/auth/register', { email: 'not-an-email' })).status).toBe(400);
+    expect((await newAdmin(t.http, ADMIN)).accessToken).toEqual(expect.any(String));
   });
 });

@@ -32,7 +32,8 @@ interface Row {
  * every route (each one uses the database). A route the server serves must have a row.
  */
 const CONTRACT: Record<string, Row> = {
-  'POST /auth/register': { who: 'public', ok: 201, also: [409], body: true, throttled: true, cookieMode: true },
+  // 403: REGISTRATION_ENABLED=false.
+  'POST /auth/register': { who: 'public', ok: 201, also: [403, 409], body: true, throttled: true, cookieMode: true },
   'POST /auth/login': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
   // 403: the refresh cookie without X-Auth-Mode: cookie (CSRF defence).
   'POST /auth/refresh': { who: 'refresh cookie', ok: 200, also: [401, 403], body: true, throttled: true, cookieMode: true },
@@ -89,8 +90,8 @@ interface OpenApiDocument {
   components: { schemas: Record<string, any>; securitySchemes: Record<string, unknown> };
 }
 
-/** Served but deliberately not in the document: the documentation itself, and operators' /metrics. */
-const NOT_DOCUMENTED = /^\w+ \/(docs|metrics)\b/;
+/** Served but deliberately not in the document: the documentation itself, operators' /metrics, and the web console's pages. */
+const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console)\b/;
 
 /**
  * "METHOD /path" of every route Fastify serves, from its route tree (printRoutes), in the

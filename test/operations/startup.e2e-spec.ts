@@ -50,7 +50,7 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     return { server, lines: records(server.logs()) };
   };
 
-  it('ends with one JSON line: the URL, the docs, the database without its password, and the admin ADMIN_EMAIL created', async () => {
+  it('ends with one JSON line: the URL, the docs, the console, the database without its password, and the admin ADMIN_EMAIL created', async () => {
     let docs: Response | undefined;
     const { server, lines } = await start(ADMIN_ENV, async (up) => void (docs = await fetch(`${up.baseUrl}/docs`)));
     // The docs it names are there (Swagger UI, served by @fastify/static).
@@ -59,7 +59,7 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     const started = lines.findIndex((line) => line.msg.startsWith('Listening on'));
     expect(lines[started]).toMatchObject({
       level: 30,
-      msg: `Listening on ${url} — docs ${url}/docs — database: ${database} — admin created: ${ADMIN.email}`,
+      msg: `Listening on ${url} — docs ${url}/docs — console ${url}/console — database: ${database} — admin created: ${ADMIN.email}`,
     });
     // The last line of the start: after it, only the access log of the health checks.
     expect(lines.slice(started + 1).filter((line) => line.msg !== 'request completed')).toEqual([]);
@@ -72,7 +72,7 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     expect(server.logs()).not.toMatch(/successfully started|dependencies initialized|Mapped \{/);
     // The admin existed already: this start created none.
     expect(lines.find((line) => line.msg.startsWith('Listening on'))?.msg).toBe(
-      `Listening on ${server.baseUrl} — docs ${server.baseUrl}/docs — database: ${database}`,
+      `Listening on ${server.baseUrl} — docs ${server.baseUrl}/docs — console ${server.baseUrl}/console — database: ${database}`,
     );
   });
 

@@ -24,7 +24,7 @@ export interface TestApp {
 }
 
 /** What a spec may add to the app besides settings: modules to mount, as a user's main.ts would. */
-export type StartOptions = Pick<AppModuleOptions, 'extraImports'>;
+export type StartOptions = Pick<AppModuleOptions, 'extraImports' | 'consoleDir'>;
 
 export async function startApp(db: TestDatabase, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
   const config = validateEnv({
@@ -43,7 +43,7 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
   const chunks: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-  const app = await createApp(config, { logDestination: logStream, extraImports: options.extraImports });
+  const app = await createApp(config, { logDestination: logStream, extraImports: options.extraImports, consoleDir: options.consoleDir });
   try {
     // Start-up hooks run here: one that fails must not leave the database (or a LISTEN loop) open behind it.
     await app.listen({ port: 0, host: '127.0.0.1' });

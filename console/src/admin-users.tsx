@@ -1,0 +1,203 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { call, type Device, type Page, type Role, type User } from './api';
+import { device, Link, NoticeLine, Pager, Submit, Table, useAction, when } from './ui';
+
+const PAGE_SIZE = 20;
+
+/** Admin: find users by email (any part, any case), page through them, manage one. */
+export function UsersScreen({ me }: { me: User }) {
+  const [query, setQuery] = useState('');
+  const [search, setSearch] = useState('');
+  // The cursor of each page seen so far: the last one is the page shown.
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const [page, setPage] = useState<Page<User> | null>(null);
+  const [selected, setSelected] = useState<User | null>(null);
+  const { run, busy, notice } = useAction();
+
+  const cursor = cursors[cursors.length - 1];
+  useEffect(() => {
+    const params = new URLSearchParams({ take: String(PAGE_SIZE) });
+    if (search) params.set('email', search);
+    if (cursor) params.set('cursor', cursor);
+    void run(async () => setPage(await call<Page<User>>('GET', `/admin/users?${params}`)));
+  }, [search, cursor, run]);
+
+  const changed = useCallback((user: User) => {
+    setSelected(user);
+    setPage((p) => p && { ...p, items: p.items.map((u) => (u.id === user.id ? user : u)) });
+  }, []);
+
+  if (selected) return <UserDetail user={selected} me={me} onChange={changed} onClose={() => setSelected(null)} />;
+  return (
+    <>
+      <h1>Users</h1>
+      <form
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSearch(query.trim());
+          setCursors([null]);
+        }}
+      >
+        <fieldset role="group">
+          <input
+            type="search"
+            name="email"
+            aria-label="Search users by email"
+            placeholder="Search by email"
+            value={query}
+            onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+          />
+          <button type="submit">Search</button>
+        </fieldset>
+      </form>
+      <NoticeLine notice={notice} />
+      {page && page.items.length === 0 && <p>No user matches.</p>}
+      {page && page.items.length > 0 && (
+        <Table caption="Users" head={['Email', 'Name', 'Role', 'Status', 'Created', '']}>
+          {page.items.map((u) => (
+            <tr key={u.id}>
+              <td>{u.email}</td>
+              <td>{u.name ?? '—'}</td>
+              <td>{u.role}</td>
+              <td>{u.disabled ? <span class="badge muted">disabled</span> : 'active'}</td>
+              <td>{when(u.createdAt)}</td>
+              <td>
+                <button type="button" class="secondary" aria-label={`Manage ${u.email}`} onClick={() => setSelected(u)}>
+                  Manage
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <Pager
+        busy={busy}
+        hasPrevious={cursors.length > 1}
+        hasNext={!!page?.nextCursor}
+        onPrevious={() => setCursors((c) => c.slice(0, -1))}
+        onNext={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
+      />
+    </>
+  );
+}
+
+/** One user: their sessions, force-logout, disable / enable, role. */
+function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onChange(user: User): void; onClose(): void }) {
+  const [sessions, setSessions] = useState<Device[] | null>(null);
+  const [role, setRole] = useState<Role>(user.role);
+  const { run, busy, notice } = useAction();
+  const loadSessions = useCallback(async () => setSessions(await call<Device[]>('GET', `/admin/users/${user.id}/sessions`)), [user.id]);
+  useEffect(() => void run(loadSessions), [run, loadSessions]);
+  const update = (patch: { role?: Role; disabled?: boolean }, done: string) =>
+    run(async () => {
+      onChange(await call<User>('PATCH', `/admin/users/${user.id}`, patch));
+      await loadSessions();
+      return done;
+    });
+  const self = user.id === me.id;
+
+  return (
+    <>
+      <p>
+        <button type="button" class="link-button" onClick={onClose}>
+          ← All users
+        </button>
+      </p>
+      <h1>{user.email}</h1>
+      <dl>
+        <dt>Name</dt>
+        <dd>{user.name ?? '—'}</dd>
+        <dt>Status</dt>
+        <dd>{user.disabled ? 'Disabled: cannot sign in' : 'Active'}</dd>
+        <dt>Email</dt>
+        <dd>{user.emailVerified ? 'verified' : 'not verified'}</dd>
+        <dt>Created</dt>
+        <dd>{when(user.createdAt)}</dd>
+        <dt>User id</dt>
+        <dd>
+          <code class="id">{user.id}</code>
+        </dd>
+      </dl>
+      <p>
+        <Link to={`/console/admin/audit?userId=${encodeURIComponent(user.id)}`}>Audit log of this user</Link>
+      </p>
+      {self && <p>This is you: you cannot disable yourself or take away your own admin role.</p>}
+      <NoticeLine notice={notice} />
+      <section aria-labelledby="access-heading">
+        <h2 id="access-heading">Access</h2>
+        <div class="actions">
+          <button type="button" class="secondary" disabled={busy} onClick={() => void run(async () => {
+            await call('POST', `/admin/users/${user.id}/force-logout`);
+            await loadSessions();
+            return `${user.email} was signed out of every device.`;
+          })}>
+            Force logout
+          </button>
+          {user.disabled ? (
+            <button type="button" disabled={busy} onClick={() => void update({ disabled: false }, `${user.email} is enabled: they can sign in again.`)}>
+              Enable user
+            </button>
+          ) : (
+            <button type="button" class="contrast" disabled={busy || self} onClick={() => void update({ disabled: true }, `${user.email} is disabled and signed out everywhere.`)}>
+              Disable user
+            </button>
+          )}
+        </div>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void update({ role }, `${user.email} is now ${role === 'ADMIN' ? 'an administrator' : 'a user'}.`);
+          }}
+        >
+          <label for="role">Role</label>
+          <fieldset role="group">
+            <select id="role" name="role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)} disabled={self}>
+              <option value="USER">User</option>
+              <option value="ADMIN">Administrator</option>
+            </select>
+            <Submit busy={busy}>Change role</Submit>
+          </fieldset>
+        </form>
+      </section>
+      <section aria-labelledby="sessions-heading">
+        <h2 id="sessions-heading">Sessions</h2>
+        {sessions && sessions.length === 0 && <p>No active session.</p>}
+        {sessions && sessions.length > 0 && (
+          <Table caption={`Sessions of ${user.email}`} head={['Device', 'IP address', 'Signed in', 'Last active', '']}>
+            {sessions.map((s) => (
+              <tr key={s.id}>
+                <td>{device(s.userAgent)}</td>
+                <td>{s.ip ?? '—'}</td>
+                <td>{when(s.createdAt)}</td>
+                <td>{when(s.lastUsedAt)}</td>
+                <td>
+                  <button
+                    type="button"
+                    class="secondary"
+                    disabled={busy}
+                    aria-label={`End session: ${device(s.userAgent)}, ${s.ip ?? 'unknown address'}, signed in ${when(s.createdAt)}`}
+                    onClick={() =>
+                      void run(async () => {
+                        await call('DELETE', `/admin/sessions/${s.id}`);
+                        await loadSessions();
+                        return 'Session ended.';
+                      })
+                    }
+                  >
+                    End session
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        <div class="actions">
+          <button type="button" class="secondary" disabled={busy} onClick={() => void run(loadSessions)}>
+            Reload sessions
+          </button>
+        </div>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * The console's client of this server's API (API.md), in the browser transport: every
+ * request says `X-Auth-Mode: cookie`, so the refresh token lives only in the HttpOnly
+ * cookie, and the access token lives here, in memory, never in storage. A page load
+ * restores the session by refreshing with the cookie.
+ */
+
+export type Role = 'USER' | 'ADMIN';
+
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  role: Role;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  sessionId: string;
+  user: User;
+}
+
+export interface Device {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current?: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  type: string;
+  userId: string | null;
+  actorId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  data: unknown;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  status: 'next' | 'active' | 'retiring' | 'revoked';
+  createdAt: string;
+  activatesAt: string;
+  retiresAt: string | null;
+}
+
+/** An answer other than 2xx, with the server's own message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The session of this page has ended (elsewhere, or by an admin): the app shows the sign-in form. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('Your session was ended (signed out on another device or by an administrator)');
+  }
+}
+
+let accessToken: string | null = null;
+let refreshing: Promise<TokenResponse | null> | null = null;
+const listeners = { ended: (): void => undefined, user: (_user: User): void => undefined };
+
+/** What the app does when the session ends, and when an answer brings a newer view of the user (their role). */
+export function onSession(handlers: { ended(): void; user(user: User): void }): void {
+  Object.assign(listeners, handlers);
+}
+
+function send(method: string, path: string, body?: unknown, token?: string | null): Promise<Response> {
+  const headers: Record<string, string> = { 'X-Auth-Mode': 'cookie', Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+}
+
+async function read<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) throw new ApiError(res.status, messageOf(data) ?? `The server answered ${res.status} ${res.statusText}`);
+  return data as T;
+}
+
+/** The error shape `{ statusCode, message, error }`; validation errors list every problem. */
+function messageOf(data: unknown): string | undefined {
+  const message = (data as { message?: unknown } | undefined)?.message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : undefined;
+}
+
+/** A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password. */
+const tokenRefused = (res: Response) => res.status === 401 && res.headers.has('www-authenticate');
+
+/**
+ * One refresh at a time, whoever asks: concurrent callers share it. Resolves null when
+ * the cookie is missing or its session has ended (401).
+ */
+function refresh(): Promise<TokenResponse | null> {
+  refreshing ??= (async () => {
+    const res = await send('POST', '/auth/refresh');
+    if (res.status === 401) {
+      accessToken = null;
+      return null;
+    }
+    const grant = await read<TokenResponse>(res);
+    accessToken = grant.accessToken;
+    return grant;
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+function ended(): never {
+  accessToken = null;
+  listeners.ended();
+  throw new SessionEnded();
+}
+
+/** At page load: the session the cookie holds, if any. */
+export async function restore(): Promise<TokenResponse | null> {
+  return refresh();
+}
+
+/** A public route (sign-in, sign-up, recovery): the server's error message on failure. */
+export async function publicCall<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return read<T>(await send(method, path, body));
+}
+
+/** Sign-in or sign-up: the access token is kept in memory, the refresh token in the cookie. */
+export async function signIn(path: '/auth/login' | '/auth/register', body: Record<string, string>): Promise<TokenResponse> {
+  const grant = await publicCall<TokenResponse>('POST', path, body);
+  accessToken = grant.accessToken;
+  return grant;
+}
+
+/**
+ * A route that needs the session. An access token refused by the guard (expired, or its
+ * session ended) gets one refresh and the request is sent again; when the refresh is
+ * refused too the session has ended: the app is told, and this throws SessionEnded.
+ */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  if (!accessToken && !(await refresh())) ended();
+  let res = await send(method, path, body, accessToken);
+  if (tokenRefused(res)) {
+    const grant = await refresh();
+    if (!grant) ended();
+    listeners.user(grant.user);
+    res = await send(method, path, body, accessToken);
+    if (tokenRefused(res)) ended();
+  }
+  // No longer an admin (a role change applies from the next request): the app hides the admin screens.
+  if (res.status === 403 && path.startsWith('/admin/')) await profile().catch(() => undefined);
+  return read<T>(res);
+}
+
+/**
+ * The user as the server sees them now (GET /auth/me): a role change or a verified email
+ * shows without a new sign-in. Screens call it with their own loads.
+ */
+export async function profile(): Promise<User> {
+  const user = await call<User>('GET', '/auth/me');
+  listeners.user(user);
+  return user;
+}
+
+/** Logout and logout-all end this session on purpose: forget the token (the server clears the cookie). */
+export async function signOut(path: '/auth/logout' | '/auth/logout-all'): Promise<void> {
+  try {
+    await call<void>('POST', path);
+  } finally {
+    accessToken = null;
+  }
+}

@@ -1,0 +1,170 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { SessionEnded } from './api';
+
+/** A message for the person: an error (announced at once) or a confirmation. */
+export interface Notice {
+  kind: 'alert' | 'status';
+  text: string;
+}
+
+export function NoticeLine({ notice }: { notice: Notice | null }) {
+  if (!notice) return null;
+  return (
+    <p role={notice.kind} class={notice.kind}>
+      {notice.text}
+    </p>
+  );
+}
+
+/**
+ * Runs the actions of one screen: one at a time, `busy` while it runs, its error (the
+ * server's message) or its confirmation as a notice. An ended session shows nothing
+ * here: the app has already replaced the screen with the sign-in form.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  const run = useCallback(async (action: () => Promise<string | void>): Promise<boolean> => {
+    setBusy(true);
+    setNotice(null);
+    try {
+      const done = await action();
+      if (mounted.current && done) setNotice({ kind: 'status', text: done });
+      return true;
+    } catch (error) {
+      if (!(error instanceof SessionEnded) && mounted.current) {
+        setNotice({ kind: 'alert', text: error instanceof Error ? error.message : String(error) });
+      }
+      return false;
+    } finally {
+      if (mounted.current) setBusy(false);
+    }
+  }, []);
+  return { run, busy, notice, setNotice };
+}
+
+/** A labelled input: the label wraps it, so it is its accessible name. */
+export function Field(props: {
+  label: string;
+  name: string;
+  type?: 'text' | 'email' | 'password';
+  value: string;
+  onInput: (value: string) => void;
+  autocomplete?: string;
+  required?: boolean;
+  minLength?: number;
+  hint?: string;
+}) {
+  const hintId = props.hint ? `${props.name}-hint` : undefined;
+  return (
+    <label>
+      {props.label}
+      <input
+        name={props.name}
+        // (Preact's types pair each input type with its own attributes; these three share them.)
+        type={(props.type ?? 'text') as 'text'}
+        value={props.value}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+        autocomplete={props.autocomplete}
+        required={props.required}
+        minLength={props.minLength}
+        aria-describedby={hintId}
+      />
+      {props.hint && <small id={hintId}>{props.hint}</small>}
+    </label>
+  );
+}
+
+export function Submit({ busy, children }: { busy: boolean; children: ComponentChildren }) {
+  return (
+    <button type="submit" aria-busy={busy} disabled={busy}>
+      {children}
+    </button>
+  );
+}
+
+/** A table that scrolls sideways on a phone rather than squeezing its columns. */
+export function Table({ caption, head, children }: { caption: string; head: string[]; children: ComponentChildren }) {
+  return (
+    <div class="overflow-auto">
+      <table class="striped">
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Pager({ hasPrevious, hasNext, onPrevious, onNext, busy }: { hasPrevious: boolean; hasNext: boolean; onPrevious(): void; onNext(): void; busy: boolean }) {
+  if (!hasPrevious && !hasNext) return null;
+  return (
+    <div class="pager">
+      <button type="button" class="secondary" disabled={!hasPrevious || busy} onClick={onPrevious}>
+        Previous page
+      </button>
+      <button type="button" class="secondary" disabled={!hasNext || busy} onClick={onNext}>
+        Next page
+      </button>
+    </div>
+  );
+}
+
+/** A moment in the reader's locale and time zone; `precise` adds the seconds (the audit log). */
+export const when = (iso: string | null, precise = false) =>
+  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: precise ? 'medium' : 'short' }) : '—';
+
+/** A uuid, short on screen (its first 8 characters), whole on hover. */
+export function ShortId({ id }: { id: string }) {
+  return (
+    <code class="id" title={id}>
+      {id.slice(0, 8)}
+    </code>
+  );
+}
+
+/** "Firefox on Windows" from a User-Agent header, or the header itself. */
+export function device(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const browser =
+    /\b(Edg|OPR|Firefox|HeadlessChrome|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[1]?.replace('Edg', 'Edge').replace('OPR', 'Opera') ?? null;
+  const os = /\b(Windows|Android|iPhone|iPad|Mac OS X|CrOS|Linux)\b/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS').replace('CrOS', 'ChromeOS') ?? null;
+  if (!browser) return userAgent.length > 60 ? `${userAgent.slice(0, 60)}…` : userAgent;
+  return os ? `${browser} on ${os}` : browser;
+}
+
+/** Links inside the app change the view without reloading the page. */
+export function navigate(to: string): void {
+  history.pushState(null, '', to);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function Link({ to, children, current }: { to: string; children: ComponentChildren; current?: boolean }) {
+  return (
+    <a
+      href={to}
+      aria-current={current ? 'page' : undefined}
+      onClick={(e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
