@@ -10,7 +10,8 @@ const PROFILE_CACHE_SIZE = 10_000;
 @Injectable()
 export class UsersService {
   /**
-   * id → the parts of a user that never change through this API (email, name, createdAt),
+   * id → the parts of a user that never change through this API (email, name, createdAt,
+   * and emailVerified once it is true: it never goes back, so only verified users are kept),
    * so that an authenticated GET /auth/me needs no database round trip. Role and the
    * disabled flag are not cached: the role comes from the revocation state (the
    * database's truth, propagated), and a disabled user has no valid token left.
@@ -32,7 +33,9 @@ export class UsersService {
 
   /** Caches a user just read or written elsewhere (login, register, refresh). */
   remember(user: Profile): void {
-    this.profiles.set(user.id, { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt });
+    // Unverified: read each time, since another instance may verify the address.
+    if (!user.emailVerified) return;
+    this.profiles.set(user.id, { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt, emailVerified: true });
     if (this.profiles.size > PROFILE_CACHE_SIZE) this.profiles.delete(this.profiles.keys().next().value!);
   }
 }
