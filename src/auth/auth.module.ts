@@ -12,7 +12,7 @@ import { DevicesService } from './devices/devices.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { ARGON2_COST, PasswordService } from './passwords/password.service';
-import { AccountTokensRepository } from './recovery/account-tokens.repository';
+import { AccountTokensRepositoryModule } from './recovery/account-tokens-repository.module';
 import { RecoveryController } from './recovery/recovery.controller';
 import { RecoveryService } from './recovery/recovery.service';
 import { RevocationModule } from './revocation/revocation.module';
@@ -26,12 +26,11 @@ import { TokensModule } from './tokens/tokens.module';
 import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
-  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule, MailModule],
+  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule, MailModule, AccountTokensRepositoryModule],
   controllers: [AuthController, DevicesController, RecoveryController],
   providers: [
     AuthService,
     RecoveryService,
-    AccountTokensRepository,
     SessionRotationService,
     SessionEndingService,
     DevicesService,
@@ -48,6 +47,6 @@ import { RefreshTransport } from './transport/refresh-transport';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule, AccountTokensRepository],
+  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
 })
 export class AuthModule {}

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type OutboxDelivery, type OutboxKind, type OutboxStatus } from '../generated/prisma/client';
 import type { ClaimedDelivery } from './delivery-handler';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** Every instance's outbox worker LISTENs here: a row was written, deliver it now. */
 export const OUTBOX_CHANNEL = 'auth_outbox';
@@ -128,10 +127,12 @@ export class OutboxRepository {
     });
   }
 
-  /** The cleanup: closed rows older than `days` (pending ones are never deleted). */
-  async deleteClosedOlderThan(days: number, db: Db = this.prisma): Promise<number> {
-    return db.$executeRaw`
-      DELETE FROM outbox WHERE id IN (
-        SELECT id FROM outbox WHERE status <> 'pending' AND created_at < now() - ${days} * interval '1 day' LIMIT 1000)`;
+  /** The cleanup: delivered and failed rows older than `days`, in batches (pending ones are never deleted). */
+  deleteClosedOlderThan(days: number): Promise<number> {
+    return deleteInBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM outbox WHERE id IN (
+          SELECT id FROM outbox WHERE status <> 'pending' AND created_at < now() - ${days} * interval '1 day' LIMIT ${DELETE_BATCH_SIZE})`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
+import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import type { AccountTokenPurpose, Prisma } from '../../generated/prisma/client';
 
 type Db = Prisma.TransactionClient | PrismaService;
@@ -50,9 +51,12 @@ export class AccountTokensRepository {
     await db.accountToken.deleteMany({ where: { userId, purpose } });
   }
 
-  /** The cleanup: expired tokens. */
-  async deleteExpired(): Promise<number> {
-    return this.prisma.$executeRaw`
-      DELETE FROM account_tokens WHERE token_hash IN (SELECT token_hash FROM account_tokens WHERE expires_at <= now() LIMIT 1000)`;
+  /** The cleanup: expired tokens (in batches). */
+  deleteExpired(): Promise<number> {
+    return deleteInBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM account_tokens WHERE token_hash IN (
+          SELECT token_hash FROM account_tokens WHERE expires_at <= now() LIMIT ${DELETE_BATCH_SIZE})`,
+    );
   }
 }
