@@ -1,7 +1,9 @@
 import { INVALID_LINK } from '../../src/auth/recovery/recovery.service';
 import { ADMIN_ENV, newAdmin, newSession, newUser } from '../support/factories';
 import { linkIn, useMailCatcher } from '../support/mail-catcher';
-import { useApp } from '../support/test-app';
+import { Http } from '../support/http';
+import { describeOnPostgres } from '../support/test-database';
+import { startApp, useApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
 describe('Password reset: forgot → mail → reset (API.md, "Account recovery and email")', () => {
@@ -180,5 +182,31 @@ describe('Password reset: rate limits per email and per IP', () => {
     const res = await t.http.post('/auth/password/forgot', { email: 'someone-else@example.com' });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describeOnPostgres('Password reset across two instances sharing one PostgreSQL database', () => {
+  const env: Record<string, string> = { RATE_LIMIT_MAIL: '0' };
+  const smtp = useMailCatcher(env);
+  const t = useApp(env);
+  let b: TestApp;
+  beforeAll(async () => {
+    b = await startApp(t.db, env);
+  });
+  afterAll(() => b?.close());
+
+  it('asked on A, mailed once, reset on B: A refuses the old access tokens too, as soon as it hears it', async () => {
+    const user = await newUser(t.http);
+    const httpB = new Http(b.baseUrl);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(200);
+
+    expect((await t.http.post('/auth/password/forgot', { email: user.email })).status).toBe(202);
+    const { token } = linkIn(await smtp.nth(user.email, 'reset-password'), 'reset-password');
+    expect((await httpB.post('/auth/password/reset', { token, newPassword: 'reset on the other instance' })).status).toBe(204);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).status).toBe(401);
+    await waitFor('A refuses the old token', async () => (await t.http.get('/auth/me', { token: user.accessToken })).status === 401);
+    expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(401);
+    // Both workers were woken by the one NOTIFY; the lease let one of them send it.
+    expect(smtp.to(user.email, 'reset-password')).toHaveLength(1);
   });
 });
