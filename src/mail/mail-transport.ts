@@ -76,9 +76,9 @@ class FileTransport implements MailTransport {
   }
 }
 
-export function createMailTransport(config: AppConfig): MailTransport | undefined {
-  const { mode, smtpUrl, from } = config.mail;
+/** The transport of the configured mode; undefined when mail is off. */
+export function createMailTransport({ mode, smtpUrl, from }: AppConfig['mail'], dataDir: string): MailTransport | undefined {
   if (mode === 'smtp') return new SmtpTransport(smtpUrl!, from);
-  if (mode === 'files') return new FileTransport(resolve(config.database.dataDir, 'mail'), from);
+  if (mode === 'files') return new FileTransport(resolve(dataDir, 'mail'), from);
   return undefined;
 }

@@ -49,11 +49,11 @@ export class MailService implements DeliveryHandler, OnModuleInit, OnApplication
     private readonly handlers: OutboxHandlers,
     config: ConfigService<AppConfig, true>,
   ) {
-    const all = { app: config.get('app', { infer: true }), database: config.get('database', { infer: true }), mail: config.get('mail', { infer: true }) };
-    this.transport = createMailTransport(all as AppConfig);
+    const mail = config.get('mail', { infer: true });
+    this.transport = createMailTransport(mail, config.get('database.dataDir', { infer: true }));
     // Read (and checked) only when mail is on: with mail off nothing is rendered.
-    if (this.transport) this.templates = new MailTemplates(all.mail.templatesDir);
-    this.appUrl = all.app.url;
+    if (this.transport) this.templates = new MailTemplates(mail.templatesDir);
+    this.appUrl = config.get('app.url', { infer: true });
   }
 
   onModuleInit(): void {

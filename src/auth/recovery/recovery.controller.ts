@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ApiDatabase, ApiErrors, ApiJsonBody } from '../../common/api-docs';
 import { Client, type ClientMeta } from '../../common/client-meta';
 import { MAIL_NOT_CONFIGURED } from '../../mail/mail.service';
@@ -9,6 +10,13 @@ import { AcceptedDto, EmailOnlyDto, ResetPasswordDto, VerifyEmailDto } from './r
 import { INVALID_LINK, RecoveryService } from './recovery.service';
 
 const UNAVAILABLE = `${MAIL_NOT_CONFIGURED}, or the database is unavailable`;
+
+/** Settles once the response has been handed to the network (or the client went away). */
+const answered = (reply: FastifyReply) =>
+  new Promise<void>((resolve) => {
+    reply.raw.once('finish', resolve);
+    reply.raw.once('close', resolve);
+  });
 
 /** Account recovery and email verification (API.md, "Account recovery and email"). All public. */
 @ApiTags('auth')
@@ -25,8 +33,8 @@ export class RecoveryController {
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'The same `{}`, in the same time, whether the email is known or not; a known one gets a reset link' })
   @ApiJsonBody()
   @ApiErrors({ 429: 'Too many requests from this address or for this email; see Retry-After', 503: UNAVAILABLE })
-  forgot(@Body() dto: EmailOnlyDto, @Client() client: ClientMeta): AcceptedDto {
-    this.recovery.requestPasswordReset(dto.email, client);
+  forgot(@Body() dto: EmailOnlyDto, @Client() client: ClientMeta, @Res({ passthrough: true }) reply: FastifyReply): AcceptedDto {
+    this.recovery.requestPasswordReset(dto.email, client, answered(reply));
     return {};
   }
 
@@ -54,8 +62,8 @@ export class RecoveryController {
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'The same `{}` whatever the email and its state; an unverified account gets a new link' })
   @ApiJsonBody()
   @ApiErrors({ 429: 'Too many requests from this address or for this email; see Retry-After', 503: UNAVAILABLE })
-  resend(@Body() dto: EmailOnlyDto): AcceptedDto {
-    this.recovery.resendVerification(dto.email);
+  resend(@Body() dto: EmailOnlyDto, @Res({ passthrough: true }) reply: FastifyReply): AcceptedDto {
+    this.recovery.resendVerification(dto.email, answered(reply));
     return {};
   }
 }

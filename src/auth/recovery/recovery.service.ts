@@ -8,6 +8,7 @@ import { PrismaService } from '../../database/prisma.service';
 import type { Prisma, User } from '../../generated/prisma/client';
 import { MailService } from '../../mail/mail.service';
 import { UsersRepository } from '../../users/users.repository';
+import { UsersService } from '../../users/users.service';
 import { PasswordService } from '../passwords/password.service';
 import { RevocationService } from '../revocation/revocation.service';
 import { SessionEndingService } from '../sessions/session-ending.service';
@@ -32,6 +33,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
   constructor(
     private readonly prisma: PrismaService,
     private readonly users: UsersRepository,
+    private readonly profiles: UsersService,
     private readonly tokens: AccountTokensRepository,
     private readonly passwords: PasswordService,
     private readonly revocation: RevocationService,
@@ -51,11 +53,11 @@ export class RecoveryService implements BeforeApplicationShutdown {
    * POST /auth/password/forgot. Answers before it looks the email up: the 202 leaves after
    * the same work (validation, the rate limits) whether the account exists or not, so
    * neither the status, the body nor the time tells. The lookup, the token and its mail
-   * (one transaction) follow.
+   * (one transaction) follow, once `answered` (the response has been sent).
    */
-  requestPasswordReset(email: string, client: ClientMeta): void {
+  requestPasswordReset(email: string, client: ClientMeta, answered: Promise<void>): void {
     this.mail.assertEnabled();
-    this.afterAnswer(async () => {
+    this.afterAnswer(answered, async () => {
       const user = await this.users.findByEmail(email);
       if (!user || user.disabled) return;
       await this.prisma.$transaction(async (tx) => {
@@ -76,7 +78,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
     // Refused before the argon2 work when the link is already known to be bad.
     if (!(await this.tokens.holder('PASSWORD_RESET', tokenHash))) throw new BadRequestException(INVALID_LINK);
     const passwordHash = await this.passwords.hash(newPassword);
-    await this.revocation.transaction(async (tx, revoke) => {
+    const userId = await this.revocation.transaction(async (tx, revoke) => {
       const userId = await this.tokens.consume(tx, 'PASSWORD_RESET', tokenHash);
       // Used meanwhile by a concurrent request, or expired since.
       if (!userId) throw new BadRequestException(INVALID_LINK);
@@ -87,24 +89,28 @@ export class RecoveryService implements BeforeApplicationShutdown {
       await this.tokens.voidAll(tx, userId, 'EMAIL_VERIFICATION'); // verified by this very link
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'PASSWORD_RESET');
       await this.audit.record({ type: 'password.reset', userId, actorId: userId, client, data: { sessionsEnded } }, tx);
+      return userId;
     });
+    this.profiles.forget(userId);
   }
 
   /** POST /auth/email/verify. */
   async verifyEmail(token: string, client: ClientMeta): Promise<void> {
     const tokenHash = this.hashOf(token);
-    await this.prisma.$transaction(async (tx) => {
+    const userId = await this.prisma.$transaction(async (tx) => {
       const userId = await this.tokens.consume(tx, 'EMAIL_VERIFICATION', tokenHash);
       if (!userId) throw new BadRequestException(INVALID_LINK);
       await this.users.markEmailVerified(tx, userId);
       await this.audit.record({ type: 'email.verified', userId, actorId: userId, client }, tx);
+      return userId;
     });
+    this.profiles.forget(userId);
   }
 
   /** POST /auth/email/verify/resend: a new link (the older ones voided) for an unverified account; silent otherwise. */
-  resendVerification(email: string): void {
+  resendVerification(email: string, answered: Promise<void>): void {
     this.mail.assertEnabled();
-    this.afterAnswer(async () => {
+    this.afterAnswer(answered, async () => {
       const user = await this.users.findByEmail(email);
       if (!user || user.disabled || user.emailVerified) return;
       await this.prisma.$transaction((tx) => this.issue(tx, user, 'email-verification'));
@@ -132,12 +138,13 @@ export class RecoveryService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Runs `work` after the response: its duration (a lookup, a transaction or none) never
-   * shows in the response time. A shutdown waits for it; a failure is logged (without its
-   * message: a Prisma error echoes the query's values, here an email address).
+   * Runs `work` once the response has been sent: its duration (a lookup, a transaction or
+   * none) never shows in the response time, even on PGlite, whose queries hold the event
+   * loop. A shutdown waits for it; a failure is logged (without its message: a Prisma error
+   * echoes the query's values, here an email address).
    */
-  private afterAnswer(work: () => Promise<void>): void {
-    const running: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+  private afterAnswer(answered: Promise<void>, work: () => Promise<void>): void {
+    const running: Promise<void> = answered
       .then(work)
       .catch((error) => this.logger.error({ err: describeError(error) }, 'A mail request failed after its 202'))
       .finally(() => this.inFlight.delete(running));
