@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OutboxModule } from './outbox/outbox.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (default: stdout). Tests pass a stream to read them. */
@@ -31,6 +32,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         DatabaseModule,
         AuditModule,
+        OutboxModule,
         AuthModule,
         AdminModule,
         HealthModule,

@@ -5,15 +5,16 @@ import { AdminBootstrap } from './first-admin/admin-bootstrap';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
 import { AdminKeysController } from './admin-keys.controller';
+import { AdminOutboxController } from './admin-outbox.controller';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { UserAccessService } from './user-access.service';
 
-/** The /admin routes (users, sessions, audit, signing keys), and the first admin (ADMIN_EMAIL) created at start. */
+/** The /admin routes (users, sessions, audit, signing keys, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
   imports: [AuthModule, UsersModule],
-  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController],
+  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminOutboxController],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })
 export class AdminModule {}

@@ -17,6 +17,9 @@ export type AuditType =
   | 'user.disabled'
   | 'user.enabled'
   | 'password.changed'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'email.verified'
   | 'key.rotated'
   | 'key.revoked';
 

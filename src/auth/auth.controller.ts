@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBearer, ApiDatabase, ApiErrors, ApiJsonBody, ApiRefreshCookie } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
@@ -11,6 +11,7 @@ import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
+import { VerificationRequiredDto } from './recovery/recovery.dto';
 import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
@@ -38,7 +39,11 @@ export class AuthController {
   @OnlyLimits(THROTTLE.registerPerIp)
   @Post('register')
   @ApiCookieMode()
-  @ApiCreatedResponse({ type: TokenResponseDto })
+  @ApiExtraModels(TokenResponseDto, VerificationRequiredDto)
+  @ApiCreatedResponse({
+    description: 'The token response; with REQUIRE_VERIFIED_EMAIL=true, `{ user, verificationRequired: true }` and no session until the address is verified',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(VerificationRequiredDto) }] },
+  })
   @ApiJsonBody()
   @ApiErrors({
     403: 'Registration is disabled (REGISTRATION_ENABLED=false)',
@@ -51,8 +56,9 @@ export class AuthController {
     @Client() client: ClientMeta,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenResponseDto> {
-    return this.transport.deliver(req, reply, await this.auth.register(dto, client));
+  ): Promise<TokenResponseDto | VerificationRequiredDto> {
+    const registered = await this.auth.register(dto, client);
+    return 'verificationRequired' in registered ? registered : this.transport.deliver(req, reply, registered);
   }
 
   @Public()
@@ -64,7 +70,14 @@ export class AuthController {
   @ApiCookieMode()
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiJsonBody()
-  @ApiErrors({ 401: 'Unknown email, wrong password or disabled account (one message)', 503: DATABASE_OR_BUSY }, 429)
+  @ApiErrors(
+    {
+      401: 'Unknown email, wrong password or disabled account (one message)',
+      403: 'REQUIRE_VERIFIED_EMAIL=true, the password was right, and the address is not verified yet',
+      503: DATABASE_OR_BUSY,
+    },
+    429,
+  )
   async login(
     @Body() _credentials: LoginDto,
     @CurrentUser() me: AuthUser,

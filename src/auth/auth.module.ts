@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/configuration';
+import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -11,6 +12,9 @@ import { DevicesService } from './devices/devices.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { ARGON2_COST, PasswordService } from './passwords/password.service';
+import { AccountTokensRepositoryModule } from './recovery/account-tokens-repository.module';
+import { RecoveryController } from './recovery/recovery.controller';
+import { RecoveryService } from './recovery/recovery.service';
 import { RevocationModule } from './revocation/revocation.module';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
@@ -22,10 +26,11 @@ import { TokensModule } from './tokens/tokens.module';
 import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
-  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule],
-  controllers: [AuthController, DevicesController],
+  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule, MailModule, AccountTokensRepositoryModule],
+  controllers: [AuthController, DevicesController, RecoveryController],
   providers: [
     AuthService,
+    RecoveryService,
     SessionRotationService,
     SessionEndingService,
     DevicesService,

@@ -14,6 +14,9 @@ import type { AuthUser } from './auth-user';
 import type { ChangePasswordDto, RegisterDto } from './dto/credentials.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { PasswordService } from './passwords/password.service';
+import { AccountTokensRepository } from './recovery/account-tokens.repository';
+import type { VerificationRequiredDto } from './recovery/recovery.dto';
+import { RecoveryService } from './recovery/recovery.service';
 import { RevocationService } from './revocation/revocation.service';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
@@ -26,6 +29,8 @@ export const LOGIN_FAILED = 'Invalid email or password';
 export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';
 export const EMAIL_TAKEN = 'Email is already registered';
 export const REGISTRATION_DISABLED = 'Registration is disabled on this server: ask an administrator for an account';
+/** REQUIRE_VERIFIED_EMAIL: said only once the password was right (a wrong one stays LOGIN_FAILED). */
+export const EMAIL_NOT_VERIFIED = 'Email address is not verified';
 
 /** A token response before the controller picks the transport of the refresh token. */
 export interface TokenGrant {
@@ -37,6 +42,9 @@ export interface TokenGrant {
 /** The /auth flows (API.md, "Auth"), one method per route. Controllers stay HTTP-only. */
 @Injectable()
 export class AuthService {
+  private readonly requireVerifiedEmail: boolean;
+  private readonly registrationEnabled: boolean;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly users: UsersRepository,
@@ -50,22 +58,37 @@ export class AuthService {
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
-    private readonly config: ConfigService<AppConfig, true>,
-  ) {}
+    private readonly recovery: RecoveryService,
+    private readonly accountTokens: AccountTokensRepository,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.requireVerifiedEmail = config.get('recovery.requireVerifiedEmail', { infer: true });
+    this.registrationEnabled = config.get('auth.registrationEnabled', { infer: true });
+  }
 
-  async register(dto: RegisterDto, client: ClientMeta): Promise<TokenGrant> {
+  /**
+   * The account, its verification mail (when mail is on) and, unless REQUIRE_VERIFIED_EMAIL,
+   * its first session, in one transaction. With REQUIRE_VERIFIED_EMAIL there is no session
+   * until the address is verified: the answer is the user and `verificationRequired`.
+   */
+  async register(dto: RegisterDto, client: ClientMeta): Promise<TokenGrant | VerificationRequiredDto> {
     // REGISTRATION_ENABLED=false: accounts come from admins only (ADMIN_EMAIL, admin:create).
-    if (!this.config.get('auth.registrationEnabled', { infer: true })) throw new ForbiddenException(REGISTRATION_DISABLED);
+    if (!this.registrationEnabled) throw new ForbiddenException(REGISTRATION_DISABLED);
     const passwordHash = await this.passwords.hash(dto.password);
     try {
-      return this.respond(
-        await this.prisma.$transaction(async (tx) => {
-          const user = await this.users.create(tx, { email: dto.email, passwordHash, name: dto.name ?? null });
-          const grant = await this.rotation.open(tx, user, client);
-          await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
-          return grant;
-        }),
-      );
+      const created = await this.prisma.$transaction(async (tx) => {
+        const user = await this.users.create(tx, { email: dto.email, passwordHash, name: dto.name ?? null });
+        await this.recovery.issueVerification(tx, user);
+        if (this.requireVerifiedEmail) {
+          await this.audit.record({ type: 'user.registered', userId: user.id, client }, tx);
+          return { user };
+        }
+        const grant = await this.rotation.open(tx, user, client);
+        await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
+        return grant;
+      });
+      if ('session' in created) return this.respond(created);
+      return { user: UserDto.from(created.user), verificationRequired: true };
     } catch (error) {
       if (isEmailTaken(error)) throw new ConflictException(EMAIL_TAKEN);
       throw error;
@@ -80,6 +103,11 @@ export class AuthService {
   async validateCredentials(email: string, password: string, client: ClientMeta): Promise<AuthUser> {
     const user = await this.users.findByEmail(email);
     const passwordOk = await this.passwords.verify(user?.passwordHash, password);
+    if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
+      this.metrics.login('failed');
+      await this.audit.record({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
+      throw new ForbiddenException(EMAIL_NOT_VERIFIED);
+    }
     if (user && passwordOk && !user.disabled) {
       this.metrics.login('succeeded');
       return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID() };
@@ -147,6 +175,8 @@ export class AuthService {
         throw new UnauthorizedException(CURRENT_PASSWORD_INCORRECT);
       }
       const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'PASSWORD_CHANGED');
+      // A reset link mailed before the change must not undo it.
+      await this.accountTokens.voidAll(tx, me.id, 'PASSWORD_RESET');
       const data = { otherSessionsEnded: ended.length };
       await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data }, tx);
     });

@@ -233,6 +233,12 @@ describe('validateEnv messages: each names its key, the form expected and the va
     ['REGISTRATION_ENABLED', 'closed', 'must be true or false, got "closed"'],
     ['BODY_LIMIT', '1000', 'must be a whole number of bytes, at least 1024, got "1000"'],
     ['BODY_LIMIT', '16k', 'must be a whole number of bytes, at least 1024, got "16k"'],
+    ['MAIL_FROM', 'no-reply', 'must be an email address such as no-reply@example.com, got "no-reply"'],
+    ['PASSWORD_RESET_TTL', '2d', 'must be at most 24h (86400 s), got "2d": a reset link is a password: it must not live for days'],
+    ['EMAIL_VERIFICATION_TTL', 'later', 'must be seconds or a duration like "15m" or "7d", got "later"'],
+    ['RATE_LIMIT_MAIL', 'x', 'must be a whole number of mail requests a minute (0 turns the limit off), got "x"'],
+    ['OUTBOX_RETRY_SCHEDULE', '0,5s,,5m', 'must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "0,5s,5m,30m,2h,5h,10h,10h", got "0,5s,,5m"'],
+    ['OUTBOX_RETRY_SCHEDULE', '0,soon', 'must be comma-separated delays'],
   ])('%s=%j: "%s"', (key, value, expected) => {
     const env: Record<string, string> = { NODE_ENV: 'test', [key]: value };
     if (key === 'ADMIN_EMAIL') env.ADMIN_PASSWORD = 'a long enough password';
@@ -253,6 +259,24 @@ describe('validateEnv messages: each names its key, the form expected and the va
     for (const secret of ['hunter2', 'pw-7', 'db-password-9', 'mysql://']) expect(message).not.toContain(secret);
     expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).toMatch(/DATABASE_URL: must be a postgresql:\/\/ ?user/);
     expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).not.toContain('s3cret');
+  });
+
+  it('mail: SMTP_URL is smtp:// or smtps:// and never repeated; mail is on with it, or in development', () => {
+    const message = refusal({ SMTP_URL: 'http://mailer:p4ss@mail.example.com' });
+    expect(message).toContain('  - SMTP_URL: must be smtp://user:password@host:587');
+    expect(message).not.toContain('p4ss');
+    expect(validateEnv({ NODE_ENV: 'test', SMTP_URL: 'smtps://u:p@mail.example.com' }).mail).toMatchObject({ mode: 'smtp', smtpUrl: 'smtps://u:p@mail.example.com' });
+    expect(validateEnv({ NODE_ENV: 'development' }).mail.mode).toBe('files');
+    expect(validateEnv({ NODE_ENV: 'test' }).mail.mode).toBe('off');
+    expect(validateEnv({ NODE_ENV: 'test', APP_URL: 'https://id.example.com/console' }).mail.from).toBe('no-reply@id.example.com');
+    expect(validateEnv({ NODE_ENV: 'test' }).outbox.retrySchedule).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+    expect(validateEnv({ NODE_ENV: 'test', OUTBOX_RETRY_SCHEDULE: '0, 1, 250ms' }).outbox.retrySchedule).toEqual([0, 1000, 250]);
+  });
+
+  it('REQUIRE_VERIFIED_EMAIL=true needs mail: refused without SMTP_URL outside development', () => {
+    expect(refusal({ NODE_ENV: 'test', REQUIRE_VERIFIED_EMAIL: 'true' })).toContain('  - REQUIRE_VERIFIED_EMAIL: is true but mail is off');
+    expect(validateEnv({ NODE_ENV: 'test', REQUIRE_VERIFIED_EMAIL: 'true', SMTP_URL: 'smtp://127.0.0.1:2525' }).recovery.requireVerifiedEmail).toBe(true);
+    expect(validateEnv({ NODE_ENV: 'development', REQUIRE_VERIFIED_EMAIL: 'true' }).recovery.requireVerifiedEmail).toBe(true);
   });
 
   it('accepts booleans in any case', () => {

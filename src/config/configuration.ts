@@ -62,6 +62,30 @@ export interface AppConfig {
     /** REGISTRATION_ENABLED: false refuses POST /auth/register (403). */
     registrationEnabled: boolean;
   };
+  recovery: {
+    /** Seconds a reset link (PASSWORD_RESET_TTL) and a verification link (EMAIL_VERIFICATION_TTL) live. */
+    passwordResetTtl: number;
+    emailVerificationTtl: number;
+    /** REQUIRE_VERIFIED_EMAIL: no session until the address is verified. */
+    requireVerifiedEmail: boolean;
+    /** forgot and resend a minute per IP and per email; 0 turns the limit off. */
+    rateLimit: number;
+  };
+  mail: {
+    /**
+     * `smtp`: SMTP_URL is set; `files`: development without SMTP_URL, mails written as .eml
+     * files in `DATA_DIR/mail` (and the link logged); `off`: no mail at all.
+     */
+    mode: 'smtp' | 'files' | 'off';
+    smtpUrl: string | undefined;
+    from: string;
+    /** Templates that replace the shipped ones, file by file (MAIL_TEMPLATES_DIR). */
+    templatesDir: string | undefined;
+  };
+  outbox: {
+    /** OUTBOX_RETRY_SCHEDULE: the delay (ms) before each attempt; its length is the number of attempts. */
+    retrySchedule: number[];
+  };
 }
 
 export class ConfigValidationError extends Error {}
@@ -111,5 +135,18 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
         env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
       registrationEnabled: env.REGISTRATION_ENABLED,
     },
+    recovery: {
+      passwordResetTtl: env.PASSWORD_RESET_TTL,
+      emailVerificationTtl: env.EMAIL_VERIFICATION_TTL,
+      requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+      rateLimit: env.RATE_LIMIT_MAIL,
+    },
+    mail: {
+      mode: env.SMTP_URL !== undefined ? 'smtp' : env.NODE_ENV === 'development' ? 'files' : 'off',
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? `no-reply@${new URL(url).hostname}`,
+      templatesDir: env.MAIL_TEMPLATES_DIR,
+    },
+    outbox: { retrySchedule: env.OUTBOX_RETRY_SCHEDULE },
   };
 }

@@ -78,6 +78,30 @@ export const durationMs = (fallback: string, { min, max }: { min: number; max: n
       return Math.round(millis);
     });
 
+/** Milliseconds each, comma-separated durations ("0,5s,5m"): at least one, none negative. */
+export const durationList = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parts = value.split(',').map((part) => part.trim());
+      const toMillis = (part: string): number | undefined => {
+        if (/^\d+$/.test(part)) return Number(part) * 1000;
+        try {
+          return ms(part as StringValue);
+        } catch {
+          return undefined; // ms throws on an empty or over-long string
+        }
+      };
+      const millis = parts.map(toMillis);
+      if (millis.some((m) => typeof m !== 'number' || !Number.isFinite(m) || m < 0)) {
+        ctx.addIssue({ code: 'custom', message: `must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "${fallback}", got ${shown(value)}` });
+        return z.NEVER;
+      }
+      return millis.map((m) => Math.round(m!));
+    });
+
 export const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, 1: true, 0: false, yes: true, no: false };
 
 export const bool = (fallback: boolean) =>
@@ -103,6 +127,11 @@ export const PLACEHOLDER_SECRETS = new Set(['change-me-to-at-least-32-random-byt
 /** A connection string; the message never repeats it (it usually holds a password). */
 export const isPostgresUrl = (v: string) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v);
 export const POSTGRES_URL_FORM = 'must be a postgresql://user:password@host:5432/database URL (the value is not repeated: it may hold a password)';
+
+/** An SMTP server URL; the message never repeats it (it may hold a password). */
+export const isSmtpUrl = (v: string) => /^smtps?:\/\/[^/]/.test(v) && URL.canParse(v);
+export const SMTP_URL_FORM =
+  'must be smtp://user:password@host:587 (STARTTLS when the server offers it) or smtps://user:password@host:465 (TLS) (the value is not repeated: it may hold a password)';
 
 /**
  * Why a CORS_ORIGINS entry is not an origin as browsers send it in `Origin` (compared as

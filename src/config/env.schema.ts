@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PLACEHOLDER_SECRETS, POSTGRES_URL_FORM, TRUST_PROXY_FORM, bool, duration, durationMs, integer, isPostgresUrl, isProxyAddress, oneOf, optionalString, originProblem, shown } from './env-fields';
+import { PLACEHOLDER_SECRETS, POSTGRES_URL_FORM, TRUST_PROXY_FORM, bool, duration, durationMs, durationList, integer, isPostgresUrl, isProxyAddress, isSmtpUrl, oneOf, optionalString, originProblem, shown, SMTP_URL_FORM } from './env-fields';
 import { ARGON2_DEFAULTS, meetsOwaspMinimum } from './argon2';
 import { passwordProblem } from '../users/password-policy';
 import { emailProblem, normalizeEmail } from '../users/email';
@@ -134,6 +134,21 @@ const fields = z.object({
     CONSOLE_ENABLED: bool(true),
     // false: POST /auth/register answers 403 and the console offers no sign-up.
     REGISTRATION_ENABLED: bool(true),
+    // Mail (account recovery, email verification). Unset outside development: mail is off.
+    SMTP_URL: optionalString.refine((v) => v === undefined || isSmtpUrl(v), SMTP_URL_FORM),
+    // The From of every mail; default no-reply@ the host of APP_URL.
+    MAIL_FROM: optionalString.pipe(
+      z.email({ error: (issue) => `must be an email address such as no-reply@example.com, got ${shown(issue.input)}` }).optional(),
+    ),
+    // A directory whose templates replace the shipped ones (mail-templates/), file by file.
+    MAIL_TEMPLATES_DIR: optionalString,
+    PASSWORD_RESET_TTL: duration('1h', { max: { seconds: 86_400, written: '24h', why: 'a reset link is a password: it must not live for days' } }),
+    EMAIL_VERIFICATION_TTL: duration('24h', { max: { seconds: 30 * 86_400, written: '30d', why: 'an unused link should not live for months' } }),
+    REQUIRE_VERIFIED_EMAIL: bool(false),
+    // forgot and resend: mails asked for a minute per IP and per email address.
+    RATE_LIMIT_MAIL: integer(5, { min: 0, expected: 'a whole number of mail requests a minute (0 turns the limit off)' }),
+    // The outbox's delays before each attempt: at once, then backing off; past the last one a delivery has failed.
+    OUTBOX_RETRY_SCHEDULE: durationList('0,5s,5m,30m,2h,5h,10h,10h'),
 });
 
 type RawEnv = z.output<typeof fields>;
@@ -199,6 +214,13 @@ const CROSS_FIELD_RULES: CrossFieldRule[] = [
     // The rule of every new password, said at start rather than once the database is up.
     const issue = env.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(env.ADMIN_PASSWORD);
     if (issue) problem('ADMIN_PASSWORD', issue);
+  }),
+  reading(['REQUIRE_VERIFIED_EMAIL', 'SMTP_URL', 'NODE_ENV'], function verificationNeedsMail(env, problem) {
+    if (!env.REQUIRE_VERIFIED_EMAIL || env.SMTP_URL !== undefined || env.NODE_ENV === 'development') return;
+    problem(
+      'REQUIRE_VERIFIED_EMAIL',
+      'is true but mail is off, so nobody could verify an address: set SMTP_URL (or run with NODE_ENV=development, where mails are written to DATA_DIR/mail)',
+    );
   }),
   reading(['SESSION_IDLE_TTL', 'SESSION_ABSOLUTE_TTL'], function sessionLifetimes(env, problem) {
     if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) problem('SESSION_IDLE_TTL', 'must not exceed SESSION_ABSOLUTE_TTL');

@@ -29,6 +29,9 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
+/** The pages mail links name (src/mail/mail.service.ts). */
+const MAIL_LINK_PAGES = ['reset-password', 'verify-email'];
+
 /** Settings the page must know before its first request, as <meta> tags (no inline script). */
 const REGISTRATION_META = '%REGISTRATION%';
 
@@ -75,5 +78,9 @@ export async function serveConsole(app: NestFastifyApplication, config: AppConfi
     };
     scope.get('/console', (_request, reply) => page(reply));
     scope.get('/console/*', (_request, reply) => page(reply));
+    // Mails link to APP_URL/reset-password and APP_URL/verify-email (API.md). With APP_URL
+    // the server's own origin (the default), those paths lead to the console's pages; the
+    // browser keeps the #token fragment across the redirect, and it never reaches a server.
+    for (const path of MAIL_LINK_PAGES) scope.get(`/${path}`, (_request, reply) => reply.redirect(`/console/${path}`, 302));
   });
 }

@@ -5,7 +5,9 @@ import { describeError } from '../common/http-exception.filter';
 import type { AppConfig } from '../config/configuration';
 import { SigningKeysRepository } from '../auth/keys/signing-keys.repository';
 import { RevocationEventsRepository } from '../auth/revocation/revocation-events.repository';
+import { AccountTokensRepository } from '../auth/recovery/account-tokens.repository';
 import { SessionsRepository } from '../auth/sessions/sessions.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
 
 export const CLEANUP_JOB = 'cleanup';
@@ -16,6 +18,8 @@ export const CLEANUP_EVERY_MS = 10 * 60_000;
  * events can be joined to it) for a month. The audit trail itself is never purged here.
  */
 export const ENDED_SESSION_RETENTION_DAYS = 30;
+/** How long a delivered or failed outbox row stays, for /admin/outbox. */
+export const CLOSED_DELIVERY_RETENTION_DAYS = 30;
 /** Revocation events matter for one access token lifetime; this margin covers clock skew. */
 const REVOCATION_MARGIN_SECONDS = 60;
 
@@ -24,6 +28,8 @@ export interface CleanupReport {
   revocationEvents: number;
   throttleBuckets: number;
   signingKeys: number;
+  accountTokens: number;
+  outboxDeliveries: number;
 }
 
 /**
@@ -34,7 +40,9 @@ export interface CleanupReport {
  * - revocation events older than ACCESS_TOKEN_TTL + a margin: every token they refuse has expired;
  * - throttle buckets whose window and block are over;
  * - signing keys retired (or revoked) longer than ACCESS_TOKEN_TTL + a margin ago: no
- *   token they signed can still be valid (the key that signs now never retired).
+ *   token they signed can still be valid (the key that signs now never retired);
+ * - expired reset and verification tokens;
+ * - delivered and failed outbox rows after the retention (pending ones never).
  * Each table's owner deletes in batches, so no statement holds many locks or a long
  * transaction.
  */
@@ -49,6 +57,8 @@ export class CleanupService {
     private readonly revocationEvents: RevocationEventsRepository,
     private readonly throttler: PostgresThrottlerStorage,
     private readonly signingKeys: SigningKeysRepository,
+    private readonly accountTokens: AccountTokensRepository,
+    private readonly outbox: OutboxRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     this.accessTokenTtl = config.get('auth.accessTokenTtl', { infer: true });
@@ -75,6 +85,8 @@ export class CleanupService {
     const revocationEvents = await this.revocationEvents.deleteOlderThan(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
     const throttleBuckets = await this.throttler.purgeExpired();
     const signingKeys = await this.signingKeys.deleteExpired(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
-    return { sessions, revocationEvents, throttleBuckets, signingKeys };
+    const accountTokens = await this.accountTokens.deleteExpired();
+    const outboxDeliveries = await this.outbox.deleteClosedOlderThan(CLOSED_DELIVERY_RETENTION_DAYS);
+    return { sessions, revocationEvents, throttleBuckets, signingKeys, accountTokens, outboxDeliveries };
   }
 }

@@ -5,15 +5,17 @@ import { Role, type User } from '../generated/prisma/client';
 export class UserDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'ada@example.com' }) email!: string;
+  @ApiProperty({ description: 'The owner proved the address (a verification or reset link)' }) emailVerified!: boolean;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ enum: Role }) role!: Role;
   @ApiProperty() disabled!: boolean;
   @ApiProperty() createdAt!: Date;
 
-  static from(user: Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'createdAt'>): UserDto {
+  static from(user: Pick<User, 'id' | 'email' | 'emailVerified' | 'name' | 'role' | 'disabled' | 'createdAt'>): UserDto {
     return {
       id: user.id,
       email: user.email,
+      emailVerified: user.emailVerified,
       name: user.name,
       role: user.role,
       disabled: user.disabled,

@@ -6,13 +6,15 @@ import { normalizeEmail } from './email';
 type Db = Prisma.TransactionClient | PrismaService;
 
 /** The parts of a user that never change through this API: what GET /auth/me caches. */
-export type Profile = Pick<User, 'id' | 'email' | 'name' | 'createdAt'>;
+export type Profile = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'emailVerified'>;
 
 export interface NewUser {
   email: string;
   passwordHash: string;
   name: string | null;
   role?: Role;
+  /** Admins made by ADMIN_EMAIL or admin:create count as verified. */
+  emailVerified?: boolean;
 }
 
 export interface UserPageQuery {
@@ -56,7 +58,7 @@ export class UsersRepository {
   }
 
   profile(id: string): Promise<Profile | null> {
-    return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, createdAt: true } });
+    return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, createdAt: true, emailVerified: true } });
   }
 
   /** Throws P2002 (see `isEmailTaken`) when the email is taken. */
@@ -72,6 +74,15 @@ export class UsersRepository {
   async replacePasswordHash(tx: Db, id: string, expected: string, passwordHash: string): Promise<boolean> {
     const { count } = await tx.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash } });
     return count === 1;
+  }
+
+  /** A password set through a reset link, which also proved the mailbox. */
+  async resetPassword(tx: Db, id: string, passwordHash: string): Promise<void> {
+    await tx.user.update({ where: { id }, data: { passwordHash, emailVerified: true } });
+  }
+
+  async markEmailVerified(tx: Db, id: string): Promise<void> {
+    await tx.user.update({ where: { id }, data: { emailVerified: true } });
   }
 
   /** refreshTokenVersion + 1: every access token issued before is superseded. Returns the new version. */
@@ -100,7 +111,7 @@ export class UsersRepository {
 
   /** Makes an existing account an enabled admin. */
   promote(tx: Db, id: string): Promise<User> {
-    return tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false } });
+    return tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false, emailVerified: true } });
   }
 
   async exists(id: string): Promise<boolean> {

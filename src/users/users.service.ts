@@ -5,34 +5,57 @@ import { UsersRepository, type Profile } from './users.repository';
 
 /** Profiles kept in memory for GET /auth/me. */
 const PROFILE_CACHE_SIZE = 10_000;
+/**
+ * How long an unverified profile is trusted: another instance may verify the address
+ * meanwhile (the instance that verifies it forgets the profile at once).
+ */
+const UNVERIFIED_PROFILE_TTL_MS = 10_000;
+
+interface CachedProfile {
+  profile: Profile;
+  /** Unverified profiles only: read again after this (ms). Verified never goes back. */
+  freshUntil?: number;
+}
 
 /** The user as GET /auth/me shows it, with no database round trip for a known user. */
 @Injectable()
 export class UsersService {
   /**
-   * id → the parts of a user that never change through this API (email, name, createdAt),
-   * so that an authenticated GET /auth/me needs no database round trip. Role and the
-   * disabled flag are not cached: the role comes from the revocation state (the
-   * database's truth, propagated), and a disabled user has no valid token left.
-   * A Map iterates in insertion order: re-inserting on use makes it an LRU.
+   * id → the parts of a user that never change through this API (email, name, createdAt,
+   * and emailVerified once it is true: it never goes back; an unverified profile is kept
+   * UNVERIFIED_PROFILE_TTL_MS), so that an authenticated GET /auth/me needs no database
+   * round trip. Role and the disabled flag are not cached: the role comes from the
+   * revocation state (the database's truth, propagated), and a disabled user has no valid
+   * token left. A Map iterates in insertion order: re-inserting on use makes it an LRU.
    */
-  private readonly profiles = new Map<string, Profile>();
+  private readonly profiles = new Map<string, CachedProfile>();
 
   constructor(private readonly users: UsersRepository) {}
 
   /** The user as GET /auth/me shows it, for a caller whose token was just verified. */
   async me(userId: string, role: User['role']): Promise<UserDto | null> {
-    let profile = this.profiles.get(userId);
-    if (profile) this.profiles.delete(userId);
-    else profile = (await this.users.profile(userId)) ?? undefined;
+    const cached = this.profiles.get(userId);
+    this.profiles.delete(userId);
+    let profile = cached && (cached.freshUntil === undefined || Date.now() < cached.freshUntil) ? cached.profile : undefined;
+    if (profile) this.profiles.set(userId, cached!);
+    else {
+      profile = (await this.users.profile(userId)) ?? undefined;
+      if (profile) this.remember(profile);
+    }
     if (!profile) return null;
-    this.remember(profile);
     return UserDto.from({ ...profile, role, disabled: false });
   }
 
   /** Caches a user just read or written elsewhere (login, register, refresh). */
   remember(user: Profile): void {
-    this.profiles.set(user.id, { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt });
+    const profile = { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt, emailVerified: user.emailVerified };
+    this.profiles.delete(user.id);
+    this.profiles.set(user.id, { profile, freshUntil: user.emailVerified ? undefined : Date.now() + UNVERIFIED_PROFILE_TTL_MS });
     if (this.profiles.size > PROFILE_CACHE_SIZE) this.profiles.delete(this.profiles.keys().next().value!);
+  }
+
+  /** Drops a profile that changed here (the address was just verified). */
+  forget(userId: string): void {
+    this.profiles.delete(userId);
   }
 }

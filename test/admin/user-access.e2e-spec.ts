@@ -51,7 +51,7 @@ describe('admin changes to access: force-logout, PATCH role/disabled, DELETE /ad
 
     const res = await patch(target.id, { disabled: true });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: target.id, email: target.email, name: 'Test User', role: 'USER', disabled: true, createdAt: expect.any(String) });
+    expect(res.body).toEqual({ id: target.id, email: target.email, emailVerified: false, name: 'Test User', role: 'USER', disabled: true, createdAt: expect.any(String) });
     for (const session of [target, second]) {
       expect(await me(session.accessToken)).toBe(401);
       expect(await refresh(session.refreshToken)).toBe(401);

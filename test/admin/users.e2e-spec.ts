@@ -42,7 +42,7 @@ describe('GET /admin/users and /admin/users/:id/sessions', () => {
     const res = await list('?email=shape@');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      items: [{ id: user.id, email: 'shape@example.com', name: 'Shape', role: 'USER', disabled: false, createdAt: expect.any(String) }],
+      items: [{ id: user.id, email: 'shape@example.com', emailVerified: false, name: 'Shape', role: 'USER', disabled: false, createdAt: expect.any(String) }],
       nextCursor: null,
     });
     expect(res.text).not.toMatch(/passwordHash|refreshTokenVersion|argon2/);

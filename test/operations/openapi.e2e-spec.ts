@@ -34,7 +34,8 @@ interface Row {
 const CONTRACT: Record<string, Row> = {
   // 403: REGISTRATION_ENABLED=false.
   'POST /auth/register': { who: 'public', ok: 201, also: [403, 409], body: true, throttled: true, cookieMode: true },
-  'POST /auth/login': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
+  // 403: REQUIRE_VERIFIED_EMAIL=true and the right password of an unverified account.
+  'POST /auth/login': { who: 'public', ok: 200, also: [401, 403], body: true, throttled: true, cookieMode: true },
   // 403: the refresh cookie without X-Auth-Mode: cookie (CSRF defence).
   'POST /auth/refresh': { who: 'refresh cookie', ok: 200, also: [401, 403], body: true, throttled: true, cookieMode: true },
   'POST /auth/revoke': { who: 'refresh cookie', ok: 200, also: [403], body: true, cookieMode: true },
@@ -51,6 +52,12 @@ const CONTRACT: Record<string, Row> = {
   'PATCH /admin/users/{id}': { who: 'admin', ok: 200, also: [404], body: true },
   'DELETE /admin/sessions/{id}': { who: 'admin', ok: 204, also: [404] },
   'GET /admin/audit': { who: 'admin', ok: 200, also: [400] },
+  // 503 also when mail is off (forgot, resend); 400 an invalid, expired or used link (reset, verify).
+  'POST /auth/password/forgot': { who: 'public', ok: 202, body: true, throttled: true },
+  'POST /auth/password/reset': { who: 'public', ok: 204, body: true },
+  'POST /auth/email/verify': { who: 'public', ok: 204, body: true },
+  'POST /auth/email/verify/resend': { who: 'public', ok: 202, body: true, throttled: true },
+  'GET /admin/outbox': { who: 'admin', ok: 200, also: [400] },
   'GET /health': { who: 'public', ok: 200 },
   'GET /.well-known/jwks.json': { who: 'public', ok: 200, memoryOnly: true },
   'GET /admin/keys': { who: 'admin', ok: 200 },
@@ -91,7 +98,7 @@ interface OpenApiDocument {
 }
 
 /** Served but deliberately not in the document: the documentation itself, operators' /metrics, and the web console's pages. */
-const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console)\b/;
+const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console|reset-password|verify-email)\b/;
 
 /**
  * "METHOD /path" of every route Fastify serves, from its route tree (printRoutes), in the

@@ -133,6 +133,7 @@ describe('hostile input', () => {
     it.each([
       ['role', 'ADMIN'],
       ['disabled', false],
+      ['emailVerified', true],
       ['refreshTokenVersion', 99],
       ['id', randomUUID()],
       ['passwordHash', '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB'],

@@ -41,7 +41,7 @@ describe('the cleanup job', () => {
     await throttleBucket.create({ data: { key: 'blocked', hits: 11, expiresAt: ago(1000), blockedUntil: new Date(Date.now() + MINUTE) } });
     await throttleBucket.create({ data: { key: 'open', hits: 1, expiresAt: new Date(Date.now() + MINUTE) } });
 
-    expect(await runCleanup()).toEqual({ sessions: 3, revocationEvents: 1, throttleBuckets: 1, signingKeys: 0 });
+    expect(await runCleanup()).toEqual({ sessions: 3, revocationEvents: 1, throttleBuckets: 1, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0 });
 
     const left = await session.findMany({ where: { userId: user.id }, select: { id: true } });
     expect(left.map((s) => s.id).sort()).toEqual([ids.live, ids.registered, ids.endedRecently].sort());
@@ -54,7 +54,7 @@ describe('the cleanup job', () => {
     expect((await t.http.get('/auth/me', { token: rotated.body.accessToken })).status).toBe(200);
     expect((await t.http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status).toBe(200);
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
-    expect(await runCleanup()).toEqual({ sessions: 0, revocationEvents: 0, throttleBuckets: 0, signingKeys: 0 });
+    expect(await runCleanup()).toEqual({ sessions: 0, revocationEvents: 0, throttleBuckets: 0, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0 });
   });
 
   it('deletes in batches until none is left', async () => {
@@ -71,5 +71,24 @@ describe('the cleanup job', () => {
     });
     expect((await runCleanup()).sessions).toBe(count);
     expect(await t.server.prisma.session.count({ where: { userId: user.id } })).toBe(1);
+  });
+
+  it('removes expired reset and verification tokens, and closed outbox rows after 30 days; never a pending one', async () => {
+    const user = await newUser(t.http);
+    const { accountToken, outboxDelivery } = t.server.prisma;
+    await accountToken.create({ data: { tokenHash: 'a'.repeat(64), purpose: 'PASSWORD_RESET', userId: user.id, expiresAt: ago(1000) } });
+    await accountToken.create({ data: { tokenHash: 'b'.repeat(64), purpose: 'EMAIL_VERIFICATION', userId: user.id, expiresAt: new Date(Date.now() + DAY) } });
+    const row = (target: string, status: 'pending' | 'delivered' | 'failed', createdAt: Date) =>
+      outboxDelivery.create({ data: { kind: 'mail', target, eventType: 'password-reset', payload: {}, status, createdAt, nextAttemptAt: status === 'pending' ? new Date(Date.now() + DAY) : null } });
+    await row('old-delivered@example.com', 'delivered', ago(31 * DAY));
+    await row('old-failed@example.com', 'failed', ago(31 * DAY));
+    await row('old-pending@example.com', 'pending', ago(31 * DAY));
+    await row('recent@example.com', 'delivered', ago(29 * DAY));
+
+    expect(await runCleanup()).toMatchObject({ accountTokens: 1, outboxDeliveries: 2 });
+    expect((await accountToken.findMany({ where: { userId: user.id } })).map((t) => t.purpose)).toEqual(['EMAIL_VERIFICATION']);
+    const left = await outboxDelivery.findMany({ where: { target: { in: ['old-pending@example.com', 'recent@example.com', 'old-delivered@example.com', 'old-failed@example.com'] } } });
+    expect(left.map((d) => d.target).sort()).toEqual(['old-pending@example.com', 'recent@example.com']);
+    await outboxDelivery.deleteMany({ where: { target: 'old-pending@example.com' } });
   });
 });

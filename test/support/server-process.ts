@@ -12,8 +12,8 @@ const ROOT = resolve(__dirname, '..', '..');
 /**
  * The production build of the server (`node dist/main.js`), compiled by tsc from the
  * sources under test into a temporary directory, for the specs that need a real
- * process (SIGKILL, SIGTERM, exit codes). The directory gets links to node_modules and
- * prisma/ so that the build resolves its packages and finds its migrations exactly as
+ * process (SIGKILL, SIGTERM, exit codes). The directory gets links to node_modules,
+ * prisma/ and mail-templates/ so that the build resolves its packages and finds its migrations exactly as
  * `dist/` in the repository does. Type errors are `npm run typecheck`'s business:
  * the build only has to produce JavaScript.
  */
@@ -24,6 +24,7 @@ export class ServerBuild {
     const dir = mkdtempSync(join(tmpdir(), 'auth-build-'));
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     symlinkSync(join(ROOT, 'prisma'), join(dir, 'prisma'), 'dir');
+    symlinkSync(join(ROOT, 'mail-templates'), join(dir, 'mail-templates'), 'dir');
     const tsc = require.resolve('typescript/bin/tsc');
     const result = spawnSync(
       process.execPath,

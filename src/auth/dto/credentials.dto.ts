@@ -24,7 +24,7 @@ const REFRESH_TOKEN_MAX = 2048;
  * a spelling `emailProblem` refuses (invisible or look-alike characters: said before the
  * address syntax, being the more precise reason), an address.
  */
-function EmailField(): PropertyDecorator {
+export function EmailField(): PropertyDecorator {
   const acceptable = (object: object, value: unknown) => textWithin(0, EMAIL_MAX)(object, value) && emailProblem(value as string) === undefined;
   return applyDecorators(
     ApiProperty({ format: 'email', maxLength: EMAIL_MAX, example: 'ada@example.com', description: 'Any case; stored lower-cased and NFKC-normalised' }),
@@ -38,7 +38,7 @@ function EmailField(): PropertyDecorator {
 }
 
 /** A required password of `min` to PASSWORD_MAX characters, any characters. */
-function PasswordField(field: string, min: number, description?: string): PropertyDecorator {
+export function PasswordField(field: string, min: number, description?: string): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ format: 'password', minLength: min, maxLength: PASSWORD_MAX, description }),
     Required(field),

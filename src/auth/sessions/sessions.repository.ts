@@ -33,7 +33,7 @@ export interface NewSession {
 }
 
 /** The user as a token response needs it: never the password hash. */
-export type GrantedUser = Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'refreshTokenVersion' | 'createdAt'>;
+export type GrantedUser = Pick<User, 'id' | 'email' | 'emailVerified' | 'name' | 'role' | 'disabled' | 'refreshTokenVersion' | 'createdAt'>;
 
 /** What a rotation returns: the session's new state and its user. */
 export interface RotatedSession {
@@ -99,7 +99,7 @@ export class SessionsRepository {
         SELECT 'token.refreshed', user_id, id, ${client.ip}, ${client.userAgent}, jsonb_build_object('generation', generation) FROM rotated
       )
       SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt",
-             u.id, u.email, u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
+             u.id, u.email, u.email_verified AS "emailVerified", u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
         FROM rotated r JOIN users u ON u.id = r.user_id`;
     if (!row) return null;
     const { sessionId, generation, absoluteExpiresAt, ...user } = row;

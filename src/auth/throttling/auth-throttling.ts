@@ -25,6 +25,10 @@ export const THROTTLE = {
   /** RATE_LIMIT_LOGIN password-change attempts a minute per user: a stolen access token
    * must not become an unlimited oracle for the current password. */
   passwordPerUser: 'password-user',
+  /** RATE_LIMIT_MAIL mail requests (forgot, resend) a minute per client IP… */
+  mailPerIp: 'mail-ip',
+  /** …and per email address, whoever asks: nobody can flood one mailbox. */
+  mailPerEmail: 'mail-email',
 } as const;
 
 type ThrottleName = (typeof THROTTLE)[keyof typeof THROTTLE];
@@ -63,6 +67,7 @@ export function throttlerOptions(
     skipIf: () => limit === 0,
   });
   const { loginRateLimit, refreshRateLimit, registerRateLimit } = config.get('auth', { infer: true });
+  const mailRateLimit = config.get('recovery.rateLimit', { infer: true });
   return {
     storage,
     throttlers: [
@@ -71,6 +76,8 @@ export function throttlerOptions(
       perMinute(THROTTLE.refreshPerIp, refreshRateLimit, ipOf),
       perMinute(THROTTLE.registerPerIp, registerRateLimit, ipOf),
       perMinute(THROTTLE.passwordPerUser, loginRateLimit, userOf),
+      perMinute(THROTTLE.mailPerIp, mailRateLimit, ipOf),
+      perMinute(THROTTLE.mailPerEmail, mailRateLimit, emailOf),
     ],
   };
 }

@@ -1,0 +1,91 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import ms from 'ms';
+import type { AppConfig } from '../config/configuration';
+import type { Prisma } from '../generated/prisma/client';
+import { DeliveryError, OutboxHandlers, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { MailTemplates, type MailTemplate } from './mail-templates';
+import { createMailTransport, type MailTransport } from './mail-transport';
+
+export const MAIL_NOT_CONFIGURED = 'Mail is not configured on this server (SMTP_URL)';
+
+/** The page each mail links to: APP_URL/<page>#token=… (a fragment: never sent to a server, never in a Referer). */
+const LINK_PAGES: Record<MailTemplate, string> = { 'password-reset': 'reset-password', 'email-verification': 'verify-email' };
+
+/** What a mail's outbox row holds until it is delivered (then the payload is cleared). */
+interface MailPayload {
+  template: MailTemplate;
+  token: string;
+  expiresIn: string;
+}
+
+export interface LinkMail {
+  template: MailTemplate;
+  to: string;
+  /** The link's single-use token: only in the outbox row's payload, until delivery. */
+  token: string;
+  /** When the link expires: a mail not delivered by then is dropped. */
+  expiresAt: Date;
+  ttlSeconds: number;
+}
+
+/**
+ * Mail (API.md, "Account recovery and email"). A mail is an outbox row written in the
+ * transaction of the change that causes it (`enqueue`), so no request waits on SMTP and a
+ * crash loses nothing; this service is also the outbox's handler of kind `mail`, which
+ * renders the templates and sends through SMTP_URL (or, in development without it,
+ * writes an .eml file). With mail off (no SMTP_URL outside development) nothing is sent.
+ */
+@Injectable()
+export class MailService implements DeliveryHandler, OnModuleInit, OnApplicationShutdown {
+  readonly kind = 'mail' as const;
+  private readonly transport?: MailTransport;
+  private readonly templates?: MailTemplates;
+  private readonly appUrl: string;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly handlers: OutboxHandlers,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const mail = config.get('mail', { infer: true });
+    this.transport = createMailTransport(mail, config.get('database.dataDir', { infer: true }));
+    // Read (and checked) only when mail is on: with mail off nothing is rendered.
+    if (this.transport) this.templates = new MailTemplates(mail.templatesDir);
+    this.appUrl = config.get('app.url', { infer: true });
+  }
+
+  onModuleInit(): void {
+    this.handlers.register(this);
+  }
+
+  onApplicationShutdown(): void {
+    this.transport?.close();
+  }
+
+  /** Whether mail is on (SMTP_URL, or development). */
+  get enabled(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** 503 when mail is off: for the routes that exist only to send a mail (forgot, resend). */
+  assertEnabled(): void {
+    if (!this.enabled) throw new ServiceUnavailableException(MAIL_NOT_CONFIGURED);
+  }
+
+  /** Writes the mail in `tx` (the change's transaction); the outbox delivers it after commit. */
+  async enqueue(tx: Prisma.TransactionClient, mail: LinkMail): Promise<void> {
+    const payload: MailPayload = { template: mail.template, token: mail.token, expiresIn: ms(mail.ttlSeconds * 1000, { long: true }) };
+    await this.outbox.enqueue(tx, { kind: 'mail', target: mail.to, eventType: mail.template, payload: { ...payload }, expiresAt: mail.expiresAt });
+  }
+
+  async deliver(delivery: ClaimedDelivery): Promise<{ statusCode?: number }> {
+    if (!this.transport || !this.templates) throw new DeliveryError('Mail is off on this instance (no SMTP_URL)');
+    const payload = delivery.payload as MailPayload | null;
+    if (!payload || !(payload.template in LINK_PAGES)) throw new DeliveryError('Not a mail this server knows', { permanent: true });
+    const link = `${this.appUrl}/${LINK_PAGES[payload.template]}#token=${encodeURIComponent(payload.token)}`;
+    const rendered = this.templates.render(payload.template, { link, email: delivery.target, expiresIn: payload.expiresIn, appUrl: this.appUrl });
+    return this.transport.send({ ...rendered, to: delivery.target, link, deliveryId: delivery.id });
+  }
+}
