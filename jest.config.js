@@ -37,6 +37,11 @@ const e2e = (name, setupFile) => ({
 
 module.exports = {
   testTimeout: 60_000,
+  // Each e2e file boots whole apps (PGlite's WebAssembly Postgres, Prisma's query compiler,
+  // a Chromium): a worker that grew past this is replaced between files, so the suite's
+  // memory stays that of one file rather than the sum of all of them (4 GB and an abort
+  // once the suite had grown to ~90 files).
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     e2e('e2e:pglite', '<rootDir>/test/support/use-pglite.ts'),

@@ -6,8 +6,9 @@ import { UsersRepository, type Profile } from './users.repository';
 /** Profiles kept in memory for GET /auth/me. */
 const PROFILE_CACHE_SIZE = 10_000;
 /**
- * How long an unverified profile is trusted: another instance may verify the address
- * meanwhile (the instance that verifies it forgets the profile at once).
+ * How long an unverified profile is trusted before it is read again (in the background):
+ * another instance may verify the address meanwhile (the instance that verifies it
+ * forgets the profile at once).
  */
 const UNVERIFIED_PROFILE_TTL_MS = 10_000;
 
@@ -29,21 +30,39 @@ export class UsersService {
    * token left. A Map iterates in insertion order: re-inserting on use makes it an LRU.
    */
   private readonly profiles = new Map<string, CachedProfile>();
+  private readonly revalidating = new Set<string>();
 
   constructor(private readonly users: UsersRepository) {}
 
   /** The user as GET /auth/me shows it, for a caller whose token was just verified. */
   async me(userId: string, role: User['role']): Promise<UserDto | null> {
     const cached = this.profiles.get(userId);
-    this.profiles.delete(userId);
-    let profile = cached && (cached.freshUntil === undefined || Date.now() < cached.freshUntil) ? cached.profile : undefined;
-    if (profile) this.profiles.set(userId, cached!);
-    else {
-      profile = (await this.users.profile(userId)) ?? undefined;
+    let profile: Profile | null;
+    if (cached) {
+      // Served from memory, always: a stale unverified profile is read again in the
+      // background (stale-while-revalidate), so GET /auth/me never waits on the database
+      // for a known user, not even while the database is slow or away.
+      this.profiles.delete(userId);
+      this.profiles.set(userId, cached);
+      if (cached.freshUntil !== undefined && Date.now() >= cached.freshUntil) this.revalidate(userId);
+      profile = cached.profile;
+    } else {
+      profile = await this.users.profile(userId);
       if (profile) this.remember(profile);
     }
     if (!profile) return null;
     return UserDto.from({ ...profile, role, disabled: false });
+  }
+
+  /** One background read per user at a time; a failure leaves the profile as it was (tried again on next use). */
+  private revalidate(userId: string): void {
+    if (this.revalidating.has(userId)) return;
+    this.revalidating.add(userId);
+    this.users
+      .profile(userId)
+      .then((profile) => profile && this.profiles.has(userId) && this.remember(profile))
+      .catch(() => undefined)
+      .finally(() => this.revalidating.delete(userId));
   }
 
   /** Caches a user just read or written elsewhere (login, register, refresh). */

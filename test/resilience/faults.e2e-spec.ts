@@ -93,6 +93,9 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       'POST /auth/refresh': { refreshToken: user.refreshToken },
       'POST /auth/revoke': { refreshToken: user.refreshToken },
       'POST /auth/password': { currentPassword: user.password, newPassword: 'another long password' },
+      // A link token of the right shape: whether it is one is the database's to say.
+      'POST /auth/password/reset': { token: randomBytes(32).toString('base64url'), newPassword: 'another long password' },
+      'POST /auth/email/verify': { token: randomBytes(32).toString('base64url') },
     };
     const routes = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
