@@ -1,19 +1,21 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrap } from './first-admin/admin-bootstrap';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
+import { AdminClientsController } from './admin-clients.controller';
 import { AdminKeysController } from './admin-keys.controller';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { UserAccessService } from './user-access.service';
 
-/** The /admin routes (users, sessions, audit, signing keys), and the first admin (ADMIN_EMAIL) created at start. */
+/** The /admin routes (users, sessions, audit, signing keys, clients), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule, UsersModule],
-  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController],
+  imports: [AuthModule, UsersModule, ClientsModule],
+  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminClientsController],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })
 export class AdminModule {}

@@ -18,7 +18,11 @@ export type AuditType =
   | 'user.enabled'
   | 'password.changed'
   | 'key.rotated'
-  | 'key.revoked';
+  | 'key.revoked'
+  | 'client.created'
+  | 'client.secret_rotated'
+  | 'client.deleted'
+  | 'client.auth_failed';
 
 export interface AuditEntry {
   type: AuditType;

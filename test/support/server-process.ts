@@ -25,6 +25,7 @@ export class ServerBuild {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     symlinkSync(join(ROOT, 'prisma'), join(dir, 'prisma'), 'dir');
     const tsc = require.resolve('typescript/bin/tsc');
+    buildPackages();
     const result = spawnSync(
       process.execPath,
       [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'],
@@ -44,6 +45,16 @@ export class ServerBuild {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The workspace packages (packages/*), which the build requires from node_modules as an
+ * installed package: `tsc -b` builds what changed since their last build (npm install did the first).
+ */
+export function buildPackages(): void {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-b', 'packages/revocation-window', 'packages/nest-auth-client'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tsc -b packages failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 export interface Exit {
