@@ -4,7 +4,7 @@
 // sources does not spend ~9 s type-checking and compiling them again.
 //
 // Stale means: no dist/main.js, or a fingerprint of the build's inputs (path, size and
-// modification time of every file under src/ and prisma/, of package.json,
+// modification time of every file under src/, prisma/ and the workspace packages' src/, of package.json,
 // package-lock.json, nest-cli.json and tsconfig*.json) differs from the one written in
 // dist/.build-stamp by the last build this script made. Any edit, added, removed or
 // renamed file, `git checkout` or `npm install` changes it; a build made another way
@@ -18,7 +18,9 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
-const TREES = ['src', 'prisma'];
+const TREES = ['src', 'prisma', 'packages/revocation-window/src', 'packages/nest-auth-client/src'];
+/** The workspace packages dist/main.js requires (as installed packages, from their dist/): built first. */
+const PACKAGES = ['packages/revocation-window', 'packages/nest-auth-client'];
 const FILES = ['package.json', 'package-lock.json', 'nest-cli.json'];
 
 function fingerprint() {
@@ -54,6 +56,9 @@ const built = existsSync(path.join(ROOT, 'dist', 'main.js'));
 if (built && stamped() === before && !process.argv.includes('--force')) process.exit(0);
 
 console.log(built ? 'Building dist/ again (nest build): its sources changed' : 'Building dist/ (nest build)');
+const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+const packages = spawnSync(process.execPath, [tsc, '-b', ...PACKAGES], { cwd: ROOT, stdio: 'inherit' });
+if (packages.status !== 0) process.exit(packages.status ?? 1);
 const nest = require.resolve('@nestjs/cli/bin/nest.js', { paths: [ROOT] });
 const result = spawnSync(process.execPath, [nest, 'build'], { cwd: ROOT, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
