@@ -100,9 +100,12 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       payload = result.payload;
       kid = result.protectedHeader.kid;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      // The JWKS could not be fetched: not a verdict on the token.
-      if (code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_TIMEOUT') throw new ServiceUnavailableException('Auth server unreachable');
+      const code = (error as { code?: unknown }).code;
+      // The JWKS could not be fetched (a network error has no JOSE code; a bad answer is
+      // ERR_JOSE_GENERIC; a slow one ERR_JWKS_TIMEOUT): not a verdict on the token.
+      if (typeof code !== 'string' || code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_TIMEOUT') {
+        throw new ServiceUnavailableException('Auth server unreachable');
+      }
       throw new UnauthorizedException(code === 'ERR_JWT_EXPIRED' ? 'Access token expired' : 'Invalid access token');
     }
     const { sub, sid, ver, role, exp } = payload as Record<string, unknown>;

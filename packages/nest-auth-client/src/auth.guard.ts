@@ -1,8 +1,10 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuthClient, type AuthenticatedUser } from './auth-client.service';
 
-/** `Authorization: Bearer <JWS compact>`, sent once, nothing else on the line. */
+/** `Authorization: Bearer <JWS compact>`, nothing else on the line. */
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+/** Far above a real token (~500 characters with ES256, ~700 with RS256): refused unread. */
+const MAX_HEADER_LENGTH = 4096;
 
 interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -22,7 +24,7 @@ export class AuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();
     const header = request.headers.authorization;
-    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    const token = typeof header === 'string' && header.length <= MAX_HEADER_LENGTH ? BEARER.exec(header)?.[1] : undefined;
     try {
       if (!token) throw new UnauthorizedException(header === undefined ? 'Missing bearer token' : 'Invalid access token');
       request.user = await this.auth.authenticate(token);
