@@ -2,6 +2,7 @@ import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../supp
 import { CountingProxy } from '../support/counting-proxy';
 import { ExampleProcess } from '../support/example-process';
 import { Http } from '../support/http';
+import { basic, openFeed } from '../support/sse';
 import { SERVER_APP_URL, ServerBuild, ServerProcess } from '../support/server-process';
 import { createTestDatabase, dbKind, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
@@ -157,6 +158,15 @@ describe('examples/protected-service: revocations reach another service, with no
       expect((await whoami(user.accessToken)).status).toBe(401);
     });
   }
+
+  it('closes a deleted client’s feeds on every instance (deleted on A, the feed open on B)', async () => {
+    const other = await auth.post('/admin/clients', { name: 'short-lived' }, { token: admin.accessToken });
+    const feed = await openFeed(feeder.baseUrl, basic(other.body.clientId, other.body.clientSecret));
+    await feed.next((m) => m.event === 'ready');
+    expect((await auth.delete(`/admin/clients/${other.body.id}`, { token: admin.accessToken })).status).toBe(204);
+    await feed.ended;
+    expect((await openFeed(feeder.baseUrl, basic(other.body.clientId, other.body.clientSecret))).status).toBe(401);
+  });
 
   it('answers 503 once neither the feed nor the auth server can tell, and never accepts a revoked token', async () => {
     const user = await newUser(auth);
