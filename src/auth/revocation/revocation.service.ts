@@ -186,7 +186,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reload(): Promise<void> {
-    // Through `heard`, so that events missed while disconnected also reach the feed's clients.
+    // As `heard` does: events missed while disconnected reach the feed's clients too.
     (await this.events.since(this.windowMs)).forEach((event) => {
       this.state.apply(event);
       if (this.recent.add(event)) this.feedListeners.forEach((listener) => listener(event));
