@@ -26,6 +26,11 @@ const base = {
   },
   transformIgnorePatterns: [],
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
+  // The workspace packages (packages/*) from their sources, not their last build.
+  moduleNameMapper: {
+    '^@nest-auth-backend/revocation-window$': '<rootDir>/packages/revocation-window/src/index.ts',
+    '^@nest-auth-backend/client$': '<rootDir>/packages/nest-auth-client/src/index.ts',
+  },
 };
 
 const e2e = (name, setupFile) => ({
@@ -43,7 +48,7 @@ module.exports = {
   // once the suite had grown to ~90 files).
   workerIdleMemoryLimit: '1GB',
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'] },
     e2e('e2e:pglite', '<rootDir>/test/support/use-pglite.ts'),
     ...(process.env.TEST_DATABASE_URL ? [e2e('e2e:postgres', '<rootDir>/test/support/use-postgres.ts')] : []),
   ],

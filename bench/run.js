@@ -6,6 +6,8 @@
  *   0  GET /ping            a bare NestJS 12 + Fastify app, one route (bench/bare-nest): the ceiling
  *   1  GET /bench/ping      trivial public route of this app: what every request pays here
  *   2  GET /auth/me         this project's guard
+ *   S  GET /whoami          another NestJS service (examples/protected-service) guarded by
+ *                           @nest-auth-backend/client: JWKS + revocation feed, no call per request
  *   F  GET /auth/me         the same on an instance whose revocation memory is never trusted
  *                           (its LISTEN connection cannot connect): the database fallback
  *   3  GET /bench/me-db     baseline guard that looks the session up in the database
@@ -26,7 +28,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startCluster, openStats } = require('./lib/postgres');
-const { ROOT, freePort, startApp, startBare, startRecipe, stop, killAll } = require('./lib/processes');
+const { ROOT, freePort, startApp, startBare, startExample, startRecipe, stop, killAll } = require('./lib/processes');
 const { startProxy } = require('./lib/proxy');
 const { call, load, refreshChains, sweep } = require('./lib/load');
 const { markdown, num } = require('./lib/report');
@@ -61,10 +63,21 @@ function build(project) {
   if (r.status !== 0) throw new Error(`bench/${project} does not compile`);
 }
 
+/** The client module (workspace packages) and examples/protected-service, as a user builds them. */
+function buildExample() {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const steps = [['-b', 'packages/revocation-window', 'packages/nest-auth-client'], ['-p', 'examples/protected-service']];
+  for (const args of steps) {
+    const r = spawnSync(process.execPath, [tsc, ...args], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`tsc ${args.join(' ')} failed`);
+  }
+}
+
 async function main() {
   build('nest-docs-recipe');
   build('bare-nest');
   build('baseline');
+  if (wanted('S')) buildExample();
 
   cluster = process.env.BENCH_DATABASE_URL ? undefined : await startCluster();
   const databaseUrl = process.env.BENCH_DATABASE_URL || cluster.url;
@@ -154,6 +167,20 @@ async function main() {
     await measure('2', "GET /auth/me — this project's guard", async () => {
       member = await register('member');
       return { app: true, url: a.url, path: '/auth/me', token: member.tokens.accessToken };
+    });
+
+    await measure('S', 'GET /whoami — another service with @nest-auth-backend/client (examples/protected-service)', async () => {
+      if (!member) throw new Error('no user (see run 2)');
+      const adminToken = (await call(a.url, 'POST', '/auth/login', { body: admin })).accessToken;
+      const client = await call(a.url, 'POST', '/admin/clients', { token: adminToken, body: { name: `bench-${runId}` }, expect: 201 });
+      const example = await startExample({
+        AUTH_ISSUER: env.APP_URL,
+        AUTH_SERVER_URL: a.url,
+        AUTH_CLIENT_ID: client.clientId,
+        AUTH_CLIENT_SECRET: client.clientSecret,
+      });
+      // app: the auth server's database statements during the run (none expected: no call per request).
+      return { app: true, url: example.url, path: '/whoami', token: member.tokens.accessToken, cleanup: () => stop(example) };
     });
 
     await measure('3', 'GET /bench/me-db — baseline: session looked up in the DB', async () => {
@@ -386,6 +413,8 @@ function summarize(runs, revocation, partition, memory, stats) {
     '2/3 (vs DB lookup)': ratio('2', '3'),
     '2/4 (vs docs recipe)': ratio('2', '4'),
     'F/2 (fallback vs memory)': ratio('F', '2'),
+    'S/0 (another service with the client module vs bare Nest)': ratio('S', '0'),
+    'S/2 (another service with the client module vs this server\'s /auth/me)': ratio('S', '2'),
     [`R/${REFRESH_BEFORE} (refresh vs 2026-11-23)`]: rps('R') && rps('R') / REFRESH_BEFORE,
   };
   const r2 = runs['2']?.valid ? runs['2'] : undefined;

@@ -5,8 +5,8 @@
 // them again.
 //
 // Stale means: no dist/main.js, or a fingerprint of the build's inputs (path, size and
-// modification time of every file under src/, prisma/ and console/ (the web console's
-// sources), of scripts/build-console.js, package.json,
+// modification time of every file under src/, prisma/, console/ (the web console's
+// sources) and the workspace packages' src/, of scripts/build-console.js, package.json,
 // package-lock.json, nest-cli.json and tsconfig*.json) differs from the one written in
 // dist/.build-stamp by the last build this script made. Any edit, added, removed or
 // renamed file, `git checkout` or `npm install` changes it; a build made another way
@@ -20,7 +20,9 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
-const TREES = ['src', 'prisma', 'console'];
+const TREES = ['src', 'prisma', 'console', 'packages/revocation-window/src', 'packages/nest-auth-client/src'];
+/** The workspace packages dist/main.js requires (as installed packages, from their dist/): built first. */
+const PACKAGES = ['packages/revocation-window', 'packages/nest-auth-client'];
 const FILES = ['package.json', 'package-lock.json', 'nest-cli.json', 'scripts/build-console.js'];
 
 function fingerprint() {
@@ -56,6 +58,9 @@ const built = existsSync(path.join(ROOT, 'dist', 'main.js'));
 if (built && stamped() === before && !process.argv.includes('--force')) process.exit(0);
 
 console.log(built ? 'Building dist/ again (nest build, the console): its sources changed' : 'Building dist/ (nest build, the console)');
+const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+const packages = spawnSync(process.execPath, [tsc, '-b', ...PACKAGES], { cwd: ROOT, stdio: 'inherit' });
+if (packages.status !== 0) process.exit(packages.status ?? 1);
 const nest = require.resolve('@nestjs/cli/bin/nest.js', { paths: [ROOT] });
 const result = spawnSync(process.execPath, [nest, 'build'], { cwd: ROOT, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);

@@ -8,7 +8,7 @@ import { AppModule, type AppModuleOptions } from './app.module';
 import { REFRESH_COOKIE } from './auth/transport/refresh-transport';
 import { SECURITY } from './common/api-docs';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
-import { acceptJsonOnly } from './common/json-body';
+import { acceptFormOn, acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
 import { secureEveryResponse } from './common/security-headers';
 import { refuseUnstorableText } from './common/storable-text';
@@ -39,6 +39,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const metrics = app.get(MetricsService);
   logEveryRequest(fastify, logger, (method, route, status, seconds) => metrics.request(method, route, status, seconds));
   acceptJsonOnly(fastify);
+  // RFC 7662: introspection requests are form-encoded; the one route that reads a form.
+  acceptFormOn(fastify, ['/auth/introspect']);
   refuseUnstorableText(fastify);
   corsForListedOrigins(app, config.app.corsOrigins);
   // Every error in NestJS's shape, Fastify's own included; no stack, no echoed data.
@@ -99,6 +101,7 @@ function serveApiDocs(app: NestFastifyApplication): void {
       .setDescription('Stateless-speed JWT checks with immediate server-side revocation. Contract: API.md.')
       .setVersion('1')
       .addBearerAuth({ type: 'http', description: 'An access token from login, register or refresh' }, SECURITY.bearer)
+      .addBasicAuth({ type: 'http', description: 'A client (service) id and secret from POST /admin/clients' }, SECURITY.client)
       .addCookieAuth(
         REFRESH_COOKIE,
         { type: 'apiKey', description: 'The refresh token in cookie mode: only with the header X-Auth-Mode: cookie' },

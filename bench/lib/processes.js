@@ -82,6 +82,24 @@ async function startBare() {
   return { ...proc, url: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * examples/protected-service: another NestJS service, guarded by @nest-auth-backend/client
+ * (JWKS + the revocation feed of `env.AUTH_SERVER_URL`); ready once its feed is live.
+ */
+async function startExample(env) {
+  const port = await freePort();
+  const proc = spawnNode('protected-service', path.join(ROOT, 'examples', 'protected-service', 'dist', 'main.js'), {
+    ...process.env,
+    ...env,
+    PORT: String(port),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await proc.orExit(
+    waitFor('protected-service: revocation feed live', async () => (await (await fetch(`${url}/health`)).json()).revocations === 'live'),
+  );
+  return { ...proc, url };
+}
+
 /** The Nest docs recipe (bench/nest-docs-recipe); it sends its token over IPC when listening. */
 async function startRecipe() {
   const port = await freePort();
@@ -107,4 +125,4 @@ function killAll() {
   for (const child of children) child.kill('SIGKILL');
 }
 
-module.exports = { ROOT, freePort, startApp, startBare, startRecipe, stop, killAll };
+module.exports = { ROOT, freePort, startApp, startBare, startExample, startRecipe, stop, killAll };

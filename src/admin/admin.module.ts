@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrap } from './first-admin/admin-bootstrap';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
+import { AdminClientsController } from './admin-clients.controller';
 import { AdminKeysController } from './admin-keys.controller';
 import { AdminOutboxController } from './admin-outbox.controller';
 import { AdminSessionsController } from './admin-sessions.controller';
@@ -11,10 +13,10 @@ import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { UserAccessService } from './user-access.service';
 
-/** The /admin routes (users, sessions, audit, signing keys, outbox), and the first admin (ADMIN_EMAIL) created at start. */
+/** The /admin routes (users, sessions, audit, signing keys, clients, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule, UsersModule],
-  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminOutboxController],
+  imports: [AuthModule, UsersModule, ClientsModule],
+  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminClientsController, AdminOutboxController],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })
 export class AdminModule {}

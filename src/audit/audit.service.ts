@@ -21,7 +21,11 @@ export type AuditType =
   | 'password.reset'
   | 'email.verified'
   | 'key.rotated'
-  | 'key.revoked';
+  | 'key.revoked'
+  | 'client.created'
+  | 'client.secret_rotated'
+  | 'client.deleted'
+  | 'client.auth_failed';
 
 export interface AuditEntry {
   type: AuditType;

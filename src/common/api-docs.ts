@@ -9,7 +9,7 @@ import type { ErrorBody } from './http-exception.filter';
  */
 
 /** Security scheme names, declared by serveApiDocs and required by the decorators below. */
-export const SECURITY = { bearer: 'bearer', refreshCookie: 'refresh-cookie' } as const;
+export const SECURITY = { bearer: 'bearer', refreshCookie: 'refresh-cookie', client: 'client' } as const;
 
 /** The body of every error response: the exception filter's ErrorBody, as a schema. */
 export class ErrorResponse implements ErrorBody {
@@ -68,6 +68,10 @@ export const ApiErrors = (...errors: Array<ErrorStatus | Partial<Record<ErrorSta
 /** A bearer route: the access token (JWT) is required, 401 without a valid one. */
 export const ApiBearer = (unauthorized: string = STANDARD_ERRORS[401]) =>
   applyDecorators(ApiSecurity(SECURITY.bearer), ApiErrors({ 401: unauthorized }));
+
+/** A route of services (relying parties): HTTP Basic client credentials, 401 without valid ones, 429 after too many failures. */
+export const ApiClientAuth = () =>
+  applyDecorators(ApiSecurity(SECURITY.client), ApiErrors({ 401: 'No valid client credentials (HTTP Basic)' }, 429));
 
 /** A route that reads the refresh cookie (cookie mode) or, without a security scheme, the body. */
 export const ApiRefreshCookie = () => applyDecorators(ApiSecurity(SECURITY.refreshCookie), ApiSecurity({}));

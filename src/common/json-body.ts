@@ -54,3 +54,33 @@ function depthExceeds(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * `application/x-www-form-urlencoded` (UTF-8) on the listed routes only (their Fastify
+ * route url), for the protocols that define their requests as forms (RFC 7662
+ * introspection); every other route answers such a body 415 as before. A field sent
+ * twice becomes a list, which the route's validation refuses.
+ */
+export function acceptFormOn(fastify: FastifyInstance, routes: string[]): void {
+  const allowed = new Set(routes);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!allowed.has(request.routeOptions.url ?? '')) {
+      done(new UnsupportedMediaTypeException(SEND_JSON), undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestException('Form body is not valid UTF-8'), undefined);
+      return;
+    }
+    const fields: Record<string, string | string[]> = Object.create(null);
+    for (const [name, value] of new URLSearchParams(text)) {
+      const seen = fields[name];
+      fields[name] = seen === undefined ? value : ([] as string[]).concat(seen, value);
+    }
+    done(null, { ...fields });
+  });
+}

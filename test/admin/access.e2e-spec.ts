@@ -8,9 +8,10 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
   const kidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
   /**
    * Every admin route of API.md; the last test proves the list is the whole /admin API.
-   * The key revoked last is the one signing now (the rotation before it gives it a successor).
+   * The key revoked last is the one signing now (the rotation before it gives it a successor):
+   * it ends the caller's token too, so the clients' routes come before it.
    */
-  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken)) => [
+  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken), clientId = '00000000-0000-4000-8000-000000000000') => [
     { method: 'GET', path: '/admin/users', ok: 200 },
     { method: 'GET', path: `/admin/users/${target.id}/sessions`, ok: 200 },
     { method: 'PATCH', path: `/admin/users/${target.id}`, body: { role: 'ADMIN' }, ok: 200 },
@@ -18,6 +19,10 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
     { method: 'POST', path: `/admin/users/${target.id}/force-logout`, ok: 204 },
     { method: 'GET', path: '/admin/audit', ok: 200 },
     { method: 'GET', path: '/admin/outbox', ok: 200 },
+    { method: 'POST', path: '/admin/clients', body: { name: 'access-spec' }, ok: 201 },
+    { method: 'GET', path: '/admin/clients', ok: 200 },
+    { method: 'POST', path: `/admin/clients/${clientId}/secret`, ok: 201 },
+    { method: 'DELETE', path: `/admin/clients/${clientId}`, ok: 204 },
     { method: 'GET', path: '/admin/keys', ok: 200 },
     { method: 'POST', path: '/admin/keys/rotate', ok: 201 },
     { method: 'DELETE', path: `/admin/keys/${kid}`, ok: 204 },
@@ -50,7 +55,8 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
   it('lets the admin through on every route', async () => {
     const admin = await newAdmin(t.http);
     const target = await newUser(t.http);
-    for (const route of adminRoutes(target)) {
+    const client = await t.http.post('/admin/clients', { name: 'rotated then deleted' }, { token: admin.accessToken });
+    for (const route of adminRoutes(target, undefined, client.body.id)) {
       const res = await call(route, admin.accessToken);
       expect([route.method, route.path, res.status]).toEqual([route.method, route.path, route.ok]);
     }
@@ -62,7 +68,7 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
-    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}').map((r) => `${r.method} ${r.path}`);
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}').map((r) => `${r.method} ${r.path}`);
     expect(adminDocumented).toEqual(expected.sort());
     expect(documented).toEqual(expect.arrayContaining(['GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/password']));
     const patch = docs.body.paths['/admin/users/{id}'].patch;

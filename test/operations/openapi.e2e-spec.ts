@@ -8,7 +8,7 @@ import { useApp } from '../support/test-app';
  */
 
 /** Who may call a route (API.md): its security requirement in the document follows. */
-type Who = 'public' | 'refresh cookie' | 'bearer' | 'admin';
+type Who = 'public' | 'refresh cookie' | 'bearer' | 'admin' | 'client';
 
 interface Row {
   who: Who;
@@ -63,11 +63,18 @@ const CONTRACT: Record<string, Row> = {
   'GET /admin/keys': { who: 'admin', ok: 200 },
   'POST /admin/keys/rotate': { who: 'admin', ok: 201 },
   'DELETE /admin/keys/{kid}': { who: 'admin', ok: 204, also: [404, 409] },
+  'POST /admin/clients': { who: 'admin', ok: 201, body: true },
+  'GET /admin/clients': { who: 'admin', ok: 200 },
+  'POST /admin/clients/{id}/secret': { who: 'admin', ok: 201, also: [404] },
+  'DELETE /admin/clients/{id}': { who: 'admin', ok: 204, also: [404] },
+  // Form-encoded or JSON: 400, 413, 415 as a JSON body.
+  'POST /auth/introspect': { who: 'client', ok: 200, body: true, throttled: true },
+  'GET /auth/revocations': { who: 'client', ok: 200, throttled: true },
 };
 
 function expectedStatuses(row: Row): string[] {
   const statuses = new Set([row.ok, ...(row.also ?? []), ...(row.memoryOnly ? [] : [503])]);
-  if (row.who === 'bearer' || row.who === 'admin') statuses.add(401);
+  if (row.who === 'bearer' || row.who === 'admin' || row.who === 'client') statuses.add(401);
   if (row.who === 'admin') statuses.add(403);
   if (row.throttled) statuses.add(429);
   if (row.body) [400, 413, 415].forEach((s) => statuses.add(s));
@@ -78,6 +85,7 @@ const SECURITY: Record<Who, unknown> = {
   public: undefined,
   bearer: [{ bearer: [] }],
   admin: [{ bearer: [] }],
+  client: [{ client: [] }],
   // The cookie, or no scheme at all: the refresh token in the body.
   'refresh cookie': [{ 'refresh-cookie': [] }, {}],
 };
@@ -186,9 +194,10 @@ describe('operations: the OpenAPI document', () => {
     }
   });
 
-  it('declares the bearer JWT and the refresh cookie, and nothing else', () => {
+  it('declares the bearer JWT, the refresh cookie and client credentials, and nothing else', () => {
     expect(doc.components.securitySchemes).toEqual({
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+      client: expect.objectContaining({ type: 'http', scheme: 'basic' }),
       'refresh-cookie': expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'refresh_token' }),
     });
     // No global requirement: public routes must not inherit one.

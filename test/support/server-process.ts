@@ -26,6 +26,7 @@ export class ServerBuild {
     symlinkSync(join(ROOT, 'prisma'), join(dir, 'prisma'), 'dir');
     symlinkSync(join(ROOT, 'mail-templates'), join(dir, 'mail-templates'), 'dir');
     const tsc = require.resolve('typescript/bin/tsc');
+    buildPackages();
     const result = spawnSync(
       process.execPath,
       [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'],
@@ -45,6 +46,16 @@ export class ServerBuild {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The workspace packages (packages/*), which the build requires from node_modules as an
+ * installed package: `tsc -b` builds what changed since their last build (npm install did the first).
+ */
+export function buildPackages(): void {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-b', 'packages/revocation-window', 'packages/nest-auth-client'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tsc -b packages failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 export interface Exit {

@@ -4,6 +4,12 @@ import { PrismaService } from '../../database/prisma.service';
 import type { Prisma, RevocationEvent as Row } from '../../generated/prisma/client';
 import type { RevocationEvent } from './revocation-state';
 
+/**
+ * What the revocation channel carries: the events, "reload the signing keys" (no row,
+ * nothing to refuse by itself), and "this client was deleted" (its feeds close).
+ */
+export type RevocationNotice = RevocationEvent | { kind: 'KEYS_CHANGED' } | { kind: 'CLIENT_DELETED'; clientId: string };
+
 /** The NOTIFY channel revocations are announced on. */
 export const REVOCATION_CHANNEL = 'auth_revocation';
 
@@ -61,14 +67,15 @@ export class RevocationEventsRepository {
 
 function toEvent(row: Row): RevocationEvent {
   const at = row.createdAt.getTime();
+  const id = row.id.toString();
   switch (row.kind) {
     case 'SESSION_ENDED':
-      return { kind: 'SESSION_ENDED', userId: row.userId!, sessionId: row.sessionId!, at };
+      return { kind: 'SESSION_ENDED', userId: row.userId!, sessionId: row.sessionId!, at, id };
     case 'USER_TOKENS_REVOKED':
-      return { kind: 'USER_TOKENS_REVOKED', userId: row.userId!, refreshTokenVersion: row.refreshTokenVersion!, at };
+      return { kind: 'USER_TOKENS_REVOKED', userId: row.userId!, refreshTokenVersion: row.refreshTokenVersion!, at, id };
     case 'KEY_REVOKED':
-      return { kind: 'KEY_REVOKED', kid: row.kid!, at };
+      return { kind: 'KEY_REVOKED', kid: row.kid!, at, id };
     default:
-      return { kind: 'ROLE_CHANGED', userId: row.userId!, role: row.role as 'USER' | 'ADMIN', at };
+      return { kind: 'ROLE_CHANGED', userId: row.userId!, role: row.role as 'USER' | 'ADMIN', at, id };
   }
 }

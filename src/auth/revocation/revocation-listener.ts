@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { REVOCATION_CHANNEL } from './revocation-events.repository';
-import type { RevocationNotice } from './revocation-state';
+import { REVOCATION_CHANNEL, type RevocationNotice } from './revocation-events.repository';
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;

@@ -9,11 +9,15 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { FallbackChecks } from './fallback-checks';
-import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation } from './revocation-events.repository';
+import { RecentRevocations } from './recent-revocations';
+import { RevocationEventsRepository, REVOCATION_CHANNEL, type NewRevocation, type RevocationNotice } from './revocation-events.repository';
 import { RevocationListener } from './revocation-listener';
-import { RevocationState, type RevocationEvent, type RevocationNotice, type TokenFacts, type Verdict } from './revocation-state';
+import { RevocationState, type RevocationEvent, type TokenFacts, type Verdict } from './revocation-state';
 
 export { REVOCATION_CHANNEL, type NewRevocation };
+
+/** What the revocation feed hears: each event once (when first heard), and deleted clients. */
+export type FeedNotice = RevocationEvent | { kind: 'CLIENT_DELETED'; clientId: string };
 
 /** Margin added to ACCESS_TOKEN_TTL before an event is forgotten (clock differences). */
 const WINDOW_MARGIN_MS = 5_000;
@@ -54,6 +58,9 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly fallback: FallbackChecks;
   private pruneTimer?: NodeJS.Timeout;
   private readonly keyListeners: Array<(notice: KeyNotice) => void> = [];
+  private readonly feedListeners: Array<(notice: FeedNotice) => void> = [];
+  /** The window's events as a list, for the feed's replay. */
+  private readonly recent: RecentRevocations;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -66,6 +73,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.windowMs = config.get('auth.accessTokenTtl', { infer: true }) * 1000 + WINDOW_MARGIN_MS;
     this.state = new RevocationState(this.windowMs);
+    this.recent = new RecentRevocations(this.windowMs);
     const maxStalenessMs = config.get('auth.revocationMaxStalenessMs', { infer: true });
     this.fallback = new FallbackChecks(sessions, keys, maxStalenessMs, (kid) => this.heard({ kind: 'KEY_REVOKED', kid, at: Date.now() }));
     const listenUrl = config.get('database.listenUrl', { infer: true }) ?? database.connectionString;
@@ -84,7 +92,10 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.pruneTimer = setInterval(() => this.state.prune(Date.now()), PRUNE_EVERY_MS).unref();
+    this.pruneTimer = setInterval(() => {
+      this.state.prune(Date.now());
+      this.recent.prune(Date.now());
+    }, PRUNE_EVERY_MS).unref();
     if (this.listener) await this.listener.start();
     else await this.reload();
   }
@@ -99,9 +110,34 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.keyListeners.push(listener);
   }
 
+  /** Calls `listener` with every revocation event the first time this instance hears it, and with deleted clients (the feed). */
+  onFeedNotice(listener: (notice: FeedNotice) => void): void {
+    this.feedListeners.push(listener);
+  }
+
   /** Whether the in-memory state may be trusted now (false: checks read the database). */
   get isLive(): boolean {
     return this.listener?.isLive() ?? true;
+  }
+
+  /**
+   * The instant up to which memory is certified complete (every revocation committed
+   * before it has been applied here), or undefined while it is not live. On PGlite (one
+   * process, every change applied before its response) that is now.
+   */
+  certifiedAt(now = Date.now()): number | undefined {
+    if (!this.listener) return now;
+    return this.listener.isLive(now) ? this.listener.certifiedAt : undefined;
+  }
+
+  /** The window's events, oldest heard first: what the feed replays on every connect. */
+  windowEvents(): RevocationEvent[] {
+    return this.recent.list();
+  }
+
+  /** How long a client keeps each event after its `at` (ms): ACCESS_TOKEN_TTL and a margin. */
+  get window(): number {
+    return this.windowMs;
   }
 
   /** Entries held in memory (bounded by one TTL of revocations). */
@@ -135,7 +171,14 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private heard(notice: RevocationNotice): void {
-    if (notice.kind !== 'KEYS_CHANGED') this.state.apply(notice);
+    if (notice.kind === 'CLIENT_DELETED') {
+      this.feedListeners.forEach((listener) => listener(notice));
+      return;
+    }
+    if (notice.kind !== 'KEYS_CHANGED') {
+      this.state.apply(notice);
+      if (this.recent.add(notice)) this.feedListeners.forEach((listener) => listener(notice));
+    }
     if (notice.kind === 'KEY_REVOKED' || notice.kind === 'KEYS_CHANGED') {
       const keyNotice: KeyNotice = notice.kind === 'KEY_REVOKED' ? { kind: 'KEY_REVOKED', kid: notice.kid } : notice;
       this.keyListeners.forEach((listener) => listener(keyNotice));
@@ -143,7 +186,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reload(): Promise<void> {
-    (await this.events.since(this.windowMs)).forEach((event) => this.state.apply(event));
+    // As `heard` does: events missed while disconnected reach the feed's clients too.
+    (await this.events.since(this.windowMs)).forEach((event) => {
+      this.state.apply(event);
+      if (this.recent.add(event)) this.feedListeners.forEach((listener) => listener(event));
+    });
     this.keyListeners.forEach((listener) => listener({ kind: 'KEYS_CHANGED' }));
   }
 }

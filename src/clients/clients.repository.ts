@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import type { Prisma, ServiceClient } from '../generated/prisma/client';
+import { REVOCATION_CHANNEL } from '../auth/revocation/revocation-events.repository';
+
+type Db = Prisma.TransactionClient | PrismaService;
+
+/** A client as the admin API shows it: never a secret, never a hash. */
+export type ClientView = Pick<ServiceClient, 'id' | 'name' | 'clientId' | 'backchannelLogoutUri' | 'createdAt'>;
+const VIEW = { id: true, name: true, clientId: true, backchannelLogoutUri: true, createdAt: true } as const;
+
+/** How long the secret before a rotation keeps working. */
+export const PREVIOUS_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+/** The notice that closes a deleted client's feeds on every instance (no row: nothing to replay). */
+export function clientDeletedNotice(clientId: string): string {
+  return JSON.stringify({ kind: 'CLIENT_DELETED', clientId });
+}
+
+/** Every query of `clients`. */
+@Injectable()
+export class ClientsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  create(
+    data: { name: string; clientId: string; secretHash: Buffer; backchannelLogoutUri: string | null },
+    db: Db = this.prisma,
+  ): Promise<ClientView> {
+    return db.serviceClient.create({ data: { ...data, secretHash: new Uint8Array(data.secretHash) }, select: VIEW });
+  }
+
+  /** Oldest first. */
+  list(): Promise<ClientView[]> {
+    return this.prisma.serviceClient.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** What authenticating a client needs: its hashes, the previous one only while it is still valid. */
+  async credentials(clientId: string): Promise<{ id: string; clientId: string; hashes: Uint8Array[] } | null> {
+    const row = await this.prisma.serviceClient.findUnique({
+      where: { clientId },
+      select: { id: true, clientId: true, secretHash: true, previousSecretHash: true, previousSecretExpiresAt: true },
+    });
+    if (!row) return null;
+    const previousValid = row.previousSecretHash && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now();
+    return { id: row.id, clientId: row.clientId, hashes: previousValid ? [row.secretHash, row.previousSecretHash!] : [row.secretHash] };
+  }
+
+  /**
+   * The new secret becomes current; the current one stays valid for 24 h (one
+   * statement: two rotations at once cannot both keep "the previous" secret).
+   * Returns the client, or null when there is none with this id.
+   */
+  async rotate(id: string, secretHash: Buffer, db: Db = this.prisma): Promise<ClientView | null> {
+    const rows = await db.$queryRaw<ClientView[]>`
+      UPDATE clients SET
+        previous_secret_hash = secret_hash,
+        previous_secret_expires_at = statement_timestamp() + ${PREVIOUS_SECRET_OVERLAP_MS}::float8 * interval '1 millisecond',
+        secret_hash = ${new Uint8Array(secretHash)}
+      WHERE id = ${id}::uuid
+      RETURNING id, name, client_id AS "clientId", backchannel_logout_uri AS "backchannelLogoutUri", created_at AS "createdAt"`;
+    return rows[0] ?? null;
+  }
+
+  /** Deletes the client and announces it (its feeds close on every instance when this commits). */
+  async delete(id: string, tx: Prisma.TransactionClient): Promise<ClientView | null> {
+    const rows = await tx.$queryRaw<ClientView[]>`
+      DELETE FROM clients WHERE id = ${id}::uuid
+      RETURNING id, name, client_id AS "clientId", backchannel_logout_uri AS "backchannelLogoutUri", created_at AS "createdAt"`;
+    if (rows.length === 0) return null;
+    await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${clientDeletedNotice(rows[0].clientId)})`;
+    return rows[0];
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import type { ClientMeta } from '../common/client-meta';
+import { PrismaService } from '../database/prisma.service';
+import { hashClientSecret, newClientId, newClientSecret, secretMatches } from './client-secrets';
+import { ClientsRepository, type ClientView } from './clients.repository';
+
+export const CLIENT_NOT_FOUND = 'Client not found';
+
+/** The caller of a client route, once its credentials were checked. */
+export interface AuthenticatedClient {
+  id: string;
+  clientId: string;
+}
+
+interface Actor {
+  actorId: string;
+  client: ClientMeta;
+}
+
+/** Listeners told when a client is deleted here (its feeds close at once; other instances hear the NOTIFY). */
+type DeletedListener = (clientId: string) => void;
+
+/** Registering services (admin), and checking their credentials. */
+@Injectable()
+export class ClientsService {
+  private readonly deletedListeners: DeletedListener[] = [];
+
+  constructor(
+    private readonly clients: ClientsRepository,
+    private readonly audit: AuditService,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  /** The new client with its secret: the only time the secret is shown. */
+  async create(input: { name: string; backchannelLogoutUri?: string | null }, actor: Actor): Promise<ClientView & { clientSecret: string }> {
+    const clientSecret = newClientSecret();
+    const created = await this.prisma.$transaction(async (tx) => {
+      const client = await this.clients.create(
+        { name: input.name, clientId: newClientId(), secretHash: hashClientSecret(clientSecret), backchannelLogoutUri: input.backchannelLogoutUri ?? null },
+        tx,
+      );
+      await this.audit.record({ type: 'client.created', actorId: actor.actorId, client: actor.client, data: { id: client.id, clientId: client.clientId, name: client.name } }, tx);
+      return client;
+    });
+    return { ...created, clientSecret };
+  }
+
+  list(): Promise<ClientView[]> {
+    return this.clients.list();
+  }
+
+  /** A new secret; the one it replaces keeps working for 24 h (PREVIOUS_SECRET_OVERLAP_MS). */
+  async rotateSecret(id: string, actor: Actor): Promise<{ clientSecret: string }> {
+    const clientSecret = newClientSecret();
+    await this.prisma.$transaction(async (tx) => {
+      const client = await this.clients.rotate(id, hashClientSecret(clientSecret), tx);
+      if (!client) throw new NotFoundException(CLIENT_NOT_FOUND);
+      await this.audit.record({ type: 'client.secret_rotated', actorId: actor.actorId, client: actor.client, data: { id, clientId: client.clientId } }, tx);
+    });
+    return { clientSecret };
+  }
+
+  /** Its credentials stop working at once; its feeds close on every instance (NOTIFY), here before this returns. */
+  async delete(id: string, actor: Actor): Promise<void> {
+    const client = await this.prisma.$transaction(async (tx) => {
+      const deleted = await this.clients.delete(id, tx);
+      if (!deleted) throw new NotFoundException(CLIENT_NOT_FOUND);
+      await this.audit.record({ type: 'client.deleted', actorId: actor.actorId, client: actor.client, data: { id, clientId: deleted.clientId } }, tx);
+      return deleted;
+    });
+    this.deletedListeners.forEach((listener) => listener(client.clientId));
+  }
+
+  onDeleted(listener: DeletedListener): void {
+    this.deletedListeners.push(listener);
+  }
+
+  /** Whether a client with this id exists (failed authentications are counted per real client). */
+  async exists(clientId: string): Promise<boolean> {
+    return (await this.clients.credentials(clientId)) !== null;
+  }
+
+  /** The client these credentials belong to, or null (unknown id, wrong secret, previous secret past its 24 h). */
+  async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient | null> {
+    const found = await this.clients.credentials(clientId);
+    // Every stored hash is compared (no early exit), so the time does not tell which one matched.
+    const matches = found ? found.hashes.map((hash) => secretMatches(secret, hash)) : [];
+    return found && matches.includes(true) ? { id: found.id, clientId: found.clientId } : null;
+  }
+}

@@ -1,0 +1,29 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
+import { given, Required } from '../../auth/dto/field-rules';
+
+/** POST /auth/introspect, form-encoded (RFC 7662 §2.1) or JSON. A field sent twice is not a string: 400. */
+export class IntrospectDto {
+  @ApiProperty({ description: 'The access token to check' })
+  @Required('token')
+  @IsString({ message: 'token must be a string (sent once)', validateIf: given })
+  token!: string;
+
+  @ApiPropertyOptional({ description: 'RFC 7662 hint; only access tokens are introspected' })
+  @IsOptional()
+  @IsString({ message: 'token_type_hint must be a string' })
+  token_type_hint?: string;
+}
+
+export class IntrospectionDto {
+  @ApiProperty({ description: 'false for anything revoked, expired, malformed or not ours' }) active!: boolean;
+  @ApiPropertyOptional({ format: 'uuid' }) sub?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) sid?: string;
+  @ApiPropertyOptional({ enum: ['USER', 'ADMIN'], description: "The user's current role" }) role?: string;
+  @ApiPropertyOptional() iat?: number;
+  @ApiPropertyOptional() exp?: number;
+  @ApiPropertyOptional() iss?: string;
+  @ApiPropertyOptional() aud?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) jti?: string;
+  @ApiPropertyOptional({ enum: ['access_token'] }) token_type?: string;
+}
