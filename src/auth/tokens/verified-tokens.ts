@@ -6,8 +6,8 @@ import type { VerifiedAccessToken } from './access-token';
 
 /**
  * Tokens verified once on this instance. Each entry holds the token's SHA-256 (not the
- * ~500-character token) and its facts: ~850 bytes of heap as measured by `npm run bench`
- * (1.3 KB when keyed by the token itself), so the bound is ~85 MB at worst, reached only
+ * ~500-character token) and its facts: 590–800 bytes of heap as measured by `npm run bench`
+ * (1.3 KB when keyed by the token itself), so the bound is 60–80 MB at worst, reached only
  * with 100,000 distinct tokens alive at once (one per signed-in client within one
  * ACCESS_TOKEN_TTL). Past it, the least recently used goes first.
  */
