@@ -34,6 +34,19 @@ export class ClientsRepository {
     return this.prisma.serviceClient.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
+  /** The clients that receive back-channel logout (read in the transaction of the logout). */
+  withBackchannelLogout(db: Db): Promise<Array<{ id: string; backchannelLogoutUri: string }>> {
+    return db.serviceClient.findMany({
+      where: { backchannelLogoutUri: { not: null } },
+      select: { id: true, backchannelLogoutUri: true },
+    }) as Promise<Array<{ id: string; backchannelLogoutUri: string }>>;
+  }
+
+  /** Where and as whom a logout token is delivered; null once the client is deleted. */
+  forBackchannel(id: string): Promise<{ clientId: string; backchannelLogoutUri: string | null } | null> {
+    return this.prisma.serviceClient.findUnique({ where: { id }, select: { clientId: true, backchannelLogoutUri: true } });
+  }
+
   /** What authenticating a client needs: its hashes, the previous one only while it is still valid. */
   async credentials(clientId: string): Promise<{ id: string; clientId: string; hashes: Uint8Array[] } | null> {
     const row = await this.prisma.serviceClient.findUnique({
