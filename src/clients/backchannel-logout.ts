@@ -48,20 +48,7 @@ export class BackchannelLogout implements DeliveryHandler, OnModuleInit {
       if (event.kind === 'USER_TOKENS_REVOKED') return [{ eventType: 'user.tokens_revoked', payload: { sub: event.userId, jti: randomUUID() } }];
       return [];
     });
-    if (logouts.length === 0) return;
-    const clients = await this.clients.withBackchannelLogout(tx);
-    await this.outbox.enqueueMany(
-      tx,
-      clients.flatMap((client) =>
-        logouts.map(({ eventType, payload }) => ({
-          kind: this.kind,
-          target: client.backchannelLogoutUri,
-          eventType,
-          endpointId: client.id,
-          payload: { ...payload },
-        })),
-      ),
-    );
+    if (logouts.length > 0) await this.outbox.enqueueFrom(tx, this.clients.logoutDeliveries(logouts));
   }
 
   async deliver(delivery: ClaimedDelivery): Promise<{ statusCode: number }> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma, ServiceClient } from '../generated/prisma/client';
+import { Prisma, type ServiceClient } from '../generated/prisma/client';
 import { REVOCATION_CHANNEL } from '../auth/revocation/revocation-events.repository';
 
 type Db = Prisma.TransactionClient | PrismaService;
@@ -34,12 +34,16 @@ export class ClientsRepository {
     return this.prisma.serviceClient.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
-  /** The clients that receive back-channel logout (read in the transaction of the logout). */
-  withBackchannelLogout(db: Db): Promise<Array<{ id: string; backchannelLogoutUri: string }>> {
-    return db.serviceClient.findMany({
-      where: { backchannelLogoutUri: { not: null } },
-      select: { id: true, backchannelLogoutUri: true },
-    }) as Promise<Array<{ id: string; backchannelLogoutUri: string }>>;
+  /**
+   * The outbox rows of `logouts`: one per logout and client with a back-channel logout URI,
+   * as OutboxRepository.enqueueFrom inserts them (read in the transaction of the logout).
+   */
+  logoutDeliveries(logouts: Array<{ eventType: string; payload: object }>): Prisma.Sql {
+    return Prisma.sql`
+      SELECT 'backchannel'::"OutboxKind", c.backchannel_logout_uri, l.event_type, l.payload, c.id
+      FROM clients c CROSS JOIN jsonb_to_recordset(${JSON.stringify(logouts.map((l) => ({ event_type: l.eventType, payload: l.payload })))}::jsonb)
+        AS l(event_type text, payload jsonb)
+      WHERE c.backchannel_logout_uri IS NOT NULL`;
   }
 
   /** Where and as whom a logout token is delivered; null once the client is deleted. */

@@ -65,14 +65,21 @@ export class OutboxRepository {
    * and nothing committed is lost.
    */
   async enqueue(tx: Prisma.TransactionClient, delivery: NewDelivery): Promise<void> {
-    await this.enqueueMany(tx, [delivery]);
+    await tx.outboxDelivery.create({ data: delivery });
+    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
   }
 
-  /** `enqueue` for several rows at once (an event to each of its endpoints): one INSERT, one NOTIFY. */
-  async enqueueMany(tx: Prisma.TransactionClient, deliveries: NewDelivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    await tx.outboxDelivery.createMany({ data: deliveries });
-    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
+  /**
+   * `enqueue` for the rows a query yields, in one statement (with its NOTIFY, when it yields
+   * any): an event fanned out to the endpoints that want it, in the event's transaction, at
+   * the cost of one round trip whether there are none or many. `rows` selects, in order,
+   * kind, target, event_type, payload (jsonb) and endpoint_id: the owner of the endpoints'
+   * table writes it (see WebhooksRepository.deliveriesOf, ClientsRepository.logoutDeliveries).
+   */
+  async enqueueFrom(tx: Prisma.TransactionClient, rows: Prisma.Sql): Promise<void> {
+    await tx.$queryRaw`
+      WITH inserted AS (INSERT INTO outbox (kind, target, event_type, payload, endpoint_id) ${rows} RETURNING 1)
+      SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text AS notified FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
   }
 
   /**

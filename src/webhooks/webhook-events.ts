@@ -32,16 +32,12 @@ export class WebhookEvents implements OnModuleInit {
     this.audit.subscribe(WEBHOOK_EVENT_TYPES, (tx, event) => this.enqueue(tx, event));
   }
 
+  /** One statement, with or without endpoints: a logout pays one round trip for its webhooks. */
   private async enqueue(tx: Prisma.TransactionClient, event: AuditEvent): Promise<void> {
-    const endpoints = await this.webhooks.subscribedTo(event.type, tx);
-    if (endpoints.length === 0) return;
     const payload: WebhookPayload = {
       messageId: `msg_${event.id}`,
       body: JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: AuditEventDto.from(event) }),
     };
-    await this.outbox.enqueueMany(
-      tx,
-      endpoints.map((endpoint) => ({ kind: 'webhook' as const, target: endpoint.url, eventType: event.type, endpointId: endpoint.id, payload: { ...payload } })),
-    );
+    await this.outbox.enqueueFrom(tx, this.webhooks.deliveriesOf(event.type, payload));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma, Webhook } from '../generated/prisma/client';
+import { Prisma, type Webhook } from '../generated/prisma/client';
 
 type Db = Prisma.TransactionClient | PrismaService;
 
@@ -39,9 +39,15 @@ export class WebhooksRepository {
     return db.webhook.findUnique({ where: { id }, select: VIEW });
   }
 
-  /** The enabled endpoints that receive `type`: read in the transaction of the event, so a delivery goes to what was subscribed when it happened. */
-  subscribedTo(type: string, tx: Db): Promise<Array<{ id: string; url: string }>> {
-    return tx.webhook.findMany({ where: { enabled: true, events: { has: type } }, select: { id: true, url: true } });
+  /**
+   * The outbox rows of an event of `type`: one per enabled endpoint that receives it, as
+   * OutboxRepository.enqueueFrom inserts them (read in the event's transaction, so a delivery
+   * goes to what was subscribed when it happened).
+   */
+  deliveriesOf(type: string, payload: object): Prisma.Sql {
+    return Prisma.sql`
+      SELECT 'webhook'::"OutboxKind", url, ${type}, ${JSON.stringify(payload)}::jsonb, id
+      FROM webhooks WHERE enabled AND ${type} = ANY(events)`;
   }
 
   forDelivery(id: string): Promise<WebhookForDelivery | null> {
