@@ -183,6 +183,7 @@ describe('webhooks: every listed event reaches a receiver, signed per Standard W
       expect(everything).not.toContain(secretValue);
     }
     expect(everything).not.toMatch(/\$argon2/);
+    expect(t.server.logs()).not.toContain(secret.slice(6));
     // Events nobody subscribed to (a login, a refresh) were not sent.
     expect(requests).toHaveLength(EVENT_TYPES.length);
   });
