@@ -1,7 +1,6 @@
 import { ADMIN, ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { linkIn, useMailCatcher } from '../support/mail-catcher';
-import { ServerBuild, ServerProcess } from '../support/server-process';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { ServerProcess, useServerBuild } from '../support/server-process';
 import { useApp } from '../support/test-app';
 import { Http } from '../support/http';
 import { waitFor } from '../support/wait';
@@ -84,21 +83,10 @@ describe('outbox: after the last attempt of OUTBOX_RETRY_SCHEDULE a delivery has
 describe('outbox: a crash after the commit loses nothing (SIGKILL, real process)', () => {
   const env: Record<string, string> = { ...ADMIN_ENV, OUTBOX_RETRY_SCHEDULE: '0,1s', RATE_LIMIT_MAIL: '0' };
   const smtp = useMailCatcher(env);
-  let build: ServerBuild;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    build = ServerBuild.create();
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await ServerProcess.killAll();
-    build?.remove();
-    await db?.drop();
-  });
+  const built = useServerBuild();
 
   it('the reset mail, committed but not delivered when the process was killed, is delivered by the next start', async () => {
-    let server = await ServerProcess.start(build, db, env);
+    let server = await ServerProcess.start(built.build, built.db, env);
     let http = new Http(server.baseUrl);
     const user = await newUser(http);
     await smtp.nth(user.email, 'verify-email');
@@ -114,7 +102,7 @@ describe('outbox: a crash after the commit loses nothing (SIGKILL, real process)
     server.kill('SIGKILL');
     await server.exited;
     await smtp.start();
-    server = await ServerProcess.start(build, db, env);
+    server = await ServerProcess.start(built.build, built.db, env);
     http = new Http(server.baseUrl);
     const { token } = linkIn(await smtp.nth(user.email, 'reset-password'), 'reset-password');
     expect((await http.post('/auth/password/reset', { token, newPassword: 'survived a crash' })).status).toBe(204);

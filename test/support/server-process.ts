@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_SECRET } from './test-app';
-import type { TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from './test-database';
 import { sleep, within } from './wait';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -46,6 +46,21 @@ export class ServerBuild {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A build of the server and a database of its own, for the server processes of one `describe`; every process is SIGKILLed after. */
+export function useServerBuild(): { build: ServerBuild; db: TestDatabase } {
+  const ctx = {} as { build: ServerBuild; db: TestDatabase };
+  beforeAll(async () => {
+    ctx.build = ServerBuild.create();
+    ctx.db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await ServerProcess.killAll();
+    ctx.build?.remove();
+    await ctx.db?.drop();
+  });
+  return ctx;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { Http } from '../support/http';
-import { ServerBuild, ServerProcess } from '../support/server-process';
-import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/test-database';
+import { ServerProcess, useServerBuild } from '../support/server-process';
+import { describeOnPostgres } from '../support/test-database';
 import { useReceiver } from '../support/webhook-receiver';
 import { waitFor } from '../support/wait';
 
@@ -16,21 +16,10 @@ const ENV = { ...ADMIN_ENV, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', OUTBOX_RETRY
 
 describe('webhooks: a crash right after a committed logout loses nothing (SIGKILL)', () => {
   const receiver = useReceiver();
-  let build: ServerBuild;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    build = ServerBuild.create();
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await ServerProcess.killAll();
-    build?.remove();
-    await db?.drop();
-  });
+  const built = useServerBuild();
 
   it('the event, committed but not delivered when the process was killed, is delivered after a restart with the same webhook-id', async () => {
-    let server = await ServerProcess.start(build, db, ENV);
+    let server = await ServerProcess.start(built.build, built.db, ENV);
     let http = new Http(server.baseUrl);
     const admin = await newAdmin(http);
     const hook = await http.post('/admin/webhooks', { url: receiver.url('/crash'), events: ['session.revoked'] }, { token: admin.accessToken });
@@ -49,7 +38,7 @@ describe('webhooks: a crash right after a committed logout loses nothing (SIGKIL
     await server.exited;
     const failedBefore = receiver.on('/crash').length;
     receiver.script('/crash');
-    server = await ServerProcess.start(build, db, ENV);
+    server = await ServerProcess.start(built.build, built.db, ENV);
     http = new Http(server.baseUrl);
     await waitFor('a request answered 200 after the restart', () => receiver.on('/crash').length > failedBefore);
     const requests = receiver.on('/crash');
@@ -69,22 +58,11 @@ describe('webhooks: a crash right after a committed logout loses nothing (SIGKIL
 
 describeOnPostgres('webhooks: two instances on one database deliver each event once', () => {
   const receiver = useReceiver();
-  let build: ServerBuild;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    build = ServerBuild.create();
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await ServerProcess.killAll();
-    build?.remove();
-    await db?.drop();
-  });
+  const built = useServerBuild();
 
   it('thirty logouts, made on both instances and both delivering: thirty webhook-ids, each received once', async () => {
-    const a = await ServerProcess.start(build, db, ENV);
-    const b = await ServerProcess.start(build, db, ENV);
+    const a = await ServerProcess.start(built.build, built.db, ENV);
+    const b = await ServerProcess.start(built.build, built.db, ENV);
     const [httpA, httpB] = [new Http(a.baseUrl), new Http(b.baseUrl)];
     const admin = await newAdmin(httpA);
     const hook = await httpA.post('/admin/webhooks', { url: receiver.url('/twice'), events: ['session.revoked'] }, { token: admin.accessToken });
