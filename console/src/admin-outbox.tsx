@@ -60,14 +60,14 @@ export function OutboxScreen() {
   const { run, busy, notice } = useAction();
 
   const cursor = cursors[cursors.length - 1];
-  const load = () => {
+  // A new filters object (each "Show deliveries") loads again, from the first page.
+  useEffect(() => {
     const params = new URLSearchParams({ take: String(PAGE_SIZE) });
     if (filters.kind) params.set('kind', filters.kind);
     if (filters.status) params.set('status', filters.status);
     if (cursor) params.set('cursor', cursor);
-    return run(async () => setPage(await call<Page<Delivery>>('GET', `/admin/outbox?${params}`)));
-  };
-  useEffect(() => void load(), [filters, cursor, run]);
+    void run(async () => setPage(await call<Page<Delivery>>('GET', `/admin/outbox?${params}`)));
+  }, [filters, cursor, run]);
 
   return (
     <>
@@ -108,12 +108,7 @@ export function OutboxScreen() {
             </select>
           </label>
         </div>
-        <div class="actions">
-          <Submit busy={busy}>Show deliveries</Submit>
-          <button type="button" class="secondary" disabled={busy} onClick={() => void load()}>
-            Reload
-          </button>
-        </div>
+        <Submit busy={busy}>Show deliveries</Submit>
       </form>
       <NoticeLine notice={notice} />
       {page && page.items.length === 0 && <p>No delivery matches.</p>}
