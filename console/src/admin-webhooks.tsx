@@ -212,7 +212,11 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
         <dt>Description</dt>
         <dd>{webhook.description ?? '—'}</dd>
         <dt>Status</dt>
-        <dd>{webhook.enabled ? 'Enabled: receives its events' : 'Disabled: receives nothing (an answer 410 disables an endpoint too)'}</dd>
+        <dd>
+          {webhook.enabled
+            ? 'Enabled: receives its events'
+            : `Disabled: receives nothing${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}. Enable it to receive its events again.`}
+        </dd>
         <dt>Events</dt>
         <dd>{webhook.events.join(', ') || '—'}</dd>
         <dt>Created</dt>

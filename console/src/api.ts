@@ -77,6 +77,8 @@ export interface Webhook {
   events: string[];
   description: string | null;
   enabled: boolean;
+  /** Why the server disabled it (the receiver answered 410 Gone); null otherwise. */
+  disabledReason?: string | null;
   createdAt: string;
 }
 
