@@ -15,10 +15,10 @@ export function StatusBadge({ status }: { status: DeliveryStatus }) {
   return <span class={status === 'delivered' ? 'badge' : status === 'failed' ? 'badge failed' : 'badge muted'}>{status}</span>;
 }
 
-/** The receiver's last answer: its status code (HTTP, SMTP) and the error, if any. */
-function lastAnswer(d: Delivery) {
-  if (d.lastStatusCode === null && !d.lastError) return '—';
-  return [d.lastStatusCode, d.lastError].filter((part) => part !== null && part !== '').join(' · ');
+/** The receiver's last answer: its status code (HTTP, SMTP), and the error if any (which often names the code already). */
+function lastAnswer({ lastStatusCode: code, lastError: error }: Delivery): string {
+  if (!error) return code === null ? '—' : String(code);
+  return code === null || error.includes(String(code)) ? error : `${code} · ${error}`;
 }
 
 /**

@@ -318,7 +318,7 @@ class Receiver {
       await manage(flaky());
       await deliveriesUntil(flaky(), 'the delivery failed', (rows) => rows.some((r) => r[2] === 'failed'));
       const [failed] = await cells(admin, `Deliveries to ${flaky()}`);
-      expect(failed.slice(1, 6)).toEqual(['session.revoked', 'failed', '2', expect.stringMatching(/^500/), '—']);
+      expect(failed.slice(1, 6)).toEqual(['session.revoked', 'failed', '2', expect.stringContaining('500'), '—']);
       expect(receiver.received.filter((r) => r.path === '/flaky')).toHaveLength(2);
       await shoot(admin, 'admin-webhook');
 
