@@ -13,6 +13,9 @@
  *   3  GET /bench/me-db     baseline guard that looks the session up in the database
  *   4  GET /profile         the Nest docs' passport-jwt recipe (Express), bench/nest-docs-recipe
  *   R  POST /auth/refresh   one refresh-token chain per connection
+ *   RH POST /auth/refresh   the same with a webhook and a back-channel client registered
+ *   outbox: POST /auth/logout without and with a webhook + a back-channel client (two outbox
+ *           rows a logout, delivered to a receiver in this process)
  *   and the revocation delay between two instances sharing the database, healthy and
  *   with the second instance's LISTEN connection silently partitioned.
  * The app runs at the production defaults (NODE_ENV=production, LOG_LEVEL=info: one
@@ -34,9 +37,9 @@ const { call, load, refreshChains, sweep } = require('./lib/load');
 const { markdown, num } = require('./lib/report');
 
 const quick = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=2,R,memory runs only those scenarios (ids of the table; revocation, partition, memory). */
+/** BENCH_ONLY=2,R,memory runs only those scenarios (ids of the table; revocation, partition, memory, outbox: it runs RH). */
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((id) => id.trim()) : undefined;
-const wanted = (id) => !only || only.includes(id);
+const wanted = (id) => !only || only.includes(id) || (id === 'RH' && only.includes('outbox'));
 const duration = Number(process.env.BENCH_DURATION || (quick ? 2 : 10));
 const settings = {
   duration,
@@ -97,12 +100,14 @@ async function main() {
     ACCESS_TOKEN_TTL: '1h', // runs 2 and 3 share one token, whatever BENCH_DURATION
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', // the outbox scenario's receiver is on loopback
   };
 
   const runs = {};
   let revocation;
   let partition;
   let memory;
+  let outbox;
   const apps = [];
   try {
     const a = await startApp('app A', env);
@@ -202,7 +207,7 @@ async function main() {
       return { app: true, url: deaf.url, path: '/auth/me', token: member.tokens.accessToken, cleanup: () => stop(deaf) };
     });
 
-    await measure('R', `POST /auth/refresh — rotation, ${settings.connections} independent chains`, async () => {
+    const refreshRun = (id, label) => measure(id, label, async () => {
       const user = await register('refresher');
       const credentials = { email: user.email, password: user.password };
       /** Refresh tokens of `n` new sessions; logins are argon2-bound, so a few at a time. */
@@ -231,6 +236,33 @@ async function main() {
         warmup: { connections: warmupChains.length, setupClient: refreshChains(warmupChains) },
       };
     });
+    await refreshRun('R', `POST /auth/refresh — rotation, ${settings.connections} independent chains`);
+
+    if (wanted('outbox')) {
+      // What the outbox rows of webhooks and back-channel logout cost the requests that write them.
+      const sink = await startSink();
+      try {
+        const adminToken = (await call(a.url, 'POST', '/auth/login', { body: admin })).accessToken;
+        const user = await register('logouts');
+        const without = await measureLogouts(a, user);
+        const hook = await call(a.url, 'POST', '/admin/webhooks', { token: adminToken, expect: 201, body: { url: `${sink.url}/webhook`, events: ['session.revoked', 'token.reuse_detected'] } });
+        const client = await call(a.url, 'POST', '/admin/clients', { token: adminToken, expect: 201, body: { name: `bench-bcl-${runId}`, backchannelLogoutUri: `${sink.url}/backchannel` } });
+        const before = sink.count;
+        const withRows = await measureLogouts(a, user);
+        const drained = performance.now();
+        await waitUntil(() => sink.count - before >= 2 * withRows.logouts, 60_000, 'every webhook and logout token delivered');
+        withRows.deliveries = sink.count - before;
+        withRows.drainedMsAfterLast = performance.now() - drained;
+        await refreshRun('RH', 'POST /auth/refresh — with a webhook and a back-channel client registered');
+        await call(a.url, 'DELETE', `/admin/webhooks/${hook.id}`, { token: adminToken, expect: 204 });
+        await call(a.url, 'DELETE', `/admin/clients/${client.id}`, { token: adminToken, expect: 204 });
+        outbox = { without, withRows };
+      } catch (error) {
+        outbox = { error: error.message };
+      } finally {
+        await sink.close();
+      }
+    }
 
     if (wanted('revocation')) revocation = await measureRevocation(a, env, admin, register, apps);
     if (wanted('partition')) partition = await measurePartition(a, env, admin, register, databaseUrl);
@@ -241,7 +273,7 @@ async function main() {
     cluster?.stop();
   }
 
-  const report = summarize(runs, revocation, partition, memory, stats);
+  const report = summarize(runs, revocation, partition, memory, stats, outbox);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${markdown(report)}\n\n(bench/results/latest.json)`);
@@ -291,6 +323,66 @@ async function measureRevocation(a, env, admin, register, apps) {
     return { rounds, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted.at(-1) };
   } catch (error) {
     return { error: error.message };
+  }
+}
+
+/** Logouts per run of the outbox scenario, and how many at once. */
+const LOGOUTS = quick ? 100 : 400;
+const LOGOUT_CONCURRENCY = 10;
+
+/**
+ * LOGOUTS sessions of `user` (logins are argon2-bound: a few at a time), then each ended
+ * with POST /auth/logout, LOGOUT_CONCURRENCY at once: logouts a second, and each one's latency.
+ */
+async function measureLogouts(a, user) {
+  const tokens = [];
+  while (tokens.length < LOGOUTS) {
+    const batch = Array.from({ length: Math.min(4, LOGOUTS - tokens.length) }, () =>
+      call(a.url, 'POST', '/auth/login', { body: { email: user.email, password: user.password } }),
+    );
+    for (const t of await Promise.all(batch)) tokens.push(t.accessToken);
+  }
+  const latencies = [];
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: LOGOUT_CONCURRENCY }, async () => {
+      while (next < tokens.length) {
+        const token = tokens[next++];
+        const at = performance.now();
+        await call(a.url, 'POST', '/auth/logout', { token, expect: 204 });
+        latencies.push(performance.now() - at);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((x, y) => x - y);
+  const at = (p) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)];
+  return { logouts: tokens.length, perSecond: tokens.length / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+/** An HTTP receiver for the outbox scenario's webhooks and logout tokens: counts them, answers 204. */
+async function startSink() {
+  const http = require('node:http');
+  const sink = { count: 0 };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      sink.count++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sink.url = `http://127.0.0.1:${server.address().port}`;
+  sink.close = () => new Promise((resolve) => server.close(resolve));
+  return sink;
+}
+
+async function waitUntil(check, ms, what) {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await sleep(50);
   }
 }
 
@@ -403,7 +495,7 @@ async function measureMemory(env, runId, apps) {
   }
 }
 
-function summarize(runs, revocation, partition, memory, stats) {
+function summarize(runs, revocation, partition, memory, stats, outbox) {
   const rps = (id) => (runs[id]?.valid ? runs[id].rps : undefined);
   const ratio = (x, y) => (rps(x) && rps(y) ? rps(x) / rps(y) : undefined);
   const ratios = {
@@ -416,6 +508,8 @@ function summarize(runs, revocation, partition, memory, stats) {
     'S/0 (another service with the client module vs bare Nest)': ratio('S', '0'),
     'S/2 (another service with the client module vs this server\'s /auth/me)': ratio('S', '2'),
     [`R/${REFRESH_BEFORE} (refresh vs 2026-11-23)`]: rps('R') && rps('R') / REFRESH_BEFORE,
+    'RH/R (refresh with a webhook and a back-channel client registered vs without)': ratio('RH', 'R'),
+    'logouts/s with two outbox rows each vs none': outbox?.withRows && outbox.withRows.perSecond / outbox.without.perSecond,
   };
   const r2 = runs['2']?.valid ? runs['2'] : undefined;
   const check = (value, ok) => (value === undefined ? undefined : ok(value));
@@ -450,6 +544,7 @@ function summarize(runs, revocation, partition, memory, stats) {
     revocation,
     partition,
     memory,
+    outbox,
     targets,
   };
 }

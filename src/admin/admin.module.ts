@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AdminBootstrap } from './first-admin/admin-bootstrap';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
@@ -11,12 +12,13 @@ import { AdminOutboxController } from './admin-outbox.controller';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
+import { AdminWebhooksController } from './admin-webhooks.controller';
 import { UserAccessService } from './user-access.service';
 
-/** The /admin routes (users, sessions, audit, signing keys, clients, outbox), and the first admin (ADMIN_EMAIL) created at start. */
+/** The /admin routes (users, sessions, audit, signing keys, clients, webhooks, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule, UsersModule, ClientsModule],
-  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminClientsController, AdminOutboxController],
+  imports: [AuthModule, UsersModule, ClientsModule, WebhooksModule],
+  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminClientsController, AdminWebhooksController, AdminOutboxController],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })
 export class AdminModule {}

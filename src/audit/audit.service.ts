@@ -25,7 +25,12 @@ export type AuditType =
   | 'client.created'
   | 'client.secret_rotated'
   | 'client.deleted'
-  | 'client.auth_failed';
+  | 'client.auth_failed'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.secret_rotated'
+  | 'webhook.deleted'
+  | 'webhook.delivery_retried';
 
 export interface AuditEntry {
   type: AuditType;
@@ -39,6 +44,12 @@ export interface AuditEntry {
 
 type Db = Prisma.TransactionClient | PrismaService;
 
+/**
+ * Acts on an audit event inside the transaction that writes it (the webhooks write their
+ * outbox rows so): what it writes commits, or rolls back, with the change the event describes.
+ */
+export type AuditSubscriber = (tx: Prisma.TransactionClient, event: AuditEvent) => Promise<void>;
+
 export interface AuditFilter {
   userId?: string;
   type?: string;
@@ -50,11 +61,36 @@ export interface AuditFilter {
 /** The owner of `audit_events`: written with the change it describes, read newest first. */
 @Injectable()
 export class AuditService {
+  private readonly subscribers = new Map<AuditType, AuditSubscriber[]>();
+
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Writes an event; pass the transaction of the change it describes, so both commit together. */
+  /** `subscriber` runs for every event of these types, in the event's transaction (a feature subscribes at start). */
+  subscribe(types: readonly AuditType[], subscriber: AuditSubscriber): void {
+    for (const type of types) this.subscribers.set(type, [...(this.subscribers.get(type) ?? []), subscriber]);
+  }
+
+  /**
+   * Writes an event; pass the transaction of the change it describes, so both commit
+   * together. An event that has subscribers and no transaction gets one of its own, so the
+   * event and what its subscribers write still commit together. Events nobody subscribes
+   * to (a refresh, a failed login) cost one INSERT and nothing else.
+   */
   async record(entry: AuditEntry, db: Db = this.prisma): Promise<void> {
-    await db.auditEvent.create({
+    const subscribers = this.subscribers.get(entry.type);
+    if (!subscribers) {
+      await this.write(entry, db);
+      return;
+    }
+    const inTransaction = async (tx: Prisma.TransactionClient) => {
+      const event = await this.write(entry, tx);
+      for (const subscriber of subscribers) await subscriber(tx, event);
+    };
+    await (db === this.prisma ? this.prisma.$transaction(inTransaction) : inTransaction(db));
+  }
+
+  private write(entry: AuditEntry, db: Db): Promise<AuditEvent> {
+    return db.auditEvent.create({
       data: {
         type: entry.type,
         userId: entry.userId ?? null,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ThrottlerStorageModule } from '../throttling/throttling.module';
+import { BackchannelLogout } from './backchannel-logout';
 import { ClientAuthGuard } from './client-auth.guard';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
@@ -10,12 +11,13 @@ import { RevocationFeed } from './revocation-feed';
 
 /**
  * Services that accept our access tokens: their registration (admin, AdminClientsController),
- * their HTTP Basic authentication, introspection and the revocation feed.
+ * their HTTP Basic authentication, introspection, the revocation feed, and back-channel
+ * logout to those that asked for it.
  */
 @Module({
   imports: [ThrottlerStorageModule, AuthModule],
   controllers: [RelyingPartyController],
-  providers: [ClientsRepository, ClientsService, ClientAuthGuard, IntrospectionService, RevocationFeed],
+  providers: [ClientsRepository, ClientsService, ClientAuthGuard, IntrospectionService, RevocationFeed, BackchannelLogout],
   exports: [ClientsService],
 })
 export class ClientsModule {}

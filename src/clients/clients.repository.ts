@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma, ServiceClient } from '../generated/prisma/client';
+import { Prisma, type ServiceClient } from '../generated/prisma/client';
 import { REVOCATION_CHANNEL } from '../auth/revocation/revocation-events.repository';
 
 type Db = Prisma.TransactionClient | PrismaService;
@@ -32,6 +32,23 @@ export class ClientsRepository {
   /** Oldest first. */
   list(): Promise<ClientView[]> {
     return this.prisma.serviceClient.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /**
+   * The outbox rows of `logouts`: one per logout and client with a back-channel logout URI,
+   * as OutboxRepository.enqueueFrom inserts them (read in the transaction of the logout).
+   */
+  logoutDeliveries(logouts: Array<{ eventType: string; payload: object }>): Prisma.Sql {
+    return Prisma.sql`
+      SELECT 'backchannel'::"OutboxKind", c.backchannel_logout_uri, l.event_type, l.payload, c.id
+      FROM clients c CROSS JOIN jsonb_to_recordset(${JSON.stringify(logouts.map((l) => ({ event_type: l.eventType, payload: l.payload })))}::jsonb)
+        AS l(event_type text, payload jsonb)
+      WHERE c.backchannel_logout_uri IS NOT NULL`;
+  }
+
+  /** Where and as whom a logout token is delivered; null once the client is deleted. */
+  forBackchannel(id: string): Promise<{ clientId: string; backchannelLogoutUri: string | null } | null> {
+    return this.prisma.serviceClient.findUnique({ where: { id }, select: { clientId: true, backchannelLogoutUri: true } });
   }
 
   /** What authenticating a client needs: its hashes, the previous one only while it is still valid. */

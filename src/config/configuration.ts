@@ -85,6 +85,11 @@ export interface AppConfig {
   outbox: {
     /** OUTBOX_RETRY_SCHEDULE: the delay (ms) before each attempt; its length is the number of attempts. */
     retrySchedule: number[];
+    /**
+     * WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhooks and back-channel logout may reach loopback,
+     * private and link-local addresses (refused by default: SSRF).
+     */
+    allowPrivateNetworks: boolean;
   };
 }
 
@@ -147,6 +152,6 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       from: env.MAIL_FROM ?? `no-reply@${new URL(url).hostname}`,
       templatesDir: env.MAIL_TEMPLATES_DIR,
     },
-    outbox: { retrySchedule: env.OUTBOX_RETRY_SCHEDULE },
+    outbox: { retrySchedule: env.OUTBOX_RETRY_SCHEDULE, allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
   };
 }

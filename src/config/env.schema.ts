@@ -149,6 +149,8 @@ const fields = z.object({
     RATE_LIMIT_MAIL: integer(5, { min: 0, expected: 'a whole number of mail requests a minute (0 turns the limit off)' }),
     // The outbox's delays before each attempt: at once, then backing off; past the last one a delivery has failed.
     OUTBOX_RETRY_SCHEDULE: durationList('0,5s,5m,30m,2h,5h,10h,10h'),
+    // true: webhooks and back-channel logout may reach loopback, private and link-local addresses (development, tests).
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool(false),
 });
 
 type RawEnv = z.output<typeof fields>;

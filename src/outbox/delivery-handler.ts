@@ -9,6 +9,8 @@ export interface ClaimedDelivery {
   eventType: string;
   /** What the writer left for the handler (never shown by the admin API). */
   payload: unknown;
+  /** The webhook endpoint or client it goes to (webhook, backchannel). */
+  endpointId: string | null;
   /** This attempt's number, from 1. */
   attempt: number;
 }

@@ -1,5 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/configuration';
 import { OutboxHandlers } from './delivery-handler';
+import { OutboundHttp } from './outbound-http';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxWorker } from './outbox.worker';
 
@@ -7,11 +10,21 @@ import { OutboxWorker } from './outbox.worker';
  * The transactional outbox (API.md, "Webhooks and back-channel logout"): every outbound
  * delivery (mail, webhook, back-channel logout) is a row written with the change it
  * describes, and delivered by the worker of any instance. Features write rows through
- * OutboxRepository.enqueue and register a DeliveryHandler for their kind with OutboxHandlers.
+ * OutboxRepository.enqueue and register a DeliveryHandler for their kind with OutboxHandlers;
+ * HTTP deliveries go through OutboundHttp (the SSRF rules, no redirects, 10 s).
  */
 @Global()
 @Module({
-  providers: [OutboxRepository, OutboxHandlers, OutboxWorker],
-  exports: [OutboxRepository, OutboxHandlers],
+  providers: [
+    OutboxRepository,
+    OutboxHandlers,
+    OutboxWorker,
+    {
+      provide: OutboundHttp,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => new OutboundHttp(config.get('outbox.allowPrivateNetworks', { infer: true })),
+    },
+  ],
+  exports: [OutboxRepository, OutboxHandlers, OutboundHttp],
 })
 export class OutboxModule {}

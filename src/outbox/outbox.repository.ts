@@ -7,6 +7,12 @@ import type { ClaimedDelivery } from './delivery-handler';
 /** Every instance's outbox worker LISTENs here: a row was written, deliver it now. */
 export const OUTBOX_CHANNEL = 'auth_outbox';
 
+/**
+ * A closed row keeps its payload unless it is a mail's: a mail's holds its link's token;
+ * a webhook's body and a logout's subject hold none, and an admin's retry needs them.
+ */
+const KEPT_PAYLOAD = Prisma.sql`CASE WHEN kind = 'mail' THEN NULL ELSE payload END`;
+
 /** `lastError` is for people: a line, not a dump. */
 const ERROR_MAX = 500;
 
@@ -15,14 +21,17 @@ export interface NewDelivery {
   /** The recipient address, endpoint or client (shown to admins): never a body or a token. */
   target: string;
   eventType: string;
-  /** What the handler needs; cleared once the row is delivered or failed. */
+  /** What the handler needs; a mail's is cleared once the row is delivered or failed (it holds a link's token). */
   payload: Prisma.InputJsonObject;
+  /** The webhook endpoint or client it goes to (its deliveries are listed by it). */
+  endpointId?: string;
   /** Not delivered by then: dropped (failed) without an attempt. */
   expiresAt?: Date;
 }
 
 export interface DeliveryFilter {
   kind?: OutboxKind;
+  endpointId?: string;
   status?: OutboxStatus;
   /** Rows older than this id (keyset pagination: ids only grow). */
   beforeId?: bigint;
@@ -35,6 +44,7 @@ interface ClaimedRow {
   target: string;
   event_type: string;
   payload: unknown;
+  endpoint_id: string | null;
   attempts: number;
   expired: boolean;
 }
@@ -43,7 +53,7 @@ interface ClaimedRow {
  * The owner of `outbox`: rows are written in the transaction of the change they describe
  * (`enqueue`), claimed by a worker under a short lease (`claimDue`), and closed as
  * delivered, retried later or failed. A closed row keeps its facts for the admin API
- * (`page`) but loses its payload, which may hold a link's token.
+ * (`page`); a closed mail loses its payload, which holds a link's token.
  */
 @Injectable()
 export class OutboxRepository {
@@ -57,6 +67,19 @@ export class OutboxRepository {
   async enqueue(tx: Prisma.TransactionClient, delivery: NewDelivery): Promise<void> {
     await tx.outboxDelivery.create({ data: delivery });
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
+  }
+
+  /**
+   * `enqueue` for the rows a query yields, in one statement (with its NOTIFY, when it yields
+   * any): an event fanned out to the endpoints that want it, in the event's transaction, at
+   * the cost of one round trip whether there are none or many. `rows` selects, in order,
+   * kind, target, event_type, payload (jsonb) and endpoint_id: the owner of the endpoints'
+   * table writes it (see WebhooksRepository.deliveriesOf, ClientsRepository.logoutDeliveries).
+   */
+  async enqueueFrom(tx: Prisma.TransactionClient, rows: Prisma.Sql): Promise<void> {
+    await tx.$queryRaw`
+      WITH inserted AS (INSERT INTO outbox (kind, target, event_type, payload, endpoint_id) ${rows} RETURNING 1)
+      SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text AS notified FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
   }
 
   /**
@@ -77,7 +100,7 @@ export class OutboxRepository {
       )
       UPDATE outbox o SET claimed_until = now() + ${leaseMs} * interval '1 millisecond', attempts = o.attempts + 1
       FROM due WHERE o.id = due.id
-      RETURNING o.id, o.kind::text AS kind, o.target, o.event_type, o.payload, o.attempts,
+      RETURNING o.id, o.kind::text AS kind, o.target, o.event_type, o.payload, o.endpoint_id::text AS endpoint_id, o.attempts,
         (o.expires_at IS NOT NULL AND o.expires_at <= now()) AS expired`;
     return rows.map((row) => ({
       id: row.id,
@@ -85,6 +108,7 @@ export class OutboxRepository {
       target: row.target,
       eventType: row.event_type,
       payload: row.payload,
+      endpointId: row.endpoint_id,
       attempt: row.attempts,
       expired: row.expired,
     }));
@@ -98,10 +122,10 @@ export class OutboxRepository {
   }
 
   async delivered(id: bigint, statusCode: number | undefined): Promise<void> {
-    await this.prisma.outboxDelivery.update({
-      where: { id },
-      data: { status: 'delivered', lastStatusCode: statusCode ?? null, lastError: null, nextAttemptAt: null, claimedUntil: null, payload: Prisma.DbNull },
-    });
+    await this.prisma.$executeRaw`
+      UPDATE outbox SET status = 'delivered', last_status_code = ${statusCode ?? null}, last_error = NULL, next_attempt_at = NULL,
+        claimed_until = NULL, payload = ${KEPT_PAYLOAD}
+      WHERE id = ${id}`;
   }
 
   async retryLater(id: bigint, error: string, statusCode: number | undefined, delayMs: number): Promise<void> {
@@ -112,16 +136,39 @@ export class OutboxRepository {
   }
 
   async failed(id: bigint, error: string, statusCode: number | undefined): Promise<void> {
-    await this.prisma.outboxDelivery.update({
-      where: { id },
-      data: { status: 'failed', lastError: error.slice(0, ERROR_MAX), lastStatusCode: statusCode ?? null, nextAttemptAt: null, claimedUntil: null, payload: Prisma.DbNull },
-    });
+    await this.prisma.$executeRaw`
+      UPDATE outbox SET status = 'failed', last_error = ${error.slice(0, ERROR_MAX)}, last_status_code = ${statusCode ?? null},
+        next_attempt_at = NULL, claimed_until = NULL, payload = ${KEPT_PAYLOAD}
+      WHERE id = ${id}`;
+  }
+
+  /**
+   * An admin's retry: the delivery (of that endpoint) is due again now, for one more attempt
+   * (a failure after it is final again: the schedule was spent). A delivery being attempted
+   * right now is left to that attempt. Whether such a delivery exists.
+   */
+  async retryNow(id: bigint, endpointId: string): Promise<boolean> {
+    const [row] = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      WITH found AS (SELECT id FROM outbox WHERE id = ${id} AND endpoint_id = ${endpointId}::uuid AND payload IS NOT NULL)
+      UPDATE outbox o SET status = 'pending', next_attempt_at = now()
+      FROM found WHERE o.id = found.id AND (o.claimed_until IS NULL OR o.claimed_until < now() OR o.status <> 'pending')
+      RETURNING o.id`;
+    if (row) await this.prisma.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
+    else return (await this.prisma.outboxDelivery.count({ where: { id, endpointId, payload: { not: Prisma.DbNull } } })) > 0;
+    return true;
+  }
+
+  /** Pending deliveries to an endpoint that is gone or disabled: failed now, with `reason`. */
+  async failPendingOf(endpointId: string, reason: string, db: Prisma.TransactionClient | PrismaService = this.prisma): Promise<void> {
+    await db.$executeRaw`
+      UPDATE outbox SET status = 'failed', last_error = ${reason}, next_attempt_at = NULL, claimed_until = NULL
+      WHERE endpoint_id = ${endpointId}::uuid AND status = 'pending'`;
   }
 
   /** Newest first. */
-  page({ kind, status, beforeId, take }: DeliveryFilter): Promise<OutboxDelivery[]> {
+  page({ kind, endpointId, status, beforeId, take }: DeliveryFilter): Promise<OutboxDelivery[]> {
     return this.prisma.outboxDelivery.findMany({
-      where: { kind, status, ...(beforeId !== undefined && { id: { lt: beforeId } }) },
+      where: { kind, endpointId, status, ...(beforeId !== undefined && { id: { lt: beforeId } }) },
       orderBy: { id: 'desc' },
       take,
     });

@@ -11,7 +11,8 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
    * The key revoked last is the one signing now (the rotation before it gives it a successor):
    * it ends the caller's token too, so the clients' routes come before it.
    */
-  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken), clientId = '00000000-0000-4000-8000-000000000000') => [
+  const none = '00000000-0000-4000-8000-000000000000';
+  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken), clientId = none, webhook = { id: none, deliveryId: '1' }) => [
     { method: 'GET', path: '/admin/users', ok: 200 },
     { method: 'GET', path: `/admin/users/${target.id}/sessions`, ok: 200 },
     { method: 'PATCH', path: `/admin/users/${target.id}`, body: { role: 'ADMIN' }, ok: 200 },
@@ -23,6 +24,13 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
     { method: 'GET', path: '/admin/clients', ok: 200 },
     { method: 'POST', path: `/admin/clients/${clientId}/secret`, ok: 201 },
     { method: 'DELETE', path: `/admin/clients/${clientId}`, ok: 204 },
+    { method: 'POST', path: '/admin/webhooks', body: { url: 'https://example.com/access-spec', events: ['user.disabled'] }, ok: 201 },
+    { method: 'GET', path: '/admin/webhooks', ok: 200 },
+    { method: 'PATCH', path: `/admin/webhooks/${webhook.id}`, body: { description: 'access spec' }, ok: 200 },
+    { method: 'POST', path: `/admin/webhooks/${webhook.id}/secret`, ok: 201 },
+    { method: 'GET', path: `/admin/webhooks/${webhook.id}/deliveries`, ok: 200 },
+    { method: 'POST', path: `/admin/webhooks/${webhook.id}/deliveries/${webhook.deliveryId}/retry`, ok: 202 },
+    { method: 'DELETE', path: `/admin/webhooks/${webhook.id}`, ok: 204 },
     { method: 'GET', path: '/admin/keys', ok: 200 },
     { method: 'POST', path: '/admin/keys/rotate', ok: 201 },
     { method: 'DELETE', path: `/admin/keys/${kid}`, ok: 204 },
@@ -56,7 +64,11 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
     const admin = await newAdmin(t.http);
     const target = await newUser(t.http);
     const client = await t.http.post('/admin/clients', { name: 'rotated then deleted' }, { token: admin.accessToken });
-    for (const route of adminRoutes(target, undefined, client.body.id)) {
+    // A webhook with a delivery to retry: to a loopback address, refused (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off), so nothing connects anywhere.
+    const webhook = await t.http.post('/admin/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['user.role_changed'] }, { token: admin.accessToken });
+    await t.http.patch(`/admin/users/${(await newUser(t.http)).id}`, { role: 'ADMIN' }, { token: admin.accessToken });
+    const [delivery] = (await t.http.get(`/admin/webhooks/${webhook.body.id}/deliveries`, { token: admin.accessToken })).body.items;
+    for (const route of adminRoutes(target, undefined, client.body.id, { id: webhook.body.id, deliveryId: delivery.id })) {
       const res = await call(route, admin.accessToken);
       expect([route.method, route.path, res.status]).toEqual([route.method, route.path, route.ok]);
     }
@@ -68,7 +80,7 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
-    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}').map((r) => `${r.method} ${r.path}`);
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}', { id: '{id}', deliveryId: '{deliveryId}' }).map((r) => `${r.method} ${r.path}`);
     expect(adminDocumented).toEqual(expected.sort());
     expect(documented).toEqual(expect.arrayContaining(['GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/password']));
     const patch = docs.body.paths['/admin/users/{id}'].patch;

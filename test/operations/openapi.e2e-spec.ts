@@ -67,6 +67,13 @@ const CONTRACT: Record<string, Row> = {
   'GET /admin/clients': { who: 'admin', ok: 200 },
   'POST /admin/clients/{id}/secret': { who: 'admin', ok: 201, also: [404] },
   'DELETE /admin/clients/{id}': { who: 'admin', ok: 204, also: [404] },
+  'POST /admin/webhooks': { who: 'admin', ok: 201, body: true },
+  'GET /admin/webhooks': { who: 'admin', ok: 200 },
+  'PATCH /admin/webhooks/{id}': { who: 'admin', ok: 200, also: [404], body: true },
+  'POST /admin/webhooks/{id}/secret': { who: 'admin', ok: 201, also: [404] },
+  'DELETE /admin/webhooks/{id}': { who: 'admin', ok: 204, also: [404] },
+  'GET /admin/webhooks/{id}/deliveries': { who: 'admin', ok: 200, also: [400, 404] },
+  'POST /admin/webhooks/{id}/deliveries/{deliveryId}/retry': { who: 'admin', ok: 202, also: [404] },
   // Form-encoded or JSON: 400, 413, 415 as a JSON body.
   'POST /auth/introspect': { who: 'client', ok: 200, body: true, throttled: true },
   'GET /auth/revocations': { who: 'client', ok: 200, throttled: true },

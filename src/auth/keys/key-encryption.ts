@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { deriveKey, type ServerSecrets } from '../tokens/server-secret';
 
-/** The HKDF purpose of the key that encrypts signing keys at rest. */
-const PURPOSE = 'signing-key-encryption';
+/** The HKDF purpose of the key that encrypts signing keys at rest (another purpose, another key: webhook secrets). */
+const SIGNING_KEYS = 'signing-key-encryption';
 /** The layout's version byte: `version | iv (12) | tag (16) | ciphertext`. */
 const VERSION = 1;
 const IV_BYTES = 12;
@@ -23,6 +23,8 @@ export interface Opened {
  * one bit, sealed under another secret, or moved to another row (the row's `kid` is the
  * additional authenticated data) fails to open rather than yielding a wrong key.
  *
+ * The same sealing keeps webhook secrets (WebhookSecrets), under a key of their own.
+ *
  * AUTH_SECRET_PREVIOUS: what the previous secret sealed still opens, so the secret can
  * rotate; the caller seals it again under the current one (see SigningKeys).
  */
@@ -30,9 +32,9 @@ export class KeyEncryption {
   private readonly current: Buffer;
   private readonly previous?: Buffer;
 
-  constructor(secrets: ServerSecrets) {
-    this.current = deriveKey(secrets.current, PURPOSE);
-    if (secrets.previous) this.previous = deriveKey(secrets.previous, PURPOSE);
+  constructor(secrets: ServerSecrets, purpose = SIGNING_KEYS) {
+    this.current = deriveKey(secrets.current, purpose);
+    if (secrets.previous) this.previous = deriveKey(secrets.previous, purpose);
   }
 
   /** `plaintext` sealed under the current secret, bound to `context` (the kid). */

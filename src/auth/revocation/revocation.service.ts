@@ -25,6 +25,12 @@ const PRUNE_EVERY_MS = 5_000;
 
 export type Revoke = (event: NewRevocation) => void;
 
+/**
+ * Acts on revocations inside the transaction that declares them (back-channel logout writes
+ * its outbox rows so): what it writes commits, or rolls back, with the revocations.
+ */
+export type RevocationSubscriber = (tx: Prisma.TransactionClient, events: readonly RevocationEvent[]) => Promise<void>;
+
 /** What the signing keys hear from the channel: a key revoked (drop it at once), or "keys changed" (reload). */
 export type KeyNotice = { kind: 'KEY_REVOKED'; kid: string } | { kind: 'KEYS_CHANGED' };
 
@@ -59,6 +65,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private pruneTimer?: NodeJS.Timeout;
   private readonly keyListeners: Array<(notice: KeyNotice) => void> = [];
   private readonly feedListeners: Array<(notice: FeedNotice) => void> = [];
+  private readonly subscribers: RevocationSubscriber[] = [];
   /** The window's events as a list, for the feed's replay. */
   private readonly recent: RecentRevocations;
 
@@ -153,6 +160,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.fallback.check(token);
   }
 
+  /** `subscriber` runs in every transaction that declares revocations, with them (a feature subscribes at start). */
+  subscribe(subscriber: RevocationSubscriber): void {
+    this.subscribers.push(subscriber);
+  }
+
   /**
    * Runs `work` in a transaction; the revocations it declares with `revoke` are written
    * in that transaction, announced to the other instances when it commits, and applied
@@ -164,6 +176,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       const declared: NewRevocation[] = [];
       const value = await work(tx, (event) => declared.push(event));
       recorded = await this.events.record(tx, declared);
+      if (recorded.length > 0) for (const subscriber of this.subscribers) await subscriber(tx, recorded);
       return value;
     });
     recorded.forEach((event) => this.heard(event));

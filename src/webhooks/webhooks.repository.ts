@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma, type Webhook } from '../generated/prisma/client';
+
+type Db = Prisma.TransactionClient | PrismaService;
+
+/** A webhook as the admin API shows it: never a secret. */
+export type WebhookView = Pick<Webhook, 'id' | 'url' | 'events' | 'description' | 'enabled' | 'disabledReason' | 'createdAt'>;
+const VIEW = { id: true, url: true, events: true, description: true, enabled: true, disabledReason: true, createdAt: true } as const;
+
+/** What signing a delivery needs: the endpoint, and its secrets (sealed). */
+export type WebhookForDelivery = Pick<Webhook, 'id' | 'url' | 'enabled' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>;
+
+/** How long deliveries are signed with the secret before a rotation too (API.md: 24 h). */
+export const PREVIOUS_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface WebhookChanges {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+/** Every query of `webhooks`. */
+@Injectable()
+export class WebhooksRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  create(data: { id: string; url: string; events: string[]; description: string | null; secret: Buffer }, tx: Db): Promise<WebhookView> {
+    return tx.webhook.create({ data: { ...data, secret: new Uint8Array(data.secret) }, select: VIEW });
+  }
+
+  /** Oldest first. */
+  list(): Promise<WebhookView[]> {
+    return this.prisma.webhook.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  find(id: string, db: Db = this.prisma): Promise<WebhookView | null> {
+    return db.webhook.findUnique({ where: { id }, select: VIEW });
+  }
+
+  /**
+   * The outbox rows of an event of `type`: one per enabled endpoint that receives it, as
+   * OutboxRepository.enqueueFrom inserts them (read in the event's transaction, so a delivery
+   * goes to what was subscribed when it happened).
+   */
+  deliveriesOf(type: string, payload: object): Prisma.Sql {
+    return Prisma.sql`
+      SELECT 'webhook'::"OutboxKind", url, ${type}, ${JSON.stringify(payload)}::jsonb, id
+      FROM webhooks WHERE enabled AND ${type} = ANY(events)`;
+  }
+
+  forDelivery(id: string): Promise<WebhookForDelivery | null> {
+    return this.prisma.webhook.findUnique({
+      where: { id },
+      select: { id: true, url: true, enabled: true, secret: true, previousSecret: true, previousSecretExpiresAt: true },
+    });
+  }
+
+  /** Re-enabling clears the reason the server disabled it for. Null when there is no such webhook. */
+  async update(id: string, changes: WebhookChanges, tx: Db): Promise<WebhookView | null> {
+    const { count } = await tx.webhook.updateMany({
+      where: { id },
+      data: { ...changes, ...(changes.enabled === true && { disabledReason: null }) },
+    });
+    return count === 0 ? null : this.find(id, tx);
+  }
+
+  /**
+   * The new secret becomes current; the current one signs too for 24 h (one statement:
+   * two rotations at once cannot both keep "the previous" secret). Whether it exists.
+   */
+  async rotate(id: string, sealed: Buffer, tx: Db): Promise<boolean> {
+    const changed = await tx.$executeRaw`
+      UPDATE webhooks SET
+        previous_secret = secret,
+        previous_secret_expires_at = statement_timestamp() + ${PREVIOUS_SECRET_OVERLAP_MS}::float8 * interval '1 millisecond',
+        secret = ${new Uint8Array(sealed)},
+        updated_at = statement_timestamp()
+      WHERE id = ${id}::uuid`;
+    return changed > 0;
+  }
+
+  /** The endpoint answered 410 Gone: disabled until an admin enables it again. */
+  async disable(id: string, reason: string): Promise<void> {
+    await this.prisma.webhook.updateMany({ where: { id, enabled: true }, data: { enabled: false, disabledReason: reason } });
+  }
+
+  async delete(id: string, tx: Db): Promise<WebhookView | null> {
+    const found = await this.find(id, tx);
+    if (!found) return null;
+    await tx.webhook.delete({ where: { id } });
+    return found;
+  }
+}
