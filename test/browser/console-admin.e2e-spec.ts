@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,6 +9,7 @@ import { MailCatcher } from '../support/mail-catcher';
 import { startApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
+import { Receiver } from '../support/webhook-receiver';
 
 // The functions given to page.evaluate and addInitScript run in the page; this project's tsconfig has no DOM lib.
 declare const window: any;
@@ -26,12 +25,6 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`test/browser/console-admin.e2e-spec.ts is SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
-/**
- * The webhook steps need the /admin/webhooks routes (API.md, "Webhooks and back-channel
- * logout"). Set to false only on a branch where they do not exist yet.
- */
-const WEBHOOK_ROUTES = false;
-
 /** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes the README's pictures there. */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 const DESKTOP = { width: 1280, height: 860 };
@@ -45,44 +38,6 @@ interface Trouble {
   kind: 'console' | 'pageerror' | 'csp';
   text: string;
   url?: string;
-}
-
-/** What a webhook receiver got. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/**
- * A webhook receiver on loopback: it records every request and answers each path with
- * the status `answers` holds for it (200 unless told).
- */
-class Receiver {
-  readonly received: Received[] = [];
-  readonly answers = new Map<string, number>();
-  private server?: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        this.received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(this.answers.get(path) ?? 200, { 'content-type': 'text/plain' }).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
 }
 
 /**
@@ -243,9 +198,9 @@ class Receiver {
     });
   });
 
-  (WEBHOOK_ROUTES ? describe : describe.skip)('Webhooks', () => {
-    const ok = () => `${receiver.url}/ok`;
-    const flaky = () => `${receiver.url}/flaky`;
+  describe('Webhooks', () => {
+    const ok = () => receiver.url('/ok');
+    const flaky = () => receiver.url('/flaky');
     let okSecret: string;
     /** The rows of the open endpoint's deliveries, reloaded until `check` holds. */
     const deliveriesUntil = async (url: string, what: string, check: (rows: string[][]) => boolean) =>
@@ -299,7 +254,7 @@ class Receiver {
       expect(delivered.slice(1, 5)).toEqual(['session.revoked', 'delivered', '1', '200']);
 
       // What the receiver got is signed with the secret the console showed (Standard Webhooks).
-      const request = receiver.received.find((r) => r.path === '/ok')!;
+      const [request] = receiver.on('/ok');
       const key = Buffer.from(okSecret.slice('whsec_'.length), 'base64');
       const signed = `${String(request.headers['webhook-id'])}.${String(request.headers['webhook-timestamp'])}.${request.body}`;
       expect(String(request.headers['webhook-signature']).split(' ')).toContain(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
@@ -307,7 +262,8 @@ class Receiver {
     });
 
     it('a receiver answering 500 ends failed after the two attempts; Retry sends it again once the receiver answers 200', async () => {
-      receiver.answers.set('/flaky', 500);
+      // Its first two requests are answered 500, the next ones 200.
+      receiver.script('/flaky', 500, 500);
       await admin.getByRole('button', { name: '← All webhooks' }).click();
       await heading(admin, 'Webhooks');
       await createEndpoint(flaky(), 'flaky receiver', ['session.revoked']);
@@ -319,24 +275,34 @@ class Receiver {
       await deliveriesUntil(flaky(), 'the delivery failed', (rows) => rows.some((r) => r[2] === 'failed'));
       const [failed] = await cells(admin, `Deliveries to ${flaky()}`);
       expect(failed.slice(1, 6)).toEqual(['session.revoked', 'failed', '2', expect.stringContaining('500'), '—']);
-      expect(receiver.received.filter((r) => r.path === '/flaky')).toHaveLength(2);
+      expect(receiver.on('/flaky')).toHaveLength(2);
       await shoot(admin, 'admin-webhook');
 
-      receiver.answers.set('/flaky', 200);
       await admin.getByRole('button', { name: /^Retry delivery \d+: session\.revoked, / }).click();
       await status(admin, 'The session.revoked delivery will be sent again.');
       await deliveriesUntil(flaky(), 'the retried delivery delivered', (rows) => rows[0]?.[2] === 'delivered');
       expect(await admin.getByRole('button', { name: /^Retry delivery/ }).count()).toBe(0);
-      expect(receiver.received.filter((r) => r.path === '/flaky')).toHaveLength(3);
+      expect(receiver.on('/flaky')).toHaveLength(3);
     });
 
-    it('disables and enables the endpoint, rotates its secret (shown once), and deletes it after a confirmation', async () => {
+    it('disables the endpoint (it receives nothing) and enables it again, rotates its secret (shown once), and deletes it after a confirmation', async () => {
       await admin.getByRole('button', { name: 'Disable endpoint' }).click();
       await status(admin, `${flaky()} is disabled: it receives nothing.`);
       await admin.getByText('Disabled: receives nothing').waitFor();
+      // A session ends while it is disabled: no delivery for it (the other endpoint gets one).
+      await aSessionEnds();
+      await receiver.waitFor('/ok', 3);
       await admin.getByRole('button', { name: 'Enable endpoint' }).click();
       await status(admin, `${flaky()} is enabled.`);
       await admin.getByText('Enabled: receives its events').waitFor();
+      // Enabled again, it gets the next one: two deliveries in all, both delivered.
+      await aSessionEnds();
+      await deliveriesUntil(flaky(), 'the next event delivered', (rows) => rows.length === 2 && rows[0][2] === 'delivered');
+      expect((await cells(admin, `Deliveries to ${flaky()}`)).map((r) => r.slice(1, 3))).toEqual([
+        ['session.revoked', 'delivered'],
+        ['session.revoked', 'delivered'],
+      ]);
+      expect(receiver.on('/flaky')).toHaveLength(4);
 
       await admin.getByRole('button', { name: 'Rotate secret' }).click();
       await status(admin, `${flaky()} has a new signing secret.`);
@@ -368,7 +334,7 @@ class Receiver {
         },
         { everyMs: 250, attempts: 120 },
       );
-      if (WEBHOOK_ROUTES) expect((await cells(admin, table)).filter((r) => r[1] === 'Webhook').length).toBeGreaterThanOrEqual(2);
+      expect((await cells(admin, table)).filter((r) => r[1] === 'Webhook').length).toBeGreaterThanOrEqual(2);
       await shoot(admin, 'admin-outbox');
 
       await admin.getByLabel('Kind').selectOption('mail');
@@ -388,16 +354,22 @@ class Receiver {
   it('on a phone, the admin screens fit the width: the tables scroll, the page does not', async () => {
     const phone = await open('phone', { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     await signIn(phone);
-    for (const [link, title] of [['Clients', 'Clients'], ...(WEBHOOK_ROUTES ? [['Webhooks', 'Webhooks']] : []), ['Outbox', 'Outbox']]) {
-      await phone.getByRole('navigation').getByRole('link', { name: link }).click();
+    // Each screen once it has loaded (its list, or the words saying it is empty).
+    const screens = [
+      { title: 'Clients', loaded: phone.getByText('No client yet.') },
+      { title: 'Outbox', loaded: phone.getByRole('table', { name: 'Outbox deliveries, newest first' }) },
+      { title: 'Webhooks', loaded: phone.getByRole('table', { name: 'Webhook endpoints' }) },
+    ];
+    for (const { title, loaded } of screens) {
+      await phone.getByRole('navigation').getByRole('link', { name: title }).click();
       await heading(phone, title);
+      await loaded.waitFor();
       expect([title, await fitsWidth(phone)]).toEqual([title, true]);
     }
-    if (WEBHOOK_ROUTES) {
-      await phone.getByRole('button', { name: /^Manage / }).first().click();
-      await phone.getByRole('heading', { level: 2, name: 'Deliveries' }).waitFor();
-      expect(await fitsWidth(phone)).toBe(true);
-    }
+    // One endpoint's page: its settings, its deliveries.
+    await phone.getByRole('button', { name: `Manage ${receiver.url('/ok')}` }).click();
+    await phone.getByRole('table', { name: `Deliveries to ${receiver.url('/ok')}` }).waitFor();
+    expect(await fitsWidth(phone)).toBe(true);
   });
 
   it('saw no console error, no uncaught exception and no CSP violation', () => {
