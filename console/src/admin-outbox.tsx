@@ -29,10 +29,10 @@ function lastAnswer({ lastStatusCode: code, lastError: error }: Delivery): strin
 export function DeliveryTable({ caption, items, withTarget, action }: { caption: string; items: Delivery[]; withTarget?: boolean; action?(d: Delivery): ComponentChildren }) {
   const head = ['Created', ...(withTarget ? ['Kind', 'Target'] : []), 'Event', 'Status', 'Attempts', 'Last answer', 'Next attempt', ...(action ? [''] : [])];
   return (
-    <Table caption={caption} head={head}>
+    <Table caption={caption} head={head} dense>
       {items.map((d) => (
         <tr key={d.id}>
-          <td>{when(d.createdAt, true)}</td>
+          <td class="time">{when(d.createdAt, true)}</td>
           {withTarget && <td>{KINDS.find((k) => k.value === d.kind)?.text ?? d.kind}</td>}
           {withTarget && <td class="wrap">{d.target}</td>}
           <td>{d.eventType}</td>
@@ -41,7 +41,7 @@ export function DeliveryTable({ caption, items, withTarget, action }: { caption:
           </td>
           <td>{d.attempts}</td>
           <td class="wrap">{lastAnswer(d)}</td>
-          <td>{when(d.nextAttemptAt, true)}</td>
+          <td class="time">{when(d.nextAttemptAt, true)}</td>
           {action && <td>{action(d)}</td>}
         </tr>
       ))}

@@ -176,10 +176,10 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
 }
 
 /** A table that scrolls sideways on a phone rather than squeezing its columns. */
-export function Table({ caption, head, children }: { caption: string; head: string[]; children: ComponentChildren }) {
+export function Table({ caption, head, children, dense }: { caption: string; head: string[]; children: ComponentChildren; dense?: boolean }) {
   return (
     <div class="overflow-auto">
-      <table class="striped">
+      <table class={dense ? 'striped dense' : 'striped'}>
         <caption class="visually-hidden">{caption}</caption>
         <thead>
           <tr>
