@@ -231,12 +231,15 @@ interface Trouble {
       await heading(admin, url);
     };
 
-    it('an admin creates an endpoint on a loopback receiver (its secret shown once) and sees an event delivered', async () => {
+    it('an admin creates an endpoint on a loopback receiver (its secret shown once; without events, the server’s 400) and sees an event delivered', async () => {
       await admin.getByRole('navigation').getByRole('link', { name: 'Webhooks' }).click();
       await heading(admin, 'Webhooks');
       await admin.getByText('No webhook endpoint yet.').waitFor();
-      // Every event type has a labelled checkbox.
+      // Every event type has a labelled checkbox; none chosen is refused by the server, with its message.
       expect(await admin.getByRole('group', { name: 'Events' }).getByRole('checkbox').count()).toBe(11);
+      await admin.getByLabel('URL').fill(ok());
+      await admin.getByRole('button', { name: 'Create endpoint' }).click();
+      await admin.getByRole('alert').filter({ hasText: 'events must be a non-empty list of: session.revoked' }).waitFor();
 
       okSecret = await createEndpoint(ok(), 'audit mirror', ['session.revoked', 'user.disabled']);
       expect(okSecret).toMatch(/^whsec_/);
@@ -285,7 +288,7 @@ interface Trouble {
       expect(receiver.on('/flaky')).toHaveLength(3);
     });
 
-    it('disables the endpoint (it receives nothing) and enables it again, rotates its secret (shown once), and deletes it after a confirmation', async () => {
+    it('disables the endpoint (it receives nothing) and enables it again, edits it, rotates its secret (shown once), and deletes it after a confirmation', async () => {
       await admin.getByRole('button', { name: 'Disable endpoint' }).click();
       await status(admin, `${flaky()} is disabled: it receives nothing.`);
       await admin.getByText('Disabled: receives nothing').waitFor();
@@ -303,6 +306,14 @@ interface Trouble {
         ['session.revoked', 'delivered'],
       ]);
       expect(receiver.on('/flaky')).toHaveLength(4);
+
+      // Its settings: a description and one more event.
+      await admin.getByLabel('Description (optional)').fill('flaky receiver, now quiet');
+      await admin.getByRole('checkbox', { name: 'user.force_logged_out' }).check();
+      await admin.getByRole('button', { name: 'Save changes' }).click();
+      await status(admin, 'Changes saved.');
+      await admin.getByText('session.revoked, user.force_logged_out', { exact: true }).waitFor();
+      await admin.getByText('flaky receiver, now quiet', { exact: true }).waitFor();
 
       await admin.getByRole('button', { name: 'Rotate secret' }).click();
       await status(admin, `${flaky()} has a new signing secret.`);
@@ -374,12 +385,13 @@ interface Trouble {
 
   it('saw no console error, no uncaught exception and no CSP violation', () => {
     // The answers the steps above expect: the refresh without a session at the first page
-    // load (401), and the refused back-channel logout URI (400).
+    // load (401), the refused back-channel logout URI and the endpoint without events (400).
     const answered = (code: number, path: RegExp) => (t: Trouble) =>
       t.kind === 'console' && t.text.startsWith(`Failed to load resource: the server responded with a status of ${code}`) && path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
-    const expected = [answered(401, /^\/auth\/refresh$/), answered(400, /^\/admin\/clients$/)];
+    const refused = [answered(400, /^\/admin\/clients$/), answered(400, /^\/admin\/webhooks$/)];
+    const expected = [answered(401, /^\/auth\/refresh$/), ...refused];
     expect(trouble.filter((t) => !expected.some((isExpected) => isExpected(t)))).toEqual([]);
-    // The consoles were heard: the 400 is there.
-    expect(trouble.filter(answered(400, /^\/admin\/clients$/))).toHaveLength(1);
+    // The consoles were heard: each 400 is there, once.
+    expect(refused.map((isRefused) => trouble.filter(isRefused).length)).toEqual([1, 1]);
   });
 });
