@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN, ADMIN_ENV, newUser } from '../support/factories';
+import { ADMIN, ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { Http } from '../support/http';
 import { MailCatcher } from '../support/mail-catcher';
 import { startApp, type TestApp } from '../support/test-app';
@@ -32,6 +32,7 @@ const PHONE = { width: 390, height: 844 };
 const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 /** Two attempts, the second 200 ms after the first: a receiver that keeps answering 500 ends `failed` at once. */
 const RETRY_SCHEDULE = '0,200ms';
+const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
 
 interface Trouble {
   browser: string;
@@ -383,13 +384,35 @@ interface Trouble {
     expect(await fitsWidth(phone)).toBe(true);
   });
 
+  it('when the admin’s sessions are ended elsewhere, the next action shows the sign-in form, and the secret on screen is gone', async () => {
+    await admin.getByRole('navigation').getByRole('link', { name: 'Clients' }).click();
+    await heading(admin, 'Clients');
+    await admin.getByLabel('Name').fill('reporting-service');
+    await admin.getByRole('button', { name: 'Create client' }).click();
+    await status(admin, 'Client reporting-service created.');
+    const [[, clientId]] = await cells(admin, 'Clients');
+    const secret = await admin.getByRole('textbox', { name: `Client secret of ${clientId}` }).inputValue();
+
+    // The admin signs out everywhere from another device.
+    const elsewhere = await newAdmin(http);
+    expect((await http.post('/auth/logout-all', undefined, { token: elsewhere.accessToken })).status).toBe(204);
+    await admin.getByRole('button', { name: `Rotate the secret of reporting-service (${clientId})` }).click();
+    await heading(admin, 'Sign in');
+    expect(await admin.getByRole('alert').textContent()).toBe(SESSION_ENDED);
+    expect(await admin.getByRole('table').count()).toBe(0);
+    expect(await pageText(admin)).not.toContain(secret);
+    // The rotation was not made: the secret shown still works.
+    expect(await introspectAs(clientId, secret)).toBe(200);
+  });
+
   it('saw no console error, no uncaught exception and no CSP violation', () => {
     // The answers the steps above expect: the refresh without a session at the first page
-    // load (401), the refused back-channel logout URI and the endpoint without events (400).
+    // load and after the sessions ended, the rotation sent with the ended session's token
+    // (401), the refused back-channel logout URI and the endpoint without events (400).
     const answered = (code: number, path: RegExp) => (t: Trouble) =>
       t.kind === 'console' && t.text.startsWith(`Failed to load resource: the server responded with a status of ${code}`) && path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
     const refused = [answered(400, /^\/admin\/clients$/), answered(400, /^\/admin\/webhooks$/)];
-    const expected = [answered(401, /^\/auth\/refresh$/), ...refused];
+    const expected = [answered(401, /^\/auth\/refresh$/), answered(401, /^\/admin\/clients\/[\w-]+\/secret$/), ...refused];
     expect(trouble.filter((t) => !expected.some((isExpected) => isExpected(t)))).toEqual([]);
     // The consoles were heard: each 400 is there, once.
     expect(refused.map((isRefused) => trouble.filter(isRefused).length)).toEqual([1, 1]);
