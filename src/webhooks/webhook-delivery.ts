@@ -38,7 +38,12 @@ export class WebhookDelivery implements DeliveryHandler, OnModuleInit {
     const secrets = [webhook.secret];
     if (webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(webhook.previousSecret);
     const now = new Date();
-    const signature = secrets.map((sealed) => new Signer(this.secrets.open(sealed, webhook.id)).sign(messageId, now, body)).join(' ');
+    let signature: string;
+    try {
+      signature = secrets.map((sealed) => new Signer(this.secrets.open(sealed, webhook.id)).sign(messageId, now, body)).join(' ');
+    } catch {
+      throw new DeliveryError('The webhook secret cannot be opened with AUTH_SECRET (sealed under a secret since dropped): rotate it', { permanent: true });
+    }
     try {
       const statusCode = await this.http.post({
         url: webhook.url,

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AuditEventDto } from '../admin/dto/audit.dto';
+import { AuditEventDto } from '../audit/audit-event.dto';
 import { AuditService } from '../audit/audit.service';
 import type { AuditEvent, Prisma } from '../generated/prisma/client';
 import { OutboxRepository } from '../outbox/outbox.repository';

@@ -24,7 +24,14 @@ export class WebhookSecrets {
     return this.encryption.seal(Buffer.from(secret, 'utf8'), webhookId);
   }
 
+  /** Throws KeyDecryptionError when neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS sealed it. */
   open(sealed: Uint8Array, webhookId: string): string {
     return this.encryption.open(sealed, webhookId).plaintext.toString('utf8');
+  }
+
+  /** `sealed` sealed again under AUTH_SECRET if AUTH_SECRET_PREVIOUS sealed it (so the previous secret can go), else undefined. */
+  resealed(sealed: Uint8Array, webhookId: string): Buffer | undefined {
+    const { plaintext, sealedWithPrevious } = this.encryption.open(sealed, webhookId);
+    return sealedWithPrevious ? this.encryption.seal(plaintext, webhookId) : undefined;
   }
 }

@@ -81,6 +81,16 @@ export class WebhooksRepository {
     return changed > 0;
   }
 
+  /** Every endpoint's sealed secrets (for resealing them after an AUTH_SECRET rotation). */
+  sealedSecrets(): Promise<Array<Pick<Webhook, 'id' | 'secret' | 'previousSecret'>>> {
+    return this.prisma.webhook.findMany({ select: { id: true, secret: true, previousSecret: true } });
+  }
+
+  /** Replaces a sealed secret unless it changed meanwhile (a rotation, or another instance resealing first). */
+  async reseal(id: string, column: 'secret' | 'previousSecret', before: Uint8Array, after: Buffer): Promise<void> {
+    await this.prisma.webhook.updateMany({ where: { id, [column]: { equals: before } }, data: { [column]: new Uint8Array(after) } });
+  }
+
   /** The endpoint answered 410 Gone: disabled until an admin enables it again. */
   async disable(id: string, reason: string): Promise<void> {
     await this.prisma.webhook.updateMany({ where: { id, enabled: true }, data: { enabled: false, disabledReason: reason } });

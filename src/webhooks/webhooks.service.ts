@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
@@ -21,7 +21,9 @@ const facts = (webhook: Pick<WebhookView, 'id' | 'url' | 'events'>) => ({ id: we
 
 /** Webhook endpoints (admin): registering them, their secrets, their deliveries. */
 @Injectable()
-export class WebhooksService {
+export class WebhooksService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(WebhooksService.name);
+
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly secrets: WebhookSecrets,
@@ -29,6 +31,26 @@ export class WebhooksService {
     private readonly audit: AuditService,
     private readonly prisma: PrismaService,
   ) {}
+
+  /**
+   * After an AUTH_SECRET rotation, seals again under the new secret what the previous one
+   * sealed, so that AUTH_SECRET_PREVIOUS can be dropped (as the signing keys do). A secret
+   * neither opens is logged: that endpoint's deliveries fail until it gets a new secret.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const row of await this.webhooks.sealedSecrets()) {
+      for (const column of ['secret', 'previousSecret'] as const) {
+        const sealed = row[column];
+        if (!sealed) continue;
+        try {
+          const resealed = this.secrets.resealed(sealed, row.id);
+          if (resealed) await this.webhooks.reseal(row.id, column, sealed, resealed);
+        } catch (error) {
+          this.logger.error(`Webhook ${row.id}: its ${column === 'secret' ? 'secret' : 'previous secret'} cannot be opened here (${(error as Error).message}); rotate it (POST /admin/webhooks/${row.id}/secret)`);
+        }
+      }
+    }
+  }
 
   /** The new endpoint with its secret: the only time the secret is shown. */
   async create(input: { url: string; events: string[]; description?: string | null }, actor: Actor): Promise<WebhookView & { secret: string }> {

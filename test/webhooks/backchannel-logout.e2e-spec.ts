@@ -67,6 +67,8 @@ describe('back-channel logout', () => {
       events: { [EVENT]: {} },
     });
     expect(claims).not.toHaveProperty('nonce');
+    // The logs hold no logout token (nor its signature).
+    expect(t.server.logs()).not.toContain(new URLSearchParams(requests[before].body).get('logout_token')!.split('.')[2]);
     // An access token is not a logout token, nor the other way round: each is typed.
     await expect(jwtVerify(user.accessToken, jwks, { typ: 'logout+jwt' })).rejects.toThrow();
   });

@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { AuditService } from '../../src/audit/audit.service';
 import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../support/factories';
 import { linkIn, useMailCatcher } from '../support/mail-catcher';
 import { useApp, type AppUnderTest } from '../support/test-app';
@@ -182,6 +183,7 @@ describe('webhooks: every listed event reaches a receiver, signed per Standard W
       expect(everything).not.toContain(secretValue);
     }
     expect(everything).not.toMatch(/\$argon2/);
+    expect(t.server.logs()).not.toContain(secret.slice(6));
     // Events nobody subscribed to (a login, a refresh) were not sent.
     expect(requests).toHaveLength(EVENT_TYPES.length);
   });
@@ -331,5 +333,46 @@ describe('webhooks: private networks are refused unless WEBHOOK_ALLOW_PRIVATE_NE
       lastError: 'Refused: 127.0.0.1 is a loopback, private, link-local or unspecified address (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true allows private ones)',
     });
     expect(receiver.received).toEqual([]);
+  });
+});
+
+describe('webhooks: what commits is sent, what rolls back is not; secrets survive an AUTH_SECRET rotation', () => {
+  const receiver = useReceiver();
+  const env = { ...ADMIN_ENV, ...ALLOW_LOOPBACK, AUTH_SECRET: 'first-server-secret-that-is-32-bytes-or-more' };
+  const t = useApp(env);
+
+  it('an event whose transaction rolls back writes no delivery; the next committed one is delivered', async () => {
+    const admin = await newAdmin(t.http);
+    const { id } = await createWebhook(t, admin, receiver.url('/tx'), ['user.disabled']);
+    const user = await newUser(t.http);
+    // The audit event and its outbox row are written, then the change fails: both go.
+    const audit = t.server.app.get(AuditService);
+    await expect(
+      t.server.prisma.$transaction(async (tx) => {
+        await audit.record({ type: 'user.disabled', userId: user.id, actorId: admin.id }, tx);
+        throw new Error('the change failed after its event was recorded');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await t.server.prisma.outboxDelivery.count({ where: { endpointId: id } })).toBe(0);
+    expect((await t.http.patch(`/admin/users/${user.id}`, { disabled: true }, { token: admin.accessToken })).status).toBe(200);
+    await receiver.waitFor('/tx');
+    expect(await deliveries(t, admin, id)).toEqual([expect.objectContaining({ eventType: 'user.disabled' })]);
+    expect(receiver.on('/tx')).toHaveLength(1);
+  });
+
+  it('keeps signing with the same secret through AUTH_SECRET → AUTH_SECRET_PREVIOUS and after the previous one is dropped', async () => {
+    const admin = await newAdmin(t.http);
+    const { secret } = await createWebhook(t, admin, receiver.url('/rotate-server-secret'), ['session.revoked']);
+    const logout = async () => {
+      const user = await newUser(t.http);
+      await t.http.post('/auth/logout', undefined, { token: user.accessToken });
+    };
+    await t.restart({ ...env, AUTH_SECRET: 'second-server-secret-that-is-32-bytes-or-more', AUTH_SECRET_PREVIOUS: env.AUTH_SECRET });
+    await t.restart({ ...env, AUTH_SECRET: 'second-server-secret-that-is-32-bytes-or-more' });
+    await logout();
+    const [request] = await receiver.waitFor('/rotate-server-secret');
+    expect(verified(secret, request).type).toBe('session.revoked');
+    expect(t.server.logs()).not.toContain('cannot be opened');
+    expect(t.server.logs()).not.toContain(secret.slice(6));
   });
 });
