@@ -61,6 +61,45 @@ export interface SigningKey {
   retiresAt: string | null;
 }
 
+/** A service that accepts our access tokens (API.md, "Services that accept our access tokens"); never its secret. */
+export interface Client {
+  id: string;
+  name: string;
+  clientId: string;
+  backchannelLogoutUri: string | null;
+  createdAt: string;
+}
+
+/** A webhook endpoint (API.md, "Webhooks and back-channel logout"); never its secret. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  /** Why the server disabled it (the receiver answered 410 Gone); null otherwise. */
+  disabledReason?: string | null;
+  createdAt: string;
+}
+
+export type DeliveryKind = 'webhook' | 'backchannel' | 'mail';
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One outbound delivery of the outbox: never its body, never a token. */
+export interface Delivery {
+  id: string;
+  kind: DeliveryKind;
+  /** The endpoint, client or recipient address. */
+  target: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
 /** An answer other than 2xx, with the server's own message. */
 export class ApiError extends Error {
   constructor(

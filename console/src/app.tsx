@@ -2,8 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { onSession, restore, SessionEnded, signOut, type TokenResponse, type User } from './api';
 import { Account } from './account';
 import { AuditScreen } from './admin-audit';
+import { ClientsScreen } from './admin-clients';
 import { KeysScreen } from './admin-keys';
+import { OutboxScreen } from './admin-outbox';
 import { UsersScreen } from './admin-users';
+import { WebhooksScreen } from './admin-webhooks';
 import { ResetPassword, VerifyEmail } from './recovery';
 import { SignIn } from './sign-in';
 import { Link, NoticeLine, type Notice } from './ui';
@@ -17,6 +20,9 @@ const ADMIN_SCREENS: Record<string, { title: string; screen: (me: User) => preac
   '/console/admin/users': { title: 'Users', screen: (me) => <UsersScreen me={me} /> },
   '/console/admin/audit': { title: 'Audit log', screen: () => <AuditScreen /> },
   '/console/admin/keys': { title: 'Signing keys', screen: () => <KeysScreen /> },
+  '/console/admin/clients': { title: 'Clients', screen: () => <ClientsScreen /> },
+  '/console/admin/webhooks': { title: 'Webhooks', screen: () => <WebhooksScreen /> },
+  '/console/admin/outbox': { title: 'Outbox', screen: () => <OutboxScreen /> },
 };
 /** Pages that mails link to: public, whatever the session. */
 const LINK_PAGES: Record<string, { title: string; page: () => preact.JSX.Element }> = {

@@ -55,7 +55,7 @@ export function useAction() {
 export function Field(props: {
   label: string;
   name: string;
-  type?: 'text' | 'email' | 'password';
+  type?: 'text' | 'email' | 'password' | 'url';
   value: string;
   onInput: (value: string) => void;
   autocomplete?: string;
@@ -69,7 +69,7 @@ export function Field(props: {
       {props.label}
       <input
         name={props.name}
-        // (Preact's types pair each input type with its own attributes; these three share them.)
+        // (Preact's types pair each input type with its own attributes; these share them.)
         type={(props.type ?? 'text') as 'text'}
         value={props.value}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
@@ -83,6 +83,90 @@ export function Field(props: {
   );
 }
 
+/**
+ * A secret the server shows once (a client's or a webhook's): in a marked box, in a
+ * read-only field that selects itself for copying, with a Copy button. It lives in the
+ * screen's memory only: a reload or another screen forgets it, and the server never
+ * shows it again.
+ */
+export function SecretBox({ title, label, secret, children, onDone }: { title: string; label: string; secret: string; children: ComponentChildren; onDone(): void }) {
+  const [copied, setCopied] = useState<Notice | null>(null);
+  const field = useRef<HTMLInputElement>(null);
+  const copy = async () => {
+    field.current?.select();
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopied({ kind: 'status', text: 'Copied to the clipboard.' });
+    } catch {
+      // No clipboard (an insecure origin, a refused permission): the text is selected, ready for Ctrl+C.
+      setCopied({ kind: 'alert', text: 'The browser refused the clipboard: the secret is selected, copy it with Ctrl+C (⌘C).' });
+    }
+  };
+  return (
+    <article class="secret" aria-labelledby="secret-heading">
+      <h2 id="secret-heading">{title}</h2>
+      <label>
+        {label}
+        <input
+          ref={field}
+          type="text"
+          name="secret"
+          readOnly
+          value={secret}
+          autocomplete="off"
+          spellcheck={false}
+          aria-describedby="secret-hint"
+          onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+        />
+      </label>
+      <p id="secret-hint">{children}</p>
+      <NoticeLine notice={copied} />
+      <div class="actions">
+        <button type="button" onClick={() => void copy()}>
+          Copy
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          I have stored it
+        </button>
+      </div>
+    </article>
+  );
+}
+
+/**
+ * A destructive action in two steps, as the keys screen revokes: "Delete…" asks, "Delete
+ * now" does it, Cancel goes back. `what` names the thing in the buttons' names.
+ */
+export function Confirm({ action, what, busy, onConfirm }: { action: string; what: string; busy: boolean; onConfirm(): void }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" class="secondary" disabled={busy} aria-label={`${action} ${what}`} onClick={() => setAsking(true)}>
+        {action}…
+      </button>
+    );
+  }
+  return (
+    <span class="actions">
+      <button
+        type="button"
+        class="contrast"
+        disabled={busy}
+        aria-label={`Confirm: ${action.toLowerCase()} ${what}`}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        {action} now
+      </button>
+      <button type="button" class="secondary outline" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
 export function Submit({ busy, children }: { busy: boolean; children: ComponentChildren }) {
   return (
     <button type="submit" aria-busy={busy} disabled={busy}>
@@ -92,10 +176,10 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
 }
 
 /** A table that scrolls sideways on a phone rather than squeezing its columns. */
-export function Table({ caption, head, children }: { caption: string; head: string[]; children: ComponentChildren }) {
+export function Table({ caption, head, children, dense }: { caption: string; head: string[]; children: ComponentChildren; dense?: boolean }) {
   return (
     <div class="overflow-auto">
-      <table class="striped">
+      <table class={dense ? 'striped dense' : 'striped'}>
         <caption class="visually-hidden">{caption}</caption>
         <thead>
           <tr>

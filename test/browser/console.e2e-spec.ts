@@ -266,7 +266,7 @@ interface Trouble {
     // The page's next load reads the user as the server sees them now: the admin screens appear.
     await desktop.getByRole('button', { name: 'Reload devices' }).click();
     await desktop.getByRole('link', { name: 'Audit log' }).waitFor();
-    expect(await desktop.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['My account', 'Users', 'Audit log', 'Signing keys']);
+    expect(await desktop.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['My account', 'Users', 'Audit log', 'Signing keys', 'Clients', 'Webhooks', 'Outbox']);
 
     await desktop.getByRole('link', { name: 'Users' }).click();
     await heading(desktop, 'Users');
