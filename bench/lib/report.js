@@ -60,7 +60,7 @@ function markdown(report) {
       ? `failed: ${outbox.error.split('\n')[0]}`
       : `without outbox rows ${logouts(outbox.without)}; with a webhook and a back-channel client (two rows a logout) ${logouts(outbox.withRows)} ` +
         `(${num(outbox.withRows.perSecond / outbox.without.perSecond, 2)}×), ${outbox.withRows.deliveries} deliveries received, the last ${num(outbox.withRows.drainedMsAfterLast)} ms after the last logout's answer`;
-  out.push(`Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time): ${ob}.`, '');
+  out.push(`Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds each, means): ${ob}.`, '');
   out.push(...memoryLines(report.memory));
   out.push(
     table(

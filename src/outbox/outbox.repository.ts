@@ -11,7 +11,7 @@ export const OUTBOX_CHANNEL = 'auth_outbox';
  * A closed row keeps its payload unless it is a mail's: a mail's holds its link's token;
  * a webhook's body and a logout's subject hold none, and an admin's retry needs them.
  */
-const KEPT_PAYLOAD = Prisma.sql`CASE WHEN kind = 'mail' THEN NULL ELSE payload END`;
+const KEPT_PAYLOAD = Prisma.sql`CASE WHEN outbox.kind = 'mail' THEN NULL ELSE outbox.payload END`;
 
 /** `lastError` is for people: a line, not a dump. */
 const ERROR_MAX = 500;
@@ -121,11 +121,15 @@ export class OutboxRepository {
     return row?.at ?? undefined;
   }
 
-  async delivered(id: bigint, statusCode: number | undefined): Promise<void> {
+  /** Records the deliveries of a round in one statement. */
+  async delivered(rows: Array<{ id: bigint; statusCode?: number }>): Promise<void> {
+    if (rows.length === 0) return;
+    const outcomes = JSON.stringify(rows.map((row) => ({ id: row.id.toString(), code: row.statusCode ?? null })));
     await this.prisma.$executeRaw`
-      UPDATE outbox SET status = 'delivered', last_status_code = ${statusCode ?? null}, last_error = NULL, next_attempt_at = NULL,
+      UPDATE outbox SET status = 'delivered', last_status_code = d.code, last_error = NULL, next_attempt_at = NULL,
         claimed_until = NULL, payload = ${KEPT_PAYLOAD}
-      WHERE id = ${id}`;
+      FROM jsonb_to_recordset(${outcomes}::jsonb) AS d(id bigint, code int)
+      WHERE outbox.id = d.id`;
   }
 
   async retryLater(id: bigint, error: string, statusCode: number | undefined, delayMs: number): Promise<void> {
