@@ -53,14 +53,16 @@ function markdown(report) {
       : `max ${num(partition.maxMs)} ms and ${partition.maxAccepted} request(s) answered 200 after the force-logout (rounds: ${partition.rounds.map((r) => `${num(r.ms)} ms / ${r.accepted}`).join(', ')})`;
   out.push(`Silent partition of B's LISTEN connection (REVOCATION_MAX_STALENESS=1s), force-logout on A → first 401 on B: ${part}.`, '');
   const { outbox } = report;
-  const logouts = (r) => `${num(r.perSecond)} logouts/s, p50 ${num(r.p50, 1)} ms, p99 ${num(r.p99, 1)} ms`;
+  const logouts = (r) => `${num(r.perSecond)} logouts/s (p50 ${num(r.p50, 1)} ms, p99 ${num(r.p99, 1)} ms)`;
+  const vs = (r) => `${num(r.perSecond / outbox.without.perSecond, 2)}×`;
   const ob = !outbox
     ? 'not measured'
     : outbox.error
       ? `failed: ${outbox.error.split('\n')[0]}`
-      : `without outbox rows ${logouts(outbox.without)}; with a webhook and a back-channel client (two rows a logout) ${logouts(outbox.withRows)} ` +
-        `(${num(outbox.withRows.perSecond / outbox.without.perSecond, 2)}×), ${outbox.withRows.deliveries} deliveries received, the last ${num(outbox.withRows.drainedMsAfterLast)} ms after the last logout's answer`;
-  out.push(`Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds each, means): ${ob}.`, '');
+      : `no rows ${logouts(outbox.without)}; two rows a logout (a webhook and a back-channel client), the receiver stalled so that only the rows count, ` +
+        `${logouts(outbox.stalled)} (${vs(outbox.stalled)}); the same delivered as they come, on the same two cores, ${logouts(outbox.live)} (${vs(outbox.live)}), ` +
+        `the last delivery ${num(outbox.live.drainedMsAfterLast)} ms after the last logout's answer. Once released, the worker delivered ${num(outbox.drain.perSecond)} deliveries/s`;
+  out.push(`Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds of each kind, means): ${ob}.`, '');
   out.push(...memoryLines(report.memory));
   out.push(
     table(
