@@ -77,7 +77,7 @@ export class WebhooksService implements OnApplicationBootstrap {
       const updated = await this.webhooks.update(id, { ...changes, ...(changes.events && { events: [...new Set(changes.events)] }) }, tx);
       if (!updated) throw new NotFoundException(WEBHOOK_NOT_FOUND);
       await this.audit.record(
-        { type: 'webhook.updated', actorId: actor.actorId, client: actor.client, data: { ...facts(updated), enabled: updated.enabled, changed: Object.keys(changes).sort() } },
+        { type: 'webhook.updated', actorId: actor.actorId, client: actor.client, data: { ...facts(updated), enabled: updated.enabled, changed: Object.keys(changes).filter((key) => changes[key as keyof WebhookChanges] !== undefined).sort() } },
         tx,
       );
       return updated;

@@ -85,6 +85,8 @@ describe('webhooks: the admin routes', () => {
     expect(rotated.body.secret).not.toBe(secret);
 
     // The audit log tells what happened, naming the endpoint by its origin: its query may hold the receiver's own key.
+    const updatedEvent = await t.http.get('/admin/audit?type=webhook.updated', { token: admin.accessToken });
+    expect(updatedEvent.body.items[0].data).toMatchObject({ id, enabled: false, changed: ['description', 'enabled', 'events'] });
     const audit = await t.http.get('/admin/audit?type=webhook.created', { token: admin.accessToken });
     expect(audit.body.items[0].data).toEqual({ id, origin: 'https://hooks.example.com', events: ['session.revoked', 'user.disabled'] });
     const trail = (await t.http.get('/admin/audit?take=100', { token: admin.accessToken })).text;
