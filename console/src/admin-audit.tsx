@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type AuditEvent, type Page } from './api';
-import { Field, NoticeLine, Pager, ShortId, Submit, Table, useAction, when } from './ui';
+import { Field, NoticeLine, Pager, ShortId, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 50;
 
@@ -30,17 +30,12 @@ export function AuditScreen() {
   const [userId, setUserId] = useState(initial.get('userId') ?? '');
   const [type, setType] = useState(initial.get('type') ?? '');
   const [filters, setFilters] = useState({ userId, type });
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const { cursor, query, first, pager } = useCursors(PAGE_SIZE);
   const [page, setPage] = useState<Page<AuditEvent> | null>(null);
   const { run, busy, notice } = useAction();
 
-  const cursor = cursors[cursors.length - 1];
   useEffect(() => {
-    const params = new URLSearchParams({ take: String(PAGE_SIZE) });
-    if (filters.userId) params.set('userId', filters.userId);
-    if (filters.type) params.set('type', filters.type);
-    if (cursor) params.set('cursor', cursor);
-    void run(async () => setPage(await call<Page<AuditEvent>>('GET', `/admin/audit?${params}`)));
+    void run(async () => setPage(await call<Page<AuditEvent>>('GET', `/admin/audit?${query(filters)}`)));
   }, [filters, cursor, run]);
 
   return (
@@ -51,10 +46,8 @@ export function AuditScreen() {
           e.preventDefault();
           const next = { userId: userId.trim(), type };
           setFilters(next);
-          setCursors([null]);
-          // The filters in the address, so that the view can be shared or reloaded.
-          const query = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
-          history.replaceState(null, '', `${location.pathname}${query.size ? `?${query}` : ''}`);
+          first();
+          showFilters(next);
         }}
       >
         <div class="grid">
@@ -87,13 +80,7 @@ export function AuditScreen() {
           ))}
         </Table>
       )}
-      <Pager
-        busy={busy}
-        hasPrevious={cursors.length > 1}
-        hasNext={!!page?.nextCursor}
-        onPrevious={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-      />
+      <Pager busy={busy} {...pager(page)} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, type Delivery, type DeliveryKind, type DeliveryStatus, type Page } from './api';
-import { NoticeLine, Pager, Submit, Table, useAction, when } from './ui';
+import { NoticeLine, Pager, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 50;
 const KINDS: Array<{ value: DeliveryKind; text: string }> = [
@@ -55,18 +55,13 @@ export function OutboxScreen() {
   const [kind, setKind] = useState(initial.get('kind') ?? '');
   const [status, setStatus] = useState(initial.get('status') ?? '');
   const [filters, setFilters] = useState({ kind, status });
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const { cursor, query, first, pager } = useCursors(PAGE_SIZE);
   const [page, setPage] = useState<Page<Delivery> | null>(null);
   const { run, busy, notice } = useAction();
 
-  const cursor = cursors[cursors.length - 1];
   // A new filters object (each "Show deliveries") loads again, from the first page.
   useEffect(() => {
-    const params = new URLSearchParams({ take: String(PAGE_SIZE) });
-    if (filters.kind) params.set('kind', filters.kind);
-    if (filters.status) params.set('status', filters.status);
-    if (cursor) params.set('cursor', cursor);
-    void run(async () => setPage(await call<Page<Delivery>>('GET', `/admin/outbox?${params}`)));
+    void run(async () => setPage(await call<Page<Delivery>>('GET', `/admin/outbox?${query(filters)}`)));
   }, [filters, cursor, run]);
 
   return (
@@ -82,10 +77,8 @@ export function OutboxScreen() {
           e.preventDefault();
           const next = { kind, status };
           setFilters(next);
-          setCursors([null]);
-          // The filters in the address, so that the view can be shared or reloaded.
-          const query = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
-          history.replaceState(null, '', `${location.pathname}${query.size ? `?${query}` : ''}`);
+          first();
+          showFilters(next);
         }}
       >
         <div class="grid">
@@ -113,13 +106,7 @@ export function OutboxScreen() {
       <NoticeLine notice={notice} />
       {page && page.items.length === 0 && <p>No delivery matches.</p>}
       {page && page.items.length > 0 && <DeliveryTable caption="Outbox deliveries, newest first" items={page.items} withTarget />}
-      <Pager
-        busy={busy}
-        hasPrevious={cursors.length > 1}
-        hasNext={!!page?.nextCursor}
-        onPrevious={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-      />
+      <Pager busy={busy} {...pager(page)} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Page, type Role, type User } from './api';
-import { device, Link, NoticeLine, Pager, Submit, Table, useAction, when } from './ui';
+import { device, Link, NoticeLine, Pager, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
 
@@ -8,18 +8,13 @@ const PAGE_SIZE = 20;
 export function UsersScreen({ me }: { me: User }) {
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
-  // The cursor of each page seen so far: the last one is the page shown.
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const { cursor, query: pageQuery, first, pager } = useCursors(PAGE_SIZE);
   const [page, setPage] = useState<Page<User> | null>(null);
   const [selected, setSelected] = useState<User | null>(null);
   const { run, busy, notice } = useAction();
 
-  const cursor = cursors[cursors.length - 1];
   useEffect(() => {
-    const params = new URLSearchParams({ take: String(PAGE_SIZE) });
-    if (search) params.set('email', search);
-    if (cursor) params.set('cursor', cursor);
-    void run(async () => setPage(await call<Page<User>>('GET', `/admin/users?${params}`)));
+    void run(async () => setPage(await call<Page<User>>('GET', `/admin/users?${pageQuery({ email: search })}`)));
   }, [search, cursor, run]);
 
   const changed = useCallback((user: User) => {
@@ -36,7 +31,7 @@ export function UsersScreen({ me }: { me: User }) {
         onSubmit={(e) => {
           e.preventDefault();
           setSearch(query.trim());
-          setCursors([null]);
+          first();
         }}
       >
         <fieldset role="group">
@@ -71,13 +66,7 @@ export function UsersScreen({ me }: { me: User }) {
           ))}
         </Table>
       )}
-      <Pager
-        busy={busy}
-        hasPrevious={cursors.length > 1}
-        hasNext={!!page?.nextCursor}
-        onPrevious={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-      />
+      <Pager busy={busy} {...pager(page)} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Delivery, type Page, type Webhook } from './api';
 import { DeliveryTable } from './admin-outbox';
-import { Confirm, Field, Link, NoticeLine, Pager, SecretBox, ShortId, Submit, Table, useAction, when } from './ui';
+import { Confirm, Field, Link, NoticeLine, Pager, SecretBox, ShortId, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
 
@@ -164,15 +164,12 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
   const [description, setDescription] = useState(webhook.description ?? '');
   const [events, setEvents] = useState<string[]>(webhook.events);
   const [shown, setShown] = useState<Shown | null>(null);
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const { cursor, query, pager } = useCursors(PAGE_SIZE);
   const [deliveries, setDeliveries] = useState<Page<Delivery> | null>(null);
   const { run, busy, notice } = useAction();
 
-  const cursor = cursors[cursors.length - 1];
   const loadDeliveries = useCallback(async () => {
-    const params = new URLSearchParams({ take: String(PAGE_SIZE) });
-    if (cursor) params.set('cursor', cursor);
-    setDeliveries(await call<Page<Delivery>>('GET', `/admin/webhooks/${webhook.id}/deliveries?${params}`));
+    setDeliveries(await call<Page<Delivery>>('GET', `/admin/webhooks/${webhook.id}/deliveries?${query()}`));
   }, [webhook.id, cursor]);
   useEffect(() => void run(loadDeliveries), [run, loadDeliveries]);
 
@@ -284,13 +281,7 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
             Reload deliveries
           </button>
         </div>
-        <Pager
-          busy={busy}
-          hasPrevious={cursors.length > 1}
-          hasNext={!!deliveries?.nextCursor}
-          onPrevious={() => setCursors((c) => c.slice(0, -1))}
-          onNext={() => deliveries?.nextCursor && setCursors((c) => [...c, deliveries.nextCursor])}
-        />
+        <Pager busy={busy} {...pager(deliveries)} />
       </section>
     </>
   );

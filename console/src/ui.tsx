@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { SessionEnded } from './api';
+import { SessionEnded, type Page } from './api';
 
 /** A message for the person: an error (announced at once) or a confirmation. */
 export interface Notice {
@@ -192,6 +192,37 @@ export function Table({ caption, head, children, dense }: { caption: string; hea
       </table>
     </div>
   );
+}
+
+/**
+ * Keyset pages of an admin list: the cursor of each page seen so far (the last one is the
+ * page shown). `query` is the list's query string for that page (`take`, the filters that
+ * are set, `cursor`); `first` goes back to the first page (new filters); `pager` gives
+ * <Pager> its props for the page shown.
+ */
+export function useCursors(take: number) {
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const cursor = cursors[cursors.length - 1];
+  const query = (filters: Record<string, string> = {}) => {
+    const params = new URLSearchParams({ take: String(take) });
+    for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+    if (cursor) params.set('cursor', cursor);
+    return params.toString();
+  };
+  const first = useCallback(() => setCursors([null]), []);
+  const pager = (page: Page<unknown> | null) => ({
+    hasPrevious: cursors.length > 1,
+    hasNext: !!page?.nextCursor,
+    onPrevious: () => setCursors((c) => c.slice(0, -1)),
+    onNext: () => page?.nextCursor && setCursors((c) => [...c, page.nextCursor]),
+  });
+  return { cursor, query, first, pager };
+}
+
+/** The filters of a list in the address bar (those that are set), so that the view can be shared or reloaded. */
+export function showFilters(filters: Record<string, string>): void {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+  history.replaceState(null, '', `${location.pathname}${query.size ? `?${query}` : ''}`);
 }
 
 export function Pager({ hasPrevious, hasNext, onPrevious, onNext, busy }: { hasPrevious: boolean; hasNext: boolean; onPrevious(): void; onNext(): void; busy: boolean }) {
