@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { describeWithChromium, DESKTOP, IPHONE_UA, launchChromium, openWatched, PHONE, SESSION_ENDED, type Trouble } from '../support/browser';
 import { ADMIN, ADMIN_ENV, newAdmin, newUser } from '../support/factories';
 import { Http } from '../support/http';
 import { MailCatcher } from '../support/mail-catcher';
@@ -19,27 +20,11 @@ declare const navigator: any;
 
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
 
-/** Debian's Chromium; playwright-core brings no browser of its own (.ci/run installs it). */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`test/browser/console-admin.e2e-spec.ts is SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 /** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes the README's pictures there. */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 /** Two attempts, the second 200 ms after the first: a receiver that keeps answering 500 ends `failed` at once. */
 const RETRY_SCHEDULE = '0,200ms';
-const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
-
-interface Trouble {
-  browser: string;
-  kind: 'console' | 'pageerror' | 'csp';
-  text: string;
-  url?: string;
-}
 
 /**
  * An admin in a real browser manages the relying parties (Clients), the webhook endpoints
@@ -47,7 +32,7 @@ interface Trouble {
  * buttons and links. A loopback receiver takes the webhooks; the app allows private
  * targets (WEBHOOK_ALLOW_PRIVATE_NETWORKS) and retries on a 200 ms, two-step schedule.
  */
-(haveChromium ? describe : describe.skip)('a real browser: the console’s clients, webhooks and outbox screens', () => {
+describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: the console’s clients, webhooks and outbox screens', () => {
   let db: TestDatabase;
   let server: TestApp;
   let http: Http;
@@ -73,8 +58,7 @@ interface Trouble {
       { consoleDir },
     );
     http = new Http(server.baseUrl);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     admin = await open('admin', { viewport: DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
   }, 120_000);
 
@@ -88,21 +72,7 @@ interface Trouble {
     if (shotsDir && !SCREENSHOTS) rmSync(shotsDir, { recursive: true, force: true });
   });
 
-  /** A browser of its own whose every error and CSP violation is recorded. */
-  async function open(name: string, options: Parameters<Browser['newContext']>[0]): Promise<Page> {
-    const context: BrowserContext = await browser.newContext(options);
-    context.setDefaultTimeout(20_000);
-    await context.exposeBinding('reportViolation', (_source, text: string) => trouble.push({ browser: name, kind: 'csp', text }));
-    await context.addInitScript(() =>
-      document.addEventListener('securitypolicyviolation', (e: any) => window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI} on ${location.href}`)),
-    );
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') trouble.push({ browser: name, kind: 'console', text: message.text(), url: message.location().url });
-    });
-    page.on('pageerror', (error) => trouble.push({ browser: name, kind: 'pageerror', text: error.message }));
-    return page;
-  }
+  const open = (name: string, options: Parameters<Browser['newContext']>[0]) => openWatched(browser, name, options, trouble);
 
   const shoot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
   const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../src/console/console';
+import { describeWithChromium, DESKTOP, haveChromium, IPHONE_UA, launchChromium, openWatched, PHONE, SESSION_ENDED, type Trouble } from '../support/browser';
 import { ADMIN, ADMIN_ENV } from '../support/factories';
 import { Http } from '../support/http';
 import { startApp, type TestApp } from '../support/test-app';
@@ -16,11 +17,6 @@ declare const location: any;
 
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
 
-/** Debian's Chromium; playwright-core brings no browser of its own (.ci/run installs it). */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`test/browser/console.e2e-spec.ts is SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 /**
  * `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser/console.e2e-spec.ts --selectProjects e2e:pglite`
@@ -28,26 +24,13 @@ if (!haveChromium) console.warn(`test/browser/console.e2e-spec.ts is SKIPPED: no
  */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 
-const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-
-/** What went wrong in a page: errors in its console, uncaught exceptions, CSP violations. */
-interface Trouble {
-  browser: string;
-  kind: 'console' | 'pageerror' | 'csp';
-  text: string;
-  url?: string;
-}
-
 /**
  * The console, driven in a real browser as people use it: by the names of its labels,
  * buttons and links (getByRole, getByLabel), so that every step also checks that each
  * control has an accessible name. Three browsers (contexts: separate cookie jars): the
  * user's desktop, the user's phone, an admin's desktop.
  */
-(haveChromium ? describe : describe.skip)('a real browser: the web console at /console', () => {
+describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the web console at /console', () => {
   let db: TestDatabase;
   let server: TestApp;
   let http: Http;
@@ -69,8 +52,7 @@ interface Trouble {
     db = await createTestDatabase();
     server = await startApp(db, { ...ADMIN_ENV, COOKIE_SECURE: 'false' }, { consoleDir });
     http = new Http(server.baseUrl);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     desktop = await open('desktop', { viewport: DESKTOP });
     phone = await open('phone', { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     admin = await open('admin', { viewport: DESKTOP });
@@ -84,22 +66,7 @@ interface Trouble {
     if (shotsDir && !SCREENSHOTS) rmSync(shotsDir, { recursive: true, force: true });
   });
 
-  /** A browser of its own (cookies, storage) whose every error and CSP violation is recorded. */
-  async function open(name: string, options: Parameters<Browser['newContext']>[0]): Promise<Page> {
-    const context: BrowserContext = await browser.newContext(options);
-    context.setDefaultTimeout(20_000);
-    // Reported by the page itself: the event fires for every violation, reported or not.
-    await context.exposeBinding('reportViolation', (_source, text: string) => trouble.push({ browser: name, kind: 'csp', text }));
-    await context.addInitScript(() =>
-      document.addEventListener('securitypolicyviolation', (e: any) => window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI} on ${location.href}`)),
-    );
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') trouble.push({ browser: name, kind: 'console', text: message.text(), url: message.location().url });
-    });
-    page.on('pageerror', (error) => trouble.push({ browser: name, kind: 'pageerror', text: error.message }));
-    return page;
-  }
+  const open = (name: string, options: Parameters<Browser['newContext']>[0]) => openWatched(browser, name, options, trouble);
 
   const shoot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
   const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
@@ -377,8 +344,7 @@ describe('the console when turned off, when registration is, and when it is not 
 
   (haveChromium ? it : it.skip)('REGISTRATION_ENABLED=false: the console offers sign-in and no sign-up', async () => {
     const consoleDir = mkdtempSync(join(tmpdir(), 'auth-console-'));
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       await buildConsole(consoleDir);
       server = await startApp(db, { REGISTRATION_ENABLED: 'false' }, { consoleDir });

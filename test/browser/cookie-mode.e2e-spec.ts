@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { hashRefreshToken } from '../../src/auth/tokens/refresh-token';
+import { CHROMIUM, CHROMIUM_ARGS, describeWithChromium } from '../support/browser';
 import { newUser, type TestUser } from '../support/factories';
 import { Http } from '../support/http';
 import { startApp, type TestApp } from '../support/test-app';
@@ -16,22 +17,6 @@ declare const document: { cookie: string };
 declare const localStorage: Record<string, string>;
 declare const sessionStorage: Record<string, string>;
 
-/** Debian's Chromium; playwright-core brings no browser of its own (.ci/run installs it). */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(`test/browser/cookie-mode.e2e-spec.ts is SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-}
 
 /**
  * The browser transport in a real browser. The app page is served from
@@ -40,7 +25,7 @@ if (!haveChromium) {
  * SameSite=Strict cookie is sent. The attacker's page is on http://localhost:<port>:
  * another site (cookies are per host, not per port).
  */
-(haveChromium ? describe : describe.skip)('a real browser: the refresh token lives in an HttpOnly cookie', () => {
+describeWithChromium('test/browser/cookie-mode.e2e-spec.ts')('a real browser: the refresh token lives in an HttpOnly cookie', () => {
   let db: TestDatabase;
   let server: TestApp;
   let http: Http;

@@ -1,24 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium, openWatched, type Trouble } from '../support/browser';
 import { linkIn, MailCatcher } from '../support/mail-catcher';
 import { Http } from '../support/http';
 import { startApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
-// The functions given to page.evaluate and addInitScript run in the page; this project's tsconfig has no DOM lib.
-declare const window: any;
-declare const document: any;
-declare const location: any;
 
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`test/browser/mail-links.e2e-spec.ts is SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 /**
  * The links of real mails (a real SMTP server, parsed with mailparser), opened in a real
@@ -27,7 +20,7 @@ if (!haveChromium) console.warn(`test/browser/mail-links.e2e-spec.ts is SKIPPED:
  * the address bar, and submit nothing until the person presses the button (a mail
  * scanner that opens the link spends nothing).
  */
-(haveChromium ? describe : describe.skip)('a real browser: the links of the recovery and verification mails', () => {
+describeWithChromium('test/browser/mail-links.e2e-spec.ts')('a real browser: the links of the recovery and verification mails', () => {
   const APP_URL = 'https://auth.example.com';
   let db: TestDatabase;
   let server: TestApp;
@@ -36,7 +29,7 @@ if (!haveChromium) console.warn(`test/browser/mail-links.e2e-spec.ts is SKIPPED:
   let browser: Browser;
   let page: Page;
   const smtp = new MailCatcher();
-  const trouble: string[] = [];
+  const trouble: Trouble[] = [];
   const person = { email: 'grace@example.com', password: 'compiler pioneer 1952' };
 
   beforeAll(async () => {
@@ -46,19 +39,8 @@ if (!haveChromium) console.warn(`test/browser/mail-links.e2e-spec.ts is SKIPPED:
     db = await createTestDatabase();
     server = await startApp(db, { COOKIE_SECURE: 'false', RATE_LIMIT_MAIL: '0', SMTP_URL: smtp.url, APP_URL }, { consoleDir });
     http = new Http(server.baseUrl);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const context = await browser.newContext();
-    context.setDefaultTimeout(20_000);
-    await context.exposeBinding('reportViolation', (_source, text: string) => trouble.push(`csp: ${text}`));
-    await context.addInitScript(() =>
-      document.addEventListener('securitypolicyviolation', (e: any) => window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI}`)),
-    );
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') trouble.push(`console: ${message.text()} (${message.location().url})`);
-    });
-    page.on('pageerror', (error) => trouble.push(`pageerror: ${error.message}`));
+    browser = await launchChromium();
+    page = await openWatched(browser, 'page', {}, trouble);
   }, 120_000);
 
   afterAll(async () => {
@@ -144,6 +126,7 @@ if (!haveChromium) console.warn(`test/browser/mail-links.e2e-spec.ts is SKIPPED:
       /^console: Failed to load resource: the server responded with a status of 401 \(Unauthorized\) \(.*\/auth\/refresh\)$/,
       /^console: Failed to load resource: the server responded with a status of 400 \(Bad Request\) \(.*\/auth\/password\/reset\)$/,
     ];
-    expect(trouble.filter((t) => !expected.some((e) => e.test(t)))).toEqual([]);
+    const lines = trouble.map((t) => `${t.kind}: ${t.text}${t.kind === 'console' ? ` (${t.url})` : ''}`);
+    expect(lines.filter((t) => !expected.some((e) => e.test(t)))).toEqual([]);
   });
 });
