@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import type { Database } from '../database/database';
+import { ReconnectBackoff } from '../database/reconnect-backoff';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
 
 /**
  * Calls `wake` whenever a transaction that wrote an outbox row commits, on any instance:
@@ -17,7 +16,7 @@ export class OutboxWakeups {
   private readonly logger = new Logger(OutboxWakeups.name);
   private client?: Client;
   private unlisten?: () => Promise<void>;
-  private reconnectDelay = RECONNECT_MIN_MS;
+  private readonly backoff = new ReconnectBackoff();
   private stopped = false;
 
   constructor(
@@ -53,7 +52,7 @@ export class OutboxWakeups {
     this.client = client;
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.backoff.reset();
     this.wake();
   }
 
@@ -63,10 +62,8 @@ export class OutboxWakeups {
     this.client = undefined;
     client?.removeAllListeners('end');
     void client?.end().catch(() => undefined);
-    const delay = this.reconnectDelay;
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
-    setTimeout(() => {
+    this.backoff.schedule(() => {
       if (!this.stopped) this.connect().catch((e: Error) => this.lost(e));
-    }, delay).unref();
+    });
   }
 }

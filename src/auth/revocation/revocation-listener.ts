@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { ReconnectBackoff } from '../../database/reconnect-backoff';
 import { REVOCATION_CHANNEL, type RevocationNotice } from './revocation-events.repository';
 
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
 /** How many probe intervals a probe may stay unanswered before the connection is declared dead. */
 const PROBE_PATIENCE = 8;
 /** The lease's probe: a NOTIFY to the listener's own channel, on its own connection. */
@@ -42,7 +41,7 @@ export class RevocationListener {
   private probeTimer?: NodeJS.Timeout;
   /** Sent-at of the probe in flight, if any. */
   private probeSentAt?: number;
-  private reconnectDelay = RECONNECT_MIN_MS;
+  private readonly backoff = new ReconnectBackoff();
   private stopped = false;
   /** Every revocation committed before this instant (ms) has been applied; undefined: none certified. */
   certifiedAt?: number;
@@ -90,7 +89,7 @@ export class RevocationListener {
     await client.query(`LISTEN ${this.probeChannel}`);
     // LISTEN first, then reload: an event committed in between is both heard and loaded.
     await this.options.reload();
-    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.backoff.reset();
     this.logger.log('Listening for revocations');
     this.probe();
   }
@@ -132,10 +131,8 @@ export class RevocationListener {
     this.client = undefined;
     client?.removeAllListeners('end');
     void client?.end().catch(() => undefined);
-    const delay = this.reconnectDelay;
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
-    setTimeout(() => {
+    this.backoff.schedule(() => {
       if (!this.stopped) this.connect().catch((e: Error) => this.lost(e));
-    }, delay).unref();
+    });
   }
 }
