@@ -13,4 +13,9 @@ export interface AuthUser {
   /** The user's current role (a change applies from the next request), not the token's claim. */
   role: Role;
   tokenVersion: number;
+  /**
+   * passport-local only: the credential this sign-in was checked against (see
+   * `credentialStamp`). The session opens only if the account still has it.
+   */
+  credential?: string;
 }

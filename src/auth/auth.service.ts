@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { normalizeEmail } from '../users/email';
+import type { User } from '../generated/prisma/client';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { isEmailTaken, UsersRepository } from '../users/users.repository';
@@ -31,6 +32,15 @@ export const EMAIL_TAKEN = 'Email is already registered';
 export const REGISTRATION_DISABLED = 'Registration is disabled on this server: ask an administrator for an account';
 /** REQUIRE_VERIFIED_EMAIL: said only once the password was right (a wrong one stays LOGIN_FAILED). */
 export const EMAIL_NOT_VERIFIED = 'Email address is not verified';
+
+/**
+ * What a sign-in was checked against: the password hash and the token version, as one
+ * fingerprint (SHA-256, so that `request.user` never holds the hash itself). A password
+ * change or reset replaces the hash; logout-all, force-logout and a reset raise the version.
+ */
+export function credentialStamp(user: Pick<User, 'passwordHash' | 'refreshTokenVersion'>): string {
+  return createHash('sha256').update(`${user.refreshTokenVersion}:${user.passwordHash}`).digest('base64url');
+}
 
 /** A token response before the controller picks the transport of the refresh token. */
 export interface TokenGrant {
@@ -110,7 +120,7 @@ export class AuthService {
     }
     if (user && passwordOk && !user.disabled) {
       this.metrics.login('succeeded');
-      return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID() };
+      return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID(), credential: credentialStamp(user) };
     }
     this.metrics.login('failed');
     const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
@@ -118,12 +128,19 @@ export class AuthService {
     throw new UnauthorizedException(LOGIN_FAILED);
   }
 
-  /** Opens the session that LocalStrategy drew for `me`, for the user as it is now. */
+  /**
+   * Opens the session that LocalStrategy drew for `me`, for the user as it is now. The
+   * password was checked against a hash read before the argon2 queue; a change committed
+   * since (another password, a reset, logout-all, disabling) must not be outlived by this
+   * sign-in. So the user's row is locked and the credential compared: either the change
+   * committed first and this sign-in is refused, or it waits for this transaction and then
+   * ends the session opened here with the others.
+   */
   async login(me: AuthUser, client: ClientMeta): Promise<TokenGrant> {
     const grant = await this.prisma.$transaction(async (tx) => {
-      const user = await this.users.findById(me.id, tx);
-      // Disabled (or gone) between the password check and now: the same answer as any failure.
-      if (!user || user.disabled) throw new UnauthorizedException(LOGIN_FAILED);
+      const user = await this.users.lockForSignIn(tx, me.id);
+      // Disabled, gone or its credential replaced since the password check: the same answer as any failure.
+      if (!user || user.disabled || credentialStamp(user) !== me.credential) throw new UnauthorizedException(LOGIN_FAILED);
       const opened = await this.rotation.open(tx, user, client, me.sessionId);
       await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: me.sessionId, client }, tx);
       return opened;

@@ -57,6 +57,17 @@ export class UsersRepository {
     return db.user.findUnique({ where: { id } });
   }
 
+  /**
+   * The user as it is now, its row locked (FOR SHARE) until the transaction ends: a
+   * concurrent password change, reset, disabling or logout-all (each an UPDATE of the row)
+   * waits for this transaction, or this read waits for it and sees its result. Sign-ins do
+   * not wait on each other.
+   */
+  async lockForSignIn(tx: Prisma.TransactionClient, id: string): Promise<User | null> {
+    await tx.$executeRaw`SELECT 1 FROM users WHERE id = ${id}::uuid FOR SHARE`;
+    return tx.user.findUnique({ where: { id } });
+  }
+
   profile(id: string): Promise<Profile | null> {
     return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, createdAt: true, emailVerified: true } });
   }
