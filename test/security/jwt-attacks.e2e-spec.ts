@@ -2,10 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { isCanonicalEs256 } from '@nest-auth-backend/revocation-window';
+import { compactVerify } from 'jose';
 import { SigningKeys } from '../../src/auth/keys/signing-keys.service';
 import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../support/factories';
 import { TEST_SECRET, useApp } from '../support/test-app';
-import { b64url, es256, expectError, forge, hmac, ps256, rawRequest, rs256, split, startTripwire, type Signer, type Tripwire } from './support';
+import { b64url, es256, expectError, forge, highSTwin, hmac, ps256, rawRequest, rs256, split, startTripwire, type Signer, type Tripwire } from './support';
 
 /**
  * Forged and bent access tokens against GET /auth/me (RFC 8725, OWASP ASVS 5 V9). Every
@@ -183,6 +185,33 @@ describe('JWT attacks on a bearer-protected route', () => {
       await refused(`${h}.${p}`);
       const flip = (c: string) => (c === 'A' ? 'B' : 'A');
       for (const i of [0, 10, s.length - 2]) await refused(`${h}.${p}.${s.slice(0, i)}${flip(s[i])}${s.slice(i + 1)}`);
+    });
+
+    it('issues every ES256 token in one spelling, and refuses its high-s twin and a re-spelled signature, though both verify', async () => {
+      const admin = await newAdmin(t.http);
+      const client = (await t.http.post('/admin/clients', { name: 'introspecting' }, { token: admin.accessToken })).body;
+      const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+      const introspect = async (token: string) => {
+        const res = await t.http.post('/auth/introspect', new URLSearchParams({ token }).toString(), {
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        expect(res.status).toBe(200);
+        return res;
+      };
+      const tokens = [user.accessToken];
+      for (let i = 0; i < 24; i++) tokens.push((await newSession(t.http, user)).accessToken);
+      expect(tokens.filter((token) => !isCanonicalEs256(token))).toEqual([]);
+      for (const token of tokens.slice(0, 4)) {
+        const twin = highSTwin(token);
+        // Not a forgery: the same claims under a signature an independent verifier accepts.
+        await expect(compactVerify(twin, serverKey.publicKey)).resolves.toBeDefined();
+        await refused(twin);
+        expect((await introspect(token)).body).toMatchObject({ active: true });
+        expect((await introspect(twin)).body).toEqual({ active: false });
+        const last = token.at(-1)!;
+        const respelled = `${token.slice(0, -1)}${last === 'A' ? 'B' : String.fromCharCode(last.charCodeAt(0) + 1)}`;
+        if (Buffer.from(respelled.split('.')[2], 'base64url').equals(Buffer.from(token.split('.')[2], 'base64url'))) await refused(respelled);
+      }
     });
 
     it('refuses the payload changed under the original signature (sub, role, sid, ver)', async () => {

@@ -1,3 +1,4 @@
+import { toCanonicalEs256 } from '@nest-auth-backend/revocation-window';
 import { constants, createHmac, sign, type KeyLike } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -38,10 +39,21 @@ export const ps256 =
   (input) =>
     sign('sha256', Buffer.from(input), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as never).toString('base64url');
 
+/** ES256 as the server signs: in the canonical (low-s) form, the only one a verifier of ours accepts. */
 export const es256 =
   (privateKey: KeyLike): Signer =>
   (input) =>
-    sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' } as never).toString('base64url');
+    toCanonicalEs256(`${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' } as never).toString('base64url')}`).split('.')[2];
+
+/** The same ES256 token under the other valid signature of its claims: (r, n - s). */
+export function highSTwin(token: string): string {
+  const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+  const [header, payload, signature] = token.split('.');
+  const bytes = Buffer.from(signature, 'base64url');
+  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+  const other = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return `${header}.${payload}.${Buffer.concat([bytes.subarray(0, 32), other]).toString('base64url')}`;
+}
 
 /** The parts of a genuine token. */
 export function split(token: string) {

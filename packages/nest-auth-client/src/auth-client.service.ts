@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
-import type { TokenFacts } from '@nest-auth-backend/revocation-window';
+import { isCanonicalEs256, type TokenFacts } from '@nest-auth-backend/revocation-window';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { AUTH_CLIENT_OPTIONS, type AuthClientOptions } from './options';
 import { RevocationFeedClient } from './revocation-feed-client';
@@ -89,6 +89,7 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
     if (cached && cached.expiresAt > now) return cached.facts;
     let payload: JWTPayload;
     let kid: string | undefined;
+    let alg: string | undefined;
     try {
       const result = await jwtVerify(token, this.jwks, {
         issuer: this.options.issuer,
@@ -99,6 +100,7 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       });
       payload = result.payload;
       kid = result.protectedHeader.kid;
+      alg = result.protectedHeader.alg;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // The JWKS could not be fetched (a network error has no JOSE code; a bad answer is
@@ -108,6 +110,8 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       }
       throw new UnauthorizedException(code === 'ERR_JWT_EXPIRED' ? 'Access token expired' : 'Invalid access token');
     }
+    // One spelling per token: the high-s twin of an ES256 signature verifies too, but the auth server never issues it.
+    if (alg === 'ES256' && !isCanonicalEs256(token)) throw new UnauthorizedException('Invalid access token');
     const { sub, sid, ver, role, exp } = payload as Record<string, unknown>;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid) || !Number.isSafeInteger(ver) || (role !== 'USER' && role !== 'ADMIN') || !kid) {
       throw new UnauthorizedException('Invalid access token');

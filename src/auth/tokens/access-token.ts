@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { isCanonicalEs256, toCanonicalEs256 } from '@nest-auth-backend/revocation-window';
 import { sign, verify } from 'jsonwebtoken';
 import type { AppConfig } from '../../config/configuration';
 import type { Role } from '../../generated/prisma/client';
@@ -136,7 +137,7 @@ export class AccessTokens {
 
   sign(subject: AccessTokenSubject): string {
     const key = this.keys.signingKey();
-    return sign({ sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role }, key.privateKey, {
+    const token = sign({ sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role }, key.privateKey, {
       algorithm: key.algorithm,
       // jsonwebtoken writes { alg, typ, kid } in this order; `typ` replaces its default "JWT".
       keyid: key.kid,
@@ -147,6 +148,8 @@ export class AccessTokens {
       issuer: this.issuer,
       audience: this.audience,
     });
+    // One spelling per token: ECDSA's other valid signature (r, n - s) is never issued, and refused.
+    return key.algorithm === 'ES256' ? toCanonicalEs256(token) : token;
   }
 
   /** Every check of a presented token: the header, the key, the signature, `exp`/`iss`/`aud`, the claims. */
@@ -156,6 +159,7 @@ export class AccessTokens {
     const key = this.keys.verificationKey(header.kid);
     if (!key) return refused('Unknown signing key');
     if (header.alg !== key.algorithm) return refused('Wrong algorithm for its key');
+    if (key.algorithm === 'ES256' && !isCanonicalEs256(token)) return refused('Non-canonical signature');
     let payload: unknown;
     try {
       payload = verify(token, key.publicKey, { algorithms: [key.algorithm], issuer: this.issuer, audience: this.audience });
