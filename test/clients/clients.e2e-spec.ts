@@ -66,6 +66,17 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       expect((await t.http.get('/admin/clients')).status).toBe(401);
     });
 
+    // Every back-channel logout would fail on these: refused when the client is registered.
+    it.each(['http://[fe80::1%25lo]:1/x', 'http://', 'ftp://x', 'http://exa mple.com', 'http:example.com', ' https://example.com/x', 'https://example.com/a\nb', 'https://example.com\\hook'])(
+      'refuses the backchannelLogoutUri %j with a 400 that says why (never a 500), and registers nothing',
+      async (backchannelLogoutUri) => {
+        const before = (await t.http.get('/admin/clients', { token: admin.accessToken })).body.items;
+        const res = await t.http.post('/admin/clients', { name: 'undeliverable', backchannelLogoutUri }, { token: admin.accessToken });
+        expect([res.status, res.body]).toEqual([400, { statusCode: 400, message: ['backchannelLogoutUri must be an http or https URL'], error: 'Bad Request' }]);
+        expect((await t.http.get('/admin/clients', { token: admin.accessToken })).body.items).toEqual(before);
+      },
+    );
+
     it('rotates a secret: the new one works at once, the old one for 24 h, then not', async () => {
       const client = await createClient();
       const user = await newUser(t.http);
