@@ -204,6 +204,22 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       const login = await t.http.post('/auth/login', 'email=a%40b.c&password=x', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(login.status).toBe(415);
     });
+
+    it('400 for an empty token, form-encoded or JSON, as for a missing one (RFC 7662 §2.1: token is REQUIRED); a real token still works', async () => {
+      const required = { statusCode: 400, message: ['token is required'], error: 'Bad Request' };
+      const form = { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' };
+      for (const body of ['token=', 'token', 'token=&token_type_hint=access_token']) {
+        const res = await t.http.post('/auth/introspect', body, { headers: form });
+        expect({ body, status: res.status, answer: res.body }).toEqual({ body, status: 400, answer: required });
+      }
+      const json = await t.http.post('/auth/introspect', { token: '' }, { headers: { authorization: auth } });
+      expect([json.status, json.body]).toEqual([400, required]);
+
+      const user = await newUser(t.http);
+      expect((await introspect(auth, user.accessToken)).body).toMatchObject({ active: true, sub: user.id });
+      const viaJson = await t.http.post('/auth/introspect', { token: user.accessToken }, { headers: { authorization: auth } });
+      expect(viaJson.body).toMatchObject({ active: true, sub: user.id });
+    });
   });
 
   describe('GET /auth/revocations', () => {
