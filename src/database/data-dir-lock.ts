@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { privateDir, writePrivateFile } from '../common/private-files';
 
 /**
  * One process per embedded database. PGlite is PostgreSQL inside one process, with its
@@ -95,7 +96,7 @@ function refusal(dataDir: string, lockPath: string, holder: LockHolder, opener: 
  */
 export function lockDataDir(dataDir: string, opener: Opener = SERVER): DataDirLock {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const path = join(dir, LOCK_FILE);
   const mine: LockHolder = { pid: process.pid, name: opener.name, since: new Date().toISOString(), id: randomUUID() };
   const content = JSON.stringify(mine);
@@ -121,7 +122,7 @@ export function lockDataDir(dataDir: string, opener: Opener = SERVER): DataDirLo
  */
 function createExclusive(path: string, content: string): boolean {
   const draft = `${path}.${process.pid}.${randomUUID()}`;
-  writeFileSync(draft, content, { flag: 'wx' });
+  writePrivateFile(draft, content, 'wx');
   try {
     linkSync(draft, path);
     return true;
@@ -139,7 +140,7 @@ function createExclusive(path: string, content: string): boolean {
 
 function writeExclusive(path: string, content: string): boolean {
   try {
-    writeFileSync(path, content, { flag: 'wx' });
+    writePrivateFile(path, content, 'wx');
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool, type PoolClient } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { ownerOnlyUmask, privateTree } from '../common/private-files';
 import { lockDataDir, SERVER, type Opener } from './data-dir-lock';
 import type { SqlClient } from './sql-client';
 
@@ -46,12 +46,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 async function openEmbedded(dataDir: string, opener: Opener): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const dir = inMemory ? dataDir : resolve(dataDir, 'pglite');
+  // What PGlite writes from now on (it holds password hashes) is owner-only.
+  if (!inMemory) ownerOnlyUmask();
   // Before PGlite reads a byte: a second process must not even replay the WAL. An
   // in-memory database is this process's alone.
   const lock = inMemory ? undefined : lockDataDir(dataDir, opener);
   let pglite: PGlite;
   try {
-    if (!inMemory) mkdirSync(dir, { recursive: true });
+    // What it wrote before, under a looser umask or in an earlier version, is made owner-only too.
+    if (!inMemory) privateTree(dir);
     pglite = await PGlite.create(dir);
   } catch (error) {
     lock?.release();

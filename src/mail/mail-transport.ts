@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { privateDir, privateTree, writePrivateFile } from '../common/private-files';
 import type { AppConfig } from '../config/configuration';
 import { DeliveryError } from '../outbox/delivery-handler';
 import type { RenderedMail } from './mail-templates';
@@ -54,19 +54,25 @@ class SmtpTransport implements MailTransport {
 /**
  * Development without SMTP_URL: each mail is written as an RFC 822 message (`.eml`, opens
  * in any mail client) under DATA_DIR/mail, and its link is logged: the one log line that
- * holds a token, and only in development.
+ * holds a token, and only in development. The files hold those links too: owner-only,
+ * and so are the mails an earlier version left readable, from the start.
  */
 class FileTransport implements MailTransport {
   private readonly logger = new Logger('Mail');
   private readonly transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  private readonly dir: string;
 
-  constructor(private readonly dir: string, private readonly from: string) {}
+  constructor(dataDir: string, private readonly from: string) {
+    this.dir = join(dataDir, 'mail');
+    privateDir(dataDir);
+    privateTree(this.dir);
+  }
 
   async send(mail: OutgoingMail): Promise<{ statusCode?: number }> {
     const info = await this.transporter.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
-    mkdirSync(this.dir, { recursive: true });
+    privateDir(this.dir);
     const file = join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.deliveryId}.eml`);
-    writeFileSync(file, info.message as Buffer);
+    writePrivateFile(file, info.message as Buffer);
     this.logger.log(`Mail to ${mail.to} (${mail.subject}) written to ${file} — link: ${mail.link}`);
     return {};
   }
@@ -79,6 +85,6 @@ class FileTransport implements MailTransport {
 /** The transport of the configured mode; undefined when mail is off. */
 export function createMailTransport({ mode, smtpUrl, from }: AppConfig['mail'], dataDir: string): MailTransport | undefined {
   if (mode === 'smtp') return new SmtpTransport(smtpUrl!, from);
-  if (mode === 'files') return new FileTransport(resolve(dataDir, 'mail'), from);
+  if (mode === 'files') return new FileTransport(resolve(dataDir), from);
   return undefined;
 }

@@ -66,6 +66,17 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       expect((await t.http.get('/admin/clients')).status).toBe(401);
     });
 
+    // Every back-channel logout would fail on these: refused when the client is registered.
+    it.each(['http://[fe80::1%25lo]:1/x', 'http://', 'ftp://x', 'http://exa mple.com', 'http:example.com', ' https://example.com/x', 'https://example.com/a\nb', 'https://example.com\\hook'])(
+      'refuses the backchannelLogoutUri %j with a 400 that says why (never a 500), and registers nothing',
+      async (backchannelLogoutUri) => {
+        const before = (await t.http.get('/admin/clients', { token: admin.accessToken })).body.items;
+        const res = await t.http.post('/admin/clients', { name: 'undeliverable', backchannelLogoutUri }, { token: admin.accessToken });
+        expect([res.status, res.body]).toEqual([400, { statusCode: 400, message: ['backchannelLogoutUri must be an http or https URL'], error: 'Bad Request' }]);
+        expect((await t.http.get('/admin/clients', { token: admin.accessToken })).body.items).toEqual(before);
+      },
+    );
+
     it('rotates a secret: the new one works at once, the old one for 24 h, then not', async () => {
       const client = await createClient();
       const user = await newUser(t.http);
@@ -192,6 +203,22 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       expect((await t.http.post('/auth/introspect', 'token=a', { headers: { authorization: auth, 'content-type': 'text/plain' } })).status).toBe(415);
       const login = await t.http.post('/auth/login', 'email=a%40b.c&password=x', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(login.status).toBe(415);
+    });
+
+    it('400 for an empty token, form-encoded or JSON, as for a missing one (RFC 7662 §2.1: token is REQUIRED); a real token still works', async () => {
+      const required = { statusCode: 400, message: ['token is required'], error: 'Bad Request' };
+      const form = { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' };
+      for (const body of ['token=', 'token', 'token=&token_type_hint=access_token']) {
+        const res = await t.http.post('/auth/introspect', body, { headers: form });
+        expect({ body, status: res.status, answer: res.body }).toEqual({ body, status: 400, answer: required });
+      }
+      const json = await t.http.post('/auth/introspect', { token: '' }, { headers: { authorization: auth } });
+      expect([json.status, json.body]).toEqual([400, required]);
+
+      const user = await newUser(t.http);
+      expect((await introspect(auth, user.accessToken)).body).toMatchObject({ active: true, sub: user.id });
+      const viaJson = await t.http.post('/auth/introspect', { token: user.accessToken }, { headers: { authorization: auth } });
+      expect(viaJson.body).toMatchObject({ active: true, sub: user.id });
     });
   });
 

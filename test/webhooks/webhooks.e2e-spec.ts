@@ -113,6 +113,24 @@ describe('webhooks: the admin routes', () => {
     expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([]);
   });
 
+  // What the delivery's `new URL()` cannot parse (an IPv6 zone id, no host, a space in the
+  // host) or cannot send to (another scheme) is refused when it is given, not at each delivery.
+  it.each(['http://[fe80::1%25lo]:1/x', 'http://', 'ftp://x', 'http://exa mple.com', 'http:example.com', ' https://example.com/x', 'https://example.com/a\nb', 'https://example.com\\hook'])(
+    'refuses the url %j on POST and on PATCH with a 400 that says why (never a 500), and stores nothing',
+    async (url) => {
+      const refused = { statusCode: 400, message: ['url must be an http or https URL'], error: 'Bad Request' };
+      const created = await t.http.post('/admin/webhooks', { url, events: ['session.revoked'] }, { token: admin.accessToken });
+      expect([created.status, created.body]).toEqual([400, refused]);
+      expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([]);
+
+      const { id } = await createWebhook(t, admin, 'https://example.com/hook');
+      const patched = await t.http.patch(`/admin/webhooks/${id}`, { url }, { token: admin.accessToken });
+      expect([patched.status, patched.body]).toEqual([400, refused]);
+      expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([expect.objectContaining({ id, url: 'https://example.com/hook' })]);
+      expect((await t.http.delete(`/admin/webhooks/${id}`, { token: admin.accessToken })).status).toBe(204);
+    },
+  );
+
   it('answers 404 for an unknown webhook or delivery, and 401/403 to non-admins', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     for (const [method, path] of [

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, IsUrl, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { given, isText, Required, textWithin } from '../../auth/dto/field-rules';
+import { IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { given, HttpUrl, isText, Required, textWithin } from '../../auth/dto/field-rules';
 
 const NAME_MAX = 100;
 const URI_MAX = 2048;
@@ -21,10 +21,7 @@ export class CreateClientDto {
   @ValidateIf((_, value) => value !== undefined && value !== null)
   @IsString({ message: 'backchannelLogoutUri must be a string' })
   @MaxLength(URI_MAX, { message: `backchannelLogoutUri must be at most ${URI_MAX} characters`, validateIf: isText })
-  @IsUrl(
-    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
-    { message: 'backchannelLogoutUri must be an http or https URL', validateIf: textWithin(0, URI_MAX) },
-  )
+  @HttpUrl('backchannelLogoutUri', textWithin(0, URI_MAX))
   backchannelLogoutUri?: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString, IsUrl, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { given, isText, Required, textWithin } from '../../auth/dto/field-rules';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { given, HttpUrl, isText, Required, textWithin } from '../../auth/dto/field-rules';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/webhook-event-types';
 import { BAD_CURSOR, NEXT_CURSOR_DOC, PageQuery } from './page.dto';
 
@@ -17,10 +17,7 @@ function UrlRules(): PropertyDecorator {
   return (target, key) => {
     IsString({ message: 'url must be a string', validateIf: given })(target, key);
     MaxLength(URL_MAX, { message: `url must be at most ${URL_MAX} characters`, validateIf: isText })(target, key);
-    IsUrl(
-      { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
-      { message: 'url must be an http or https URL', validateIf: textWithin(0, URL_MAX) },
-    )(target, key);
+    HttpUrl('url', textWithin(0, URL_MAX))(target, key);
   };
 }
 function EventsRules(): PropertyDecorator {

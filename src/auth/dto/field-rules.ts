@@ -1,4 +1,4 @@
-import { IsDefined } from 'class-validator';
+import { IsDefined, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /**
  * One message per field with a problem: a missing field gets only "<field> is required",
@@ -25,3 +25,23 @@ export const textWithin =
 
 /** The value is a whole number (its bounds may be checked). */
 export const isWholeNumber = (_object: object, value: unknown): boolean => Number.isInteger(value);
+
+/**
+ * An absolute http(s) URL that outbound deliveries (webhooks, back-channel logout) can be
+ * sent to: written `http://host…` or `https://host…`, without whitespace or control
+ * characters, and parsed by WHATWG `new URL()`, which the delivery itself uses. Not
+ * class-validator's IsUrl: its grammar is another one, and it accepted what `new URL()`
+ * refuses (an IPv6 zone id, `http://[fe80::1%25lo]/`: a 500 on the webhook routes, every
+ * back-channel logout failed) or reads differently (`http:example.com`). The parser
+ * itself would also take ` https://x`, `https://x/a<newline>b` and `https://x\a`,
+ * dropping the space and the newline and reading the backslash as `/`: what is stored
+ * would not be what is delivered to.
+ * Credentials (`https://user:password@host/`) are accepted: Node sends them as HTTP
+ * Basic, a way for a receiver to authenticate deliveries, as is a key in the query.
+ */
+export const isHttpUrl = (value: unknown): boolean =>
+  typeof value === 'string' && /^https?:\/\/[^\s\p{Cc}\\/?#][^\s\p{Cc}\\]*$/iu.test(value) && URL.canParse(value);
+
+/** `<field> must be an http or https URL` when the value is not `isHttpUrl`; checked only when `validateIf` says so. */
+export const HttpUrl = (field: string, validateIf: ValidationOptions['validateIf']): PropertyDecorator =>
+  ValidateBy({ name: 'isHttpUrl', validator: { validate: isHttpUrl } }, { message: `${field} must be an http or https URL`, validateIf });

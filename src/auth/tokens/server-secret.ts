@@ -1,7 +1,8 @@
 import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { PRIVATE_FILE_MODE, privateDir, writePrivateFile } from '../../common/private-files';
 
 /** Injection token of the server secret (a `KeyObject`): the root every server key is derived from. */
 export const SERVER_SECRET = Symbol('SERVER_SECRET');
@@ -34,11 +35,9 @@ export function loadServerSecret(options: { secret?: string; env: string; dataDi
   const dir = resolve(options.dataDir);
   // The file's name predates AUTH_SECRET; kept so that a dev server's keys and sessions survive the rename.
   const file = join(dir, 'jwt-access-secret');
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  chmodSync(file, 0o600);
+  privateDir(dir);
+  if (!existsSync(file)) writePrivateFile(file, randomBytes(48).toString('base64url'), 'wx');
+  chmodSync(file, PRIVATE_FILE_MODE);
   new Logger('ServerSecret').warn(`AUTH_SECRET is not set: using the development secret in ${file}. Set AUTH_SECRET in production.`);
   return secretKey(readFileSync(file, 'utf8').trim());
 }
