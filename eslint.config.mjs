@@ -1,0 +1,56 @@
+// ESLint's flat config: typescript-eslint with type information for every TypeScript file
+// (each file is checked against the tsconfig.json nearest to it), eslint-plugin-jest for the
+// specs, and eslint-config-prettier last, so that formatting is Prettier's alone (`npm run lint`
+// runs both). Every rule turned off or down below says why on its line.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import jest from 'eslint-plugin-jest';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/', '**/dist/', 'src/generated/', 'coverage/', 'bench/results/', '.data/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.{js,cjs,mjs}'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          // The workspace packages' own tsconfigs leave their specs out (they are not built): the root one checks them.
+          allowDefaultProject: ['packages/*/src/*.spec.ts'],
+          defaultProject: 'tsconfig.json',
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // `_`-prefixed parameters and destructured leftovers are how the code says "unused on purpose".
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // Nest's decorators, class-validator and passport callbacks are typed loosely upstream; `any` is checked where it enters, not banned.
+      '@typescript-eslint/no-explicit-any': 'off',
+      // Fire-and-forget is written `void promise`; a promise left floating without it is an error.
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', '**/*.spec.ts'],
+    ...jest.configs['flat/recommended'],
+    rules: {
+      ...jest.configs['flat/recommended'].rules,
+      // Specs read HTTP answers as `any` JSON bodies (test/support/http.ts): the assertions are the type check.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      // Many specs assert inside helpers (`refused(token)`, `expectError(res, 401)`) that the rule cannot see.
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'refused*', 'assert*'] }],
+    },
+  },
+  prettier,
+);
