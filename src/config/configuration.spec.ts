@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fastify } from 'fastify';
 import { ConfigValidationError, validateEnv } from './configuration';
 
-/** What the README says to generate: random bytes, base64url. */
+/** What docs/operating.md says to generate: random bytes, base64url. */
 const SECRET = randomBytes(32).toString('base64url');
 
 describe('validateEnv', () => {

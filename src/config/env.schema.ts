@@ -10,8 +10,8 @@ import { GENERATE_SECRET_HINT, secretStrengthProblem } from './secret-strength';
  * with one message that names each bad key (see `validateEnv`, which prints
  * `KEY: message`): each message says the form expected and echoes the value given,
  * except for the values that may hold a secret (AUTH_SECRET, ADMIN_PASSWORD, the
- * database URLs), which are never repeated. `.env.example` lists the same keys; the
- * README documents them.
+ * database URLs), which are never repeated. `.env.example` lists the same keys;
+ * docs/operating.md documents them.
  */
 
 /**

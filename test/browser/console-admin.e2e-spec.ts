@@ -21,7 +21,7 @@ declare const navigator: any;
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
 
 
-/** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes the README's pictures there. */
+/** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes docs/console.md's pictures there. */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 /** Two attempts, the second 200 ms after the first: a receiver that keeps answering 500 ends `failed` at once. */
 const RETRY_SCHEDULE = '0,200ms';

@@ -20,7 +20,7 @@ const { buildConsole } = require('../../scripts/build-console.js') as { buildCon
 
 /**
  * `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser/console.e2e-spec.ts --selectProjects e2e:pglite`
- * writes the README's pictures there; otherwise they go to a temporary directory.
+ * writes docs/console.md's pictures there; otherwise they go to a temporary directory.
  */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 

@@ -9,7 +9,7 @@ import { DeviceCookies } from './device-cookie';
 
 /**
  * The auth routes' rate limits, each counted in PostgreSQL so that every instance shares
- * them. What each one stops (and what it cannot) is in the README's security section.
+ * them. What each one stops (and what it cannot) is in docs/security.md.
  */
 export const THROTTLE = {
   /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
