@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
@@ -57,7 +57,7 @@ async function bootstrap(): Promise<void> {
  * that ADMIN_EMAIL created at this start.
  */
 function startedLine(app: NestFastifyApplication, config: AppConfig): string {
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  const { port } = (app.getHttpServer()).address() as AddressInfo;
   // Every interface: localhost is one of them, and a URL a browser opens.
   const host = ['0.0.0.0', '::'].includes(config.app.host) ? 'localhost' : config.app.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -103,7 +103,7 @@ function exitWith(logger: Logger, message: string): never {
  *   right after its last answer.
  */
 function stopGracefullyOnSignals(app: NestFastifyApplication): void {
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   const inFlight = new Set<ServerResponse>();
   let stopping = false;
   // Before Fastify's own listener, so that even an answer Fastify sends synchronously is covered.

@@ -45,8 +45,9 @@ export class MemoryController {
   @Post('revocations')
   @HttpCode(204)
   async revoke(@Body() body: { userId: string; sessionIds: string[] }) {
-    await this.revocation.transaction(async (_tx, revoke) => {
+    await this.revocation.transaction((_tx, revoke) => {
       for (const sessionId of body.sessionIds) revoke({ kind: 'SESSION_ENDED', userId: body.userId, sessionId });
+      return Promise.resolve();
     });
   }
 

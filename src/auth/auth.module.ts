@@ -38,7 +38,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     {
       provide: ARGON2_COST,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => config.get('auth.argon2', { infer: true }),
+      useFactory: (config: ConfigService<AppConfig, true>) => config.get('auth', { infer: true }).argon2,
     },
     RefreshTransport,
     LocalStrategy,

@@ -43,7 +43,7 @@ export class ClientAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { serviceClient?: AuthenticatedClient }>();
-    const credentials = basicCredentialsOf(request as unknown as Parameters<typeof basicCredentialsOf>[0]);
+    const credentials = basicCredentialsOf(request);
     const client = credentials ? await this.clients.authenticate(credentials.clientId, credentials.secret) : null;
     if (client) {
       request.serviceClient = client;

@@ -62,6 +62,7 @@ export function readableConsole(nodeEnv: string, stdoutIsTTY: boolean | undefine
 
 function prettyStdout(): NodeJS.WritableStream {
   // Loaded only here: production never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, in development only
   const pretty = require('pino-pretty') as typeof import('pino-pretty');
   // Synchronous, as pino's own stdout: the last line before an exit is never lost.
   return pretty({

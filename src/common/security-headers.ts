@@ -33,7 +33,7 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
     removeHeader: (name: string) => delete headers[name.toLowerCase()],
   };
   helmet(options)({} as never, response as never, (error?: unknown) => {
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error('helmet failed', { cause: error });
   });
   return Object.freeze(headers);
 }

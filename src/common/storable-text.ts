@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
  * one password).
  */
 // With the `u` flag, \p{Cs} matches exactly the surrogates that are not half of a pair.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL text cannot store
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 export const isStorableText = (text: string): boolean => !UNSTORABLE.test(text);
 

@@ -234,9 +234,9 @@ export const envSchema = fields.superRefine(
     // Each rule runs once the keys it reads are valid on their own, even when other keys
     // are not: one start names every problem, not one more at each attempt.
     const invalid = new Set(ctx.issues.map((issue) => issue.path?.[0]));
-    for (const { reads, check } of CROSS_FIELD_RULES) {
-      if (reads.some((key) => invalid.has(key))) continue;
-      check(env, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+    for (const rule of CROSS_FIELD_RULES) {
+      if (rule.reads.some((key) => invalid.has(key))) continue;
+      rule.check(env, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
     }
   },
   { when: (payload) => typeof payload.value === 'object' && payload.value !== null },

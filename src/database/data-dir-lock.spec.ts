@@ -24,13 +24,13 @@ describe('lockDataDir: one process per embedded database', () => {
   /** A process that is certainly alive and not this one: the one that started jest's worker. */
   const liveOtherPid = process.ppid;
   /** The pid of a process that has exited. */
-  const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+  const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid;
   /** lockDataDir, with the lock released after the test whatever its assertions did. */
   const taken: Array<() => void> = [];
   afterEach(() => taken.splice(0).forEach((release) => release()));
   const take = (...args: Parameters<typeof lockDataDir>) => {
     const lock = lockDataDir(...args);
-    taken.push(lock.release);
+    taken.push(() => lock.release());
     return lock;
   };
 

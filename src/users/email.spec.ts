@@ -57,19 +57,13 @@ describe('normalizeEmail', () => {
   });
 
   it('is a fixed point for every code point alone', () => {
-    for (const c of ALL) {
-      const once = normalizeEmail(c);
-      if (normalizeEmail(once) !== once) throw new Error(`not idempotent on U+${c.codePointAt(0)!.toString(16)}`);
-    }
+    const notIdempotent = ALL.filter((c) => normalizeEmail(normalizeEmail(c)) !== normalizeEmail(c)).map((c) => `U+${c.codePointAt(0)!.toString(16)}`);
+    expect(notIdempotent).toEqual([]);
   });
 
   it('is a fixed point for every upper-case letter followed by every combining mark (the attack run’s 102 pairs among them)', () => {
-    for (const letter of UPPER) {
-      for (const mark of MARKS) {
-        const once = normalizeEmail(letter + mark);
-        if (normalizeEmail(once) !== once) throw new Error(`not idempotent on ${JSON.stringify(letter + mark)}`);
-      }
-    }
+    const pairs = UPPER.flatMap((letter) => MARKS.map((mark) => letter + mark));
+    expect(pairs.filter((pair) => normalizeEmail(normalizeEmail(pair)) !== normalizeEmail(pair))).toEqual([]);
   });
 
   it('is idempotent on random Unicode strings', () => {
@@ -151,13 +145,8 @@ describe('emailProblem', () => {
   });
 
   it('keeps accepting an accepted spelling once it is normalised (every code point, first in a label and after a letter)', () => {
-    for (const c of ALL) {
-      for (const email of [`${c}@example.com`, `a@b${c}.com`]) {
-        if (emailProblem(email) === undefined && emailProblem(normalizeEmail(email)) !== undefined) {
-          throw new Error(`${JSON.stringify(email)} accepted, its normal form refused`);
-        }
-      }
-    }
+    const emails = ALL.flatMap((c) => [`${c}@example.com`, `a@b${c}.com`]);
+    expect(emails.filter((email) => emailProblem(email) === undefined && emailProblem(normalizeEmail(email)) !== undefined)).toEqual([]);
   });
 
   it('keeps accepting an accepted spelling once it is normalised (random strings)', () => {

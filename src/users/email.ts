@@ -56,7 +56,7 @@ export const EMAIL_PROBLEMS = {
  * and unpaired surrogates: all render as nothing, or as something else.
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/u;
-const ASCII = /^[\x00-\x7F]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 /** Beyond ASCII, an email may have letters, marks and decimal digits only… */
 const WORD_CHAR = /^[\p{L}\p{M}\p{Nd}]$/u;
 /**
@@ -105,7 +105,7 @@ export function emailProblem(email: string): string | undefined {
   if (ASCII.test(trimmed)) return undefined;
   for (const char of trimmed.normalize('NFC')) {
     // Fullwidth letters, ligatures (ﬁ), math alphanumerics (𝐚), superscripts, ℌ, ſ…
-    if (char.charCodeAt(0) >= 0x80 && /[\x00-\x7F]/.test(char.normalize('NFKC'))) return EMAIL_PROBLEMS.compatibility;
+    if (char.charCodeAt(0) >= 0x80 && /\p{ASCII}/u.test(char.normalize('NFKC'))) return EMAIL_PROBLEMS.compatibility;
   }
   // The rest is judged on what will be stored: compatibility forms of other characters
   // (halfwidth katakana, Arabic presentation forms) are folded, not refused.

@@ -110,14 +110,14 @@ describe('JWT attacks on a bearer-protected route', () => {
       const published = (jwks.body.keys as Array<Record<string, unknown>>).find((k) => k.kid === serverKey.kid)!;
       expect(published).toBeDefined();
       const secrets: Array<string | Buffer> = [
-        ours.export({ type: 'spki', format: 'pem' }) as string,
+        ours.export({ type: 'spki', format: 'pem' }),
         ours.export({ type: 'spki', format: 'der' }),
         JSON.stringify(ours.export({ format: 'jwk' })),
         JSON.stringify(published),
         JSON.stringify(jwks.body),
         Buffer.from(published.x as string, 'base64url'),
-        rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
-        rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+        rsa.publicKey.export({ type: 'spki', format: 'pem' }),
+        rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }),
       ];
       for (const secret of secrets) {
         await refused(forge(headerWith({ alg: 'HS256' }), genuine.payload, hmac(secret)));

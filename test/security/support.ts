@@ -27,7 +27,7 @@ export function forge(header: unknown, payload: unknown, signer: Signer | string
 export const hmac =
   (key: string | Buffer | KeyLike, hash: 'sha256' | 'sha384' | 'sha512' = 'sha256'): Signer =>
   (input) =>
-    createHmac(hash, key as string | Buffer).update(input).digest('base64url');
+    createHmac(hash, key).update(input).digest('base64url');
 
 export const rs256 =
   (privateKey: KeyLike): Signer =>

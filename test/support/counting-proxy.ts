@@ -21,9 +21,9 @@ export class CountingProxy {
   ) {}
 
   static async start(target: string): Promise<CountingProxy> {
-    let proxy: CountingProxy | undefined;
-    const server = createServer((req, res) => proxy!.handle(req, res));
-    proxy = new CountingProxy(server, new URL(target));
+    const server = createServer();
+    const proxy = new CountingProxy(server, new URL(target));
+    server.on('request', (req, res) => proxy.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }

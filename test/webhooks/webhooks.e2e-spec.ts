@@ -192,7 +192,7 @@ describe('webhooks: every listed event reaches a receiver, signed per Standard W
     expect(payloads.map((p) => p.type).sort()).toEqual([...EVENT_TYPES].sort());
     for (const [i, payload] of payloads.entries()) {
       expect(payload.data).toMatchObject({ type: payload.type, userId: user.id, createdAt: payload.timestamp });
-      expect(requests[i].headers['webhook-id']).toBe(`msg_${payload.data.id}`);
+      expect(requests[i].headers['webhook-id']).toBe(`msg_${String(payload.data.id)}`);
       expect(requests[i].headers['content-type']).toBe('application/json');
     }
     // What /admin/audit shows is what was sent.

@@ -10,7 +10,7 @@ const NO_CONTROL_CHARS = /^(?:[^\p{Cc}\p{Cf}]|\u200D)*$/u;
 /** POST /admin/clients. */
 export class CreateClientDto {
   @ApiProperty({ minLength: 1, maxLength: NAME_MAX, example: 'billing-service', description: 'Trimmed; for people reading the list and the audit log' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @Required('name')
   @IsString({ message: 'name must be a string', validateIf: given })
   @Length(1, NAME_MAX, { message: `name must be 1 to ${NAME_MAX} characters`, validateIf: isText })

@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { given, HttpUrl, isText, Required, textWithin } from '../../auth/dto/field-rules';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/webhook-event-types';
-import { BAD_CURSOR, NEXT_CURSOR_DOC, PageQuery } from './page.dto';
+import { BAD_CURSOR, PageQuery } from './page.dto';
 
 const URL_MAX = 2048;
 const DESCRIPTION_MAX = 500;

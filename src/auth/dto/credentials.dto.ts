@@ -70,7 +70,7 @@ export class RegisterDto {
 
   @ApiPropertyOptional({ minLength: 1, maxLength: NAME_MAX, example: 'Ada Lovelace', description: 'Trimmed; no control or invisible formatting characters' })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString({ message: 'name must be a string' })
   @Length(1, NAME_MAX, { message: `name must be 1 to ${NAME_MAX} characters`, validateIf: isText })
   @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters', validateIf: textWithin(1, NAME_MAX) })

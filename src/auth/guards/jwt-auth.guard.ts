@@ -27,7 +27,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<T>(error: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
     // Not a verdict on the token (the database is unreachable, a bug): the global filter
     // answers 503 or 500. A 401 would tell the client to throw away a good token.
-    if (error && !(error instanceof HttpException)) throw error;
+    if (error && !(error instanceof HttpException)) throw error instanceof Error ? error : new Error('authentication failed', { cause: error });
     if (error || !user) {
       const http = context.switchToHttp();
       const sentCredentials = http.getRequest<FastifyRequest>().headers.authorization !== undefined;

@@ -63,7 +63,7 @@ export class KeyRing {
   published(now: number): PublishedJwk[] {
     return this.keys
       .filter((key) => this.stillVerifies(key, now))
-      .map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.algorithm, use: 'sig' }) as PublishedJwk);
+      .map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.algorithm, use: 'sig' }));
   }
 
   /** The same ring without `kid` (a revocation heard, before the reload). */

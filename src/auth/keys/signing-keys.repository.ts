@@ -44,7 +44,7 @@ export class SigningKeysRepository {
 
   async create(tx: Db, key: NewSigningKey, activatesAt: Date): Promise<void> {
     await tx.signingKey.create({
-      data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, privateKeyEncrypted: new Uint8Array(key.privateKeyEncrypted), activatesAt },
+      data: { ...key, publicJwk: key.publicJwk, privateKeyEncrypted: new Uint8Array(key.privateKeyEncrypted), activatesAt },
     });
   }
 

@@ -32,7 +32,7 @@ export class AccessTokenStrategy extends Strategy {
   }
 
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
-    const token = bearerTokenOf(request as unknown as Parameters<typeof bearerTokenOf>[0]);
+    const token = bearerTokenOf(request);
     if (!token) return this.fail(new Error('No auth token'), 401);
     let entry = this.verified.get(token);
     if (!entry) {

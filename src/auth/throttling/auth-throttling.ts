@@ -85,7 +85,7 @@ export function throttlerOptions(
 /** The throttler guard, answering 429 with a plain `Retry-After` (seconds) and a clear message. */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
-  protected override async throwThrottlingException(
+  protected override throwThrottlingException(
     context: ExecutionContext,
     detail: { timeToBlockExpire: number },
   ): Promise<void> {
