@@ -13,6 +13,14 @@ export interface ErrorBody {
 
 export const INTERNAL_ERROR: ErrorBody = { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' };
 export const DATABASE_UNAVAILABLE: ErrorBody = { statusCode: 503, message: 'Database unavailable', error: 'Service Unavailable' };
+export const DATABASE_DISK_FULL: ErrorBody = { statusCode: 503, message: 'the database cannot write: disk full', error: 'Service Unavailable' };
+
+/**
+ * SQLSTATE disk_full: PostgreSQL's answer to ENOSPC, from a server (its statement fails; a
+ * WAL write that fails is a PANIC, and the server's restart then drops our connections,
+ * 57P02 or 08xxx below) or from PGlite (see DiskGuard, which also refuses writes with it).
+ */
+export const DISK_FULL_SQLSTATE = '53100';
 
 /** Prisma error codes that mean "no usable connection", not "this query is wrong". */
 const UNAVAILABLE_PRISMA_CODES = new Set([
@@ -31,6 +39,8 @@ const UNAVAILABLE_SOCKET_CODES = new Set([
 ]);
 /** PostgreSQL SQLSTATEs: class 08 (connection exception), shutdown, not accepting connections, too many. */
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P01|57P02|57P03|53300)$/;
+/** A PANIC: the server restarts (PostgreSQL), or the embedded database stopped for good (PGlite: see DiskGuard). */
+const UNAVAILABLE_SEVERITY = 'PANIC';
 /** Errors pg, its pool and PGlite throw without a code. */
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
@@ -45,31 +55,37 @@ const UNAVAILABLE_MESSAGES = [
 ];
 
 /**
- * Whether `error` means the database cannot be used right now (unreachable, connection
- * lost, pool exhausted or closed), as opposed to a bug or a bad query. Looks through the
- * wrappers Prisma and its driver adapters put around the driver's error (`cause`,
- * `meta.driverAdapterError`). The one place that decides it: the exception filter maps
- * it to 503 and anything else may reuse it.
+ * The 503 to answer when `error` means the database cannot be used right now: its disk
+ * is full (DATABASE_DISK_FULL: writes fail, reads may not), or it is unreachable
+ * (DATABASE_UNAVAILABLE: connection lost, pool exhausted or closed); undefined for a bug
+ * or a bad query. Looks through the wrappers Prisma and its driver adapters put around
+ * the driver's error (`cause`, `meta.driverAdapterError`). The one place that decides it:
+ * the exception filter answers with it and anything else may reuse it.
  */
-export function isDatabaseUnavailable(error: unknown): boolean {
+export function databaseUnavailability(error: unknown): ErrorBody | undefined {
   const seen = new Set<object>();
   const queue: unknown[] = [error];
   while (queue.length > 0 && seen.size < 16) {
     const e = queue.shift();
     if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
-    const { name, code, kind, originalCode, message, cause, meta } = e as Record<string, any>;
-    if (name === 'PrismaClientInitializationError') return true;
+    const { name, code, kind, originalCode, severity, message, cause, meta } = e as Record<string, any>;
+    if (code === DISK_FULL_SQLSTATE || originalCode === DISK_FULL_SQLSTATE) return DATABASE_DISK_FULL;
+    if (name === 'PrismaClientInitializationError') return DATABASE_UNAVAILABLE;
     for (const c of [code, originalCode]) {
       if (typeof c !== 'string') continue;
-      if (UNAVAILABLE_PRISMA_CODES.has(c) || UNAVAILABLE_SOCKET_CODES.has(c) || UNAVAILABLE_SQLSTATE.test(c)) return true;
+      if (UNAVAILABLE_PRISMA_CODES.has(c) || UNAVAILABLE_SOCKET_CODES.has(c) || UNAVAILABLE_SQLSTATE.test(c)) return DATABASE_UNAVAILABLE;
     }
-    if (typeof kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return true;
+    if (typeof kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return DATABASE_UNAVAILABLE;
+    if (severity === UNAVAILABLE_SEVERITY) return DATABASE_UNAVAILABLE;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return DATABASE_UNAVAILABLE;
     queue.push(cause, meta?.driverAdapterError);
   }
-  return false;
+  return undefined;
 }
+
+/** Whether the database cannot be used right now (see `databaseUnavailability`). */
+export const isDatabaseUnavailable = (error: unknown): boolean => databaseUnavailability(error) !== undefined;
 
 /** Client errors of Fastify itself (body parsing, URL), with messages that echo nothing of the request. */
 const FASTIFY_MESSAGES: Record<string, string> = {
@@ -122,7 +138,8 @@ function methodNotAllowed(exception: unknown, request: FastifyRequest | undefine
  *   error}` shape; the router's 404 for a path that exists with other methods becomes a
  *   405 with `Allow` (see `methodNotAllowed`);
  * - Fastify client errors (4xx): the same shape with a fixed message per error code;
- * - database unreachable (see `isDatabaseUnavailable`): 503 `Database unavailable`;
+ * - database unusable (see `databaseUnavailability`): 503 `Database unavailable`, or
+ *   `the database cannot write: disk full`;
  * - anything else: a generic 500. Logged with its name, code and stack frames only:
  *   messages can hold data (Prisma's echo the query's arguments, a password included).
  */
@@ -162,9 +179,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         body: typeof response === 'string' ? { statusCode: status, message: response, error: statusText(status) } : response,
       };
     }
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn({ err: describeError(exception) }, 'Database unavailable');
-      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: DATABASE_UNAVAILABLE };
+    const unavailable = databaseUnavailability(exception);
+    if (unavailable) {
+      this.logger.warn({ err: describeError(exception) }, unavailable.message as string);
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: unavailable };
     }
     const clientError = clientErrorBody(exception);
     if (clientError) return { status: clientError.statusCode, body: clientError };

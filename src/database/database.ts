@@ -6,6 +6,8 @@ import { Pool, type PoolClient } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { ownerOnlyUmask, privateTree } from '../common/private-files';
 import { lockDataDir, SERVER, type Opener } from './data-dir-lock';
+import { DiskGuard, type DatabaseStoppedError, type DiskFullError } from './disk-guard';
+import { guardedAdapter } from './guarded-adapter';
 import type { SqlClient } from './sql-client';
 
 /**
@@ -22,8 +24,16 @@ export interface Database {
   readonly adapter: SqlDriverAdapterFactory;
   /** Runs `fn` on one connection held for its whole duration (session-level locks, scripts). */
   withConnection<T>(fn: (sql: SqlClient) => Promise<T>): Promise<T>;
-  /** Embedded only: the PGlite instance (its LISTEN/NOTIFY is in-process). */
+  /** Embedded only: the PGlite instance. Query it through `adapter` or `withConnection`, which guard it (see DiskGuard). */
   readonly pglite?: PGlite;
+  /** Embedded only: PGlite's in-process LISTEN; the function returned stops listening. */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Embedded only: why writes are refused right now (DATA_DIR's disk is full, or PGlite
+   * stopped at a PANIC: see DiskGuard), or undefined. A server's disk is out of our sight:
+   * its writes fail with SQLSTATE 53100, which the exception filter answers the same way.
+   */
+  writeRefusal?(): Promise<DiskFullError | DatabaseStoppedError | undefined>;
   /** Server only: for callers that need a dedicated connection of their own (LISTEN). */
   readonly connectionString?: string;
   close(): Promise<void>;
@@ -35,15 +45,17 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Who opens it (default: the server). The embedded database refuses a second process; see data-dir-lock.ts. */
   opener?: Opener;
+  /** Embedded only: the free space DATA_DIR keeps, under which writes are refused (default EMBEDDED_MIN_FREE_BYTES). */
+  minFreeBytes?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url
     ? openServer(options.url, options.poolSize ?? 10)
-    : openEmbedded(options.dataDir, options.opener ?? SERVER);
+    : openEmbedded(options.dataDir, options.opener ?? SERVER, options.minFreeBytes);
 }
 
-async function openEmbedded(dataDir: string, opener: Opener): Promise<Database> {
+async function openEmbedded(dataDir: string, opener: Opener, minFreeBytes?: number): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const dir = inMemory ? dataDir : resolve(dataDir, 'pglite');
   // What PGlite writes from now on (it holds password hashes) is owner-only.
@@ -60,22 +72,27 @@ async function openEmbedded(dataDir: string, opener: Opener): Promise<Database> 
     lock?.release();
     throw error;
   }
+  const guard = new DiskGuard(inMemory ? undefined : dir, minFreeBytes);
   const sql: SqlClient = {
-    query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
-    exec: async (text: string) => {
-      await pglite.exec(text);
-    },
+    query: <Row>(text: string, params?: unknown[]) => guard.run(text, async () => (await pglite.query<Row>(text, params)).rows),
+    exec: (text: string) => guard.run(text, async () => void (await pglite.exec(text))),
   };
   // PGlite is a single connection: every caller already has it to itself.
   return {
     kind: 'embedded',
     description: `embedded PGlite in ${dir}`,
-    adapter: new PrismaPGlite(pglite),
+    adapter: guardedAdapter(new PrismaPGlite(pglite), guard),
     pglite,
     withConnection: (fn) => fn(sql),
+    listen: async (channel, onNotify) => {
+      const unlisten = await guard.run('LISTEN', () => pglite.listen(channel, onNotify));
+      return () => guard.run('UNLISTEN', unlisten);
+    },
+    writeRefusal: () => guard.refusal(),
     close: async () => {
       try {
-        if (!pglite.closed) await pglite.close();
+        // Stopped at a PANIC, PGlite would hang in its closing checkpoint: the next start replays the WAL instead.
+        if (!pglite.closed && !guard.isStopped) await pglite.close();
       } finally {
         lock?.release();
       }

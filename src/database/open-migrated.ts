@@ -1,5 +1,6 @@
 import { isDatabaseUnavailable } from '../common/http-exception.filter';
 import { openDatabase, type Database, type DatabaseOptions } from './database';
+import { DiskFullError } from './disk-guard';
 import { migrate } from './migrator';
 
 /**
@@ -20,9 +21,13 @@ export async function openMigratedDatabase(options: DatabaseOptions): Promise<{ 
 
 /**
  * A server that refuses us, in one line (main.ts and the commands print the message)
- * that names DATABASE_URL and where it points, never its user or password.
+ * that names DATABASE_URL and where it points, never its user or password; or the
+ * embedded database's disk, too full to start on.
  */
 function inOperatorsWords(error: unknown, database: Database): unknown {
+  if (error instanceof DiskFullError) {
+    return new Error(`${error.message}. Free space on the disk of DATA_DIR, then try again.`, { cause: error });
+  }
   if (database.kind !== 'server' || !database.connectionString || !(error instanceof Error)) return error;
   const url = new URL(database.connectionString);
   const where = `${url.hostname}:${url.port || 5432}`;

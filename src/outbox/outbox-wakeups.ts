@@ -26,8 +26,8 @@ export class OutboxWakeups {
   ) {}
 
   async start(): Promise<void> {
-    if (this.database.pglite) {
-      this.unlisten = await this.database.pglite.listen(OUTBOX_CHANNEL, () => this.wake());
+    if (this.database.listen) {
+      this.unlisten = await this.database.listen(OUTBOX_CHANNEL, () => this.wake());
       return;
     }
     await this.connect().catch((error: Error) => this.lost(error));

@@ -1,11 +1,8 @@
 import { newUser } from '../support/factories';
 import { Http } from '../support/http';
 import { runCommand, ServerBuild, ServerProcess } from '../support/server-process';
-import { createTestDatabase, dbKind, describeOnPostgres, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, describeOnPglite, describeOnPostgres, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
-
-/** `describe` that runs only on the embedded database: the lock concerns DATA_DIR alone. */
-const describeOnPglite = dbKind() === 'pglite' ? describe : describe.skip;
 
 const ADMIN_PASSWORD = 'cli admin passphrase 1';
 

@@ -18,6 +18,9 @@ export const dbKind = (): 'pglite' | 'postgres' => (process.env.TEST_DB_KIND ===
 /** `describe` that runs only on a PostgreSQL server (multi-instance behaviour). */
 export const describeOnPostgres = dbKind() === 'postgres' ? describe : describe.skip;
 
+/** `describe` that runs only on the embedded database (DATA_DIR's own files). */
+export const describeOnPglite = dbKind() === 'pglite' ? describe : describe.skip;
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'auth-test-'));
   if (dbKind() === 'pglite') {
