@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { SessionEnded, type Page } from './api';
+import { SessionEnded, type Page, type Role } from './api';
 
 /** A message for the person: an error (announced at once) or a confirmation. */
 export interface Notice {
@@ -238,6 +238,12 @@ export function Pager({ hasPrevious, hasNext, onPrevious, onNext, busy }: { hasP
     </div>
   );
 }
+
+const ROLE_LABELS: Record<Role, string> = { USER: 'User', ADMIN: 'Administrator' };
+/** Every role, in the order a choice offers them. */
+export const ROLES = Object.keys(ROLE_LABELS) as Role[];
+/** A role as every screen shows it (the users list, a user's page, My account); one the console does not know, as the server spells it. */
+export const roleLabel = (role: Role): string => ROLE_LABELS[role] ?? role;
 
 /** A moment in the reader's locale and time zone; `precise` adds the seconds (the audit log). */
 export const when = (iso: string | null, precise = false) =>

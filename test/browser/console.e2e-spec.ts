@@ -78,6 +78,14 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   const userId = async () => (await server.prisma.user.findUniqueOrThrow({ where: { email: person.email } })).id;
+  /** The cells of a table's rows, as text. */
+  const cells = (page: Page, table: string): Promise<string[][]> =>
+    page
+      .getByRole('table', { name: table })
+      .locator('tbody tr')
+      .evaluateAll((rows: any[]) => rows.map((row) => [...row.cells].map((cell: any) => cell.textContent.trim())));
+  /** What the profile on My account says of the role. */
+  const roleOnAccount = (page: Page) => page.getByRole('region', { name: 'Profile' }).locator('dt:text-is("Role") + dd').textContent();
   const activeSessions = async () => server.prisma.session.findMany({ where: { userId: await userId(), revokedAt: null } });
 
   it('is served with its own strict Content-Security-Policy, at /console and its deep links; the API keeps its headers', async () => {
@@ -126,6 +134,7 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await signIn(desktop, person);
     await heading(desktop, 'My account');
     await rowCount(desktop, 1);
+    expect(await roleOnAccount(desktop)).toBe('User');
     expect(await devices(desktop).first().textContent()).toMatch(/HeadlessChrome on Linux\s*This device127\.0\.0\.1/);
     expect(await activeSessions()).toHaveLength(1);
     // The refresh token is in the HttpOnly cookie only; the page restores its session from it on a reload.
@@ -169,14 +178,18 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await admin.goto(`${server.baseUrl}/console`);
     await signIn(admin, ADMIN);
     await heading(admin, 'My account');
+    expect(await roleOnAccount(admin)).toBe('Administrator');
     await admin.getByRole('link', { name: 'Users' }).click();
     await heading(admin, 'Users');
     await admin.getByRole('searchbox', { name: 'Search users by email' }).fill('ada@');
     await admin.getByRole('button', { name: 'Search' }).click();
     await waitFor('the search result', async () => (await admin.getByRole('table', { name: 'Users' }).locator('tbody tr').count()) === 1);
+    // A role reads the same on every screen: the list, the user's page, the person's own account.
+    expect(await cells(admin, 'Users')).toEqual([[person.email, person.name, 'User', 'active', expect.any(String), 'Manage']]);
     await shoot(admin, 'admin-users');
     await admin.getByRole('button', { name: `Manage ${person.email}` }).click();
     await heading(admin, person.email);
+    expect(await admin.getByLabel('Role').evaluate((select: any) => select.selectedOptions[0].textContent)).toBe('User');
     const sessionRows = admin.getByRole('table', { name: `Sessions of ${person.email}` }).locator('tbody tr');
     await waitFor('the user’s one session', async () => (await sessionRows.count()) === 1);
     await shoot(admin, 'admin-user');
@@ -229,7 +242,7 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await heading(admin, person.email);
     await admin.getByLabel('Role').selectOption('ADMIN');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is now an administrator.` }).waitFor();
+    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role Administrator.` }).waitFor();
     // The page's next load reads the user as the server sees them now: the admin screens appear.
     await desktop.getByRole('button', { name: 'Reload devices' }).click();
     await desktop.getByRole('link', { name: 'Audit log' }).waitFor();
@@ -241,7 +254,7 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     // Taken away while the user is on an admin screen: its next request is refused (403), and the screen goes.
     await admin.getByLabel('Role').selectOption('USER');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is now a user.` }).waitFor();
+    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role User.` }).waitFor();
     await desktop.getByRole('searchbox', { name: 'Search users by email' }).fill('example.com');
     await desktop.getByRole('button', { name: 'Search' }).click();
     await desktop.getByRole('alert').filter({ hasText: 'This page is for administrators.' }).waitFor();
