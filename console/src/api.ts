@@ -45,6 +45,9 @@ export interface AuditEvent {
   type: string;
   userId: string | null;
   actorId: string | null;
+  /** The emails of those accounts now; null without one, or once the account is gone. */
+  userEmail: string | null;
+  actorEmail: string | null;
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;

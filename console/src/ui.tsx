@@ -249,12 +249,23 @@ export const roleLabel = (role: Role): string => ROLE_LABELS[role] ?? role;
 export const when = (iso: string | null, precise = false) =>
   iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: precise ? 'medium' : 'short' }) : '—';
 
-/** A uuid, short on screen (its first 8 characters), whole on hover. */
+/** A uuid on one line: its first characters on screen, the whole of it on hover and when copied. */
 export function ShortId({ id }: { id: string }) {
   return (
-    <code class="id" title={id}>
-      {id.slice(0, 8)}
+    <code class="id short" title={id}>
+      {id}
     </code>
+  );
+}
+
+/** An account in a list: its email on one line, its id on hover; its short id once the account is gone. */
+export function Person({ id, email }: { id: string; email: string | null }) {
+  return email ? (
+    <span class="nowrap" title={id}>
+      {email}
+    </span>
+  ) : (
+    <ShortId id={id} />
   );
 }
 

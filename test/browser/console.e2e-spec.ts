@@ -236,6 +236,30 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     const types = await events.allTextContents();
     expect(types.slice(0, 6)).toEqual(['login.succeeded', 'user.enabled', 'login.failed', 'user.disabled', 'user.force_logged_out', 'session.revoked']);
     expect(types).toContain('user.registered');
+    // Who: the user's email, and the admin's where the admin did it ("the user" when the user did);
+    // each on one line, the whole id on hover.
+    const adminId = (await server.prisma.user.findUniqueOrThrow({ where: { email: ADMIN.email } })).id;
+    const who = await admin
+      .getByRole('table', { name: 'Audit events, newest first' })
+      .locator('tbody tr')
+      .evaluateAll((rows: any[]) => {
+        /** A cell's text, the id in its title, and the lines its text takes (a box per line of each text node). */
+        const measure = (cell: any) => {
+          const walker = document.createTreeWalker(cell, 4 /* NodeFilter.SHOW_TEXT */);
+          let lines = 0;
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            lines += range.getClientRects().length;
+          }
+          return { text: cell.textContent as string, id: (cell.querySelector('[title]')?.getAttribute('title') ?? null) as string | null, lines };
+        };
+        return rows.map((row) => ({ type: row.cells[1].textContent as string, user: measure(row.cells[2]), by: measure(row.cells[3]) }));
+      });
+    const one = (text: string, id: string | null) => ({ text, id, lines: 1 });
+    expect(who.find((e) => e.type === 'user.force_logged_out')).toEqual({ type: 'user.force_logged_out', user: one(person.email, await userId()), by: one(ADMIN.email, adminId) });
+    expect(who.find((e) => e.type === 'session.revoked')).toEqual({ type: 'session.revoked', user: one(person.email, await userId()), by: one('the user', null) });
+    expect(who.filter((e) => e.user.text !== person.email || e.user.lines !== 1 || e.by.lines !== 1)).toEqual([]);
     await shoot(admin, 'admin-audit');
     // Filtered by type.
     await admin.getByLabel('Event type').selectOption('user.disabled');
