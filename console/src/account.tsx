@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call, profile, publicCall, type Device, type User } from './api';
-import { device, Field, NoticeLine, Submit, Table, useAction, when } from './ui';
+import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
 export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere: boolean): Promise<void> }) {
@@ -31,7 +31,7 @@ function Profile({ user }: { user: User }) {
           </>
         )}
         <dt>Role</dt>
-        <dd>{user.role === 'ADMIN' ? 'Administrator' : 'User'}</dd>
+        <dd>{roleLabel(user.role)}</dd>
         <dt>Member since</dt>
         <dd>{when(user.createdAt)}</dd>
       </dl>

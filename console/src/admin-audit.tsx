@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type AuditEvent, type Page } from './api';
-import { Field, NoticeLine, Pager, ShortId, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
+import { Field, NoticeLine, Pager, Person, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 50;
 
@@ -67,13 +67,13 @@ export function AuditScreen() {
       <NoticeLine notice={notice} />
       {page && page.items.length === 0 && <p>No event matches.</p>}
       {page && page.items.length > 0 && (
-        <Table caption="Audit events, newest first" head={['Time', 'Event', 'User', 'By', 'IP address', 'Details']}>
+        <Table caption="Audit events, newest first" head={['Time', 'Event', 'User', 'By', 'IP address', 'Details']} dense>
           {page.items.map((e) => (
             <tr key={e.id}>
-              <td>{when(e.createdAt, true)}</td>
+              <td class="time">{when(e.createdAt, true)}</td>
               <td>{e.type}</td>
-              <td>{e.userId ? <ShortId id={e.userId} /> : '—'}</td>
-              <td>{e.actorId ? e.actorId === e.userId ? 'the user' : <ShortId id={e.actorId} /> : '—'}</td>
+              <td>{e.userId ? <Person id={e.userId} email={e.userEmail} /> : '—'}</td>
+              <td>{e.actorId ? e.actorId === e.userId ? <span class="nowrap">the user</span> : <Person id={e.actorId} email={e.actorEmail} /> : '—'}</td>
               <td>{e.ip ?? '—'}</td>
               <td class="data">{e.data ? <code>{JSON.stringify(e.data)}</code> : '—'}</td>
             </tr>

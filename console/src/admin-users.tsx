@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Page, type Role, type User } from './api';
-import { device, Link, NoticeLine, Pager, Submit, Table, useAction, useCursors, when } from './ui';
+import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
 
@@ -54,7 +54,7 @@ export function UsersScreen({ me }: { me: User }) {
             <tr key={u.id}>
               <td>{u.email}</td>
               <td>{u.name ?? '—'}</td>
-              <td>{u.role}</td>
+              <td>{roleLabel(u.role)}</td>
               <td>{u.disabled ? <span class="badge muted">disabled</span> : 'active'}</td>
               <td>{when(u.createdAt)}</td>
               <td>
@@ -136,14 +136,15 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void update({ role }, `${user.email} is now ${role === 'ADMIN' ? 'an administrator' : 'a user'}.`);
+            void update({ role }, `${user.email} now has the role ${roleLabel(role)}.`);
           }}
         >
           <label for="role">Role</label>
           <fieldset role="group">
             <select id="role" name="role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)} disabled={self}>
-              <option value="USER">User</option>
-              <option value="ADMIN">Administrator</option>
+              {ROLES.map((r) => (
+                <option value={r}>{roleLabel(r)}</option>
+              ))}
             </select>
             <Submit busy={busy}>Change role</Submit>
           </fieldset>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Delivery, type Page, type Webhook } from './api';
 import { DeliveryTable } from './admin-outbox';
-import { Confirm, Field, Link, NoticeLine, Pager, SecretBox, ShortId, Submit, Table, useAction, useCursors, when } from './ui';
+import { Confirm, Field, Link, NoticeLine, Pager, SecretBox, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
 
@@ -220,7 +220,7 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
         <dd>{when(webhook.createdAt)}</dd>
         <dt>Endpoint id</dt>
         <dd>
-          <ShortId id={webhook.id} />
+          <code class="id">{webhook.id}</code>
         </dd>
       </dl>
       {shown && <WebhookSecret shown={shown} onDone={() => setShown(null)} />}

@@ -45,6 +45,9 @@ export interface AuditEvent {
   type: string;
   userId: string | null;
   actorId: string | null;
+  /** The emails of those accounts now; null without one, or once the account is gone. */
+  userEmail: string | null;
+  actorEmail: string | null;
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;
@@ -110,15 +113,29 @@ export class ApiError extends Error {
   }
 }
 
-/** The session of this page has ended (elsewhere, or by an admin): the app shows the sign-in form. */
+/** What the sign-in form says when the session of this browser has ended: after an action, and at a page load alike. */
+export const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
+
+/** The session of this page has ended (elsewhere, or by an admin): the app shows the sign-in form, and why. */
 export class SessionEnded extends Error {
   constructor() {
-    super('Your session was ended (signed out on another device or by an administrator)');
+    super(SESSION_ENDED);
   }
 }
 
+/**
+ * Why a refresh (401) gave no session. 'no cookie': the request brought none, so this
+ * browser holds no session — never signed in, or signed out here (the server clears the
+ * cookie then). 'ended': it brought one whose session the server no longer honours —
+ * ended elsewhere, by an admin, or by a password change, or expired.
+ */
+type NoSession = 'no cookie' | 'ended';
+/** The refresh's 401 message when no cookie came with it (AuthController.refresh). */
+const NO_COOKIE = 'Missing refresh token';
+const granted = (refreshed: TokenResponse | NoSession): refreshed is TokenResponse => typeof refreshed !== 'string';
+
 let accessToken: string | null = null;
-let refreshing: Promise<TokenResponse | null> | null = null;
+let refreshing: Promise<TokenResponse | NoSession> | null = null;
 const listeners = { ended: (): void => undefined, user: (_user: User): void => undefined };
 
 /** What the app does when the session ends, and when an answer brings a newer view of the user (their role). */
@@ -161,16 +178,14 @@ function messageOf(data: unknown): string | undefined {
 /** A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password. */
 const tokenRefused = (res: Response) => res.status === 401 && res.headers.has('www-authenticate');
 
-/**
- * One refresh at a time, whoever asks: concurrent callers share it. Resolves null when
- * the cookie is missing or its session has ended (401).
- */
-function refresh(): Promise<TokenResponse | null> {
+/** One refresh at a time, whoever asks: concurrent callers share it. On a 401, why there is no session. */
+function refresh(): Promise<TokenResponse | NoSession> {
   refreshing ??= (async () => {
     const res = await send('POST', '/auth/refresh');
     if (res.status === 401) {
       accessToken = null;
-      return null;
+      const refusal = await read<never>(res).catch((error: Error) => error.message);
+      return refusal === NO_COOKIE ? 'no cookie' : 'ended';
     }
     const grant = await read<TokenResponse>(res);
     accessToken = grant.accessToken;
@@ -187,9 +202,15 @@ function ended(): never {
   throw new SessionEnded();
 }
 
-/** At page load: the session the cookie holds, if any. */
+/**
+ * At page load: the session the cookie holds, or null when there is no cookie. A cookie
+ * whose session has ended is told as an action would tell it: the app hears it, and this
+ * throws SessionEnded.
+ */
 export async function restore(): Promise<TokenResponse | null> {
-  return refresh();
+  const refreshed = await refresh();
+  if (refreshed === 'ended') ended();
+  return granted(refreshed) ? refreshed : null;
 }
 
 /** A public route (sign-in, sign-up, recovery): the server's error message on failure. */
@@ -210,11 +231,11 @@ export async function signIn(path: '/auth/login' | '/auth/register', body: Recor
  * refused too the session has ended: the app is told, and this throws SessionEnded.
  */
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  if (!accessToken && !(await refresh())) ended();
+  if (!accessToken && !granted(await refresh())) ended();
   let res = await send(method, path, body, accessToken);
   if (tokenRefused(res)) {
     const grant = await refresh();
-    if (!grant) ended();
+    if (!granted(grant)) ended();
     listeners.user(grant.user);
     res = await send(method, path, body, accessToken);
     if (tokenRefused(res)) ended();

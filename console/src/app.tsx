@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { onSession, restore, SessionEnded, signOut, type TokenResponse, type User } from './api';
+import { onSession, restore, SESSION_ENDED, SessionEnded, signOut, type TokenResponse, type User } from './api';
 import { Account } from './account';
 import { AuditScreen } from './admin-audit';
 import { ClientsScreen } from './admin-clients';
@@ -12,8 +12,6 @@ import { SignIn } from './sign-in';
 import { Link, NoticeLine, type Notice } from './ui';
 
 type State = { status: 'loading' } | { status: 'signed-out'; notice: Notice | null } | { status: 'signed-in'; user: User };
-
-export const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
 
 /** The screens, by path under /console (the server serves this page for every one of them). */
 const ADMIN_SCREENS: Record<string, { title: string; screen: (me: User) => preact.JSX.Element }> = {
@@ -56,9 +54,12 @@ export function App() {
       user: (user) => setState((s) => (s.status === 'signed-in' ? { status: 'signed-in', user } : s)),
     });
     if (linkPage) return;
+    // No cookie: the sign-in form alone. A cookie whose session has ended: `ended` above has said so.
     restore()
       .then((grant) => setState(grant ? { status: 'signed-in', user: grant.user } : { status: 'signed-out', notice: null }))
-      .catch((error: Error) => setState({ status: 'signed-out', notice: { kind: 'alert', text: error.message } }));
+      .catch((error: Error) => {
+        if (!(error instanceof SessionEnded)) setState({ status: 'signed-out', notice: { kind: 'alert', text: error.message } });
+      });
   }, []);
 
   const title = linkPage?.title ?? ADMIN_SCREENS[path]?.title ?? (state.status === 'signed-in' ? 'My account' : 'Sign in');

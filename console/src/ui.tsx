@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { SessionEnded, type Page } from './api';
+import { SessionEnded, type Page, type Role } from './api';
 
 /** A message for the person: an error (announced at once) or a confirmation. */
 export interface Notice {
@@ -239,16 +239,33 @@ export function Pager({ hasPrevious, hasNext, onPrevious, onNext, busy }: { hasP
   );
 }
 
+const ROLE_LABELS: Record<Role, string> = { USER: 'User', ADMIN: 'Administrator' };
+/** Every role, in the order a choice offers them. */
+export const ROLES = Object.keys(ROLE_LABELS) as Role[];
+/** A role as every screen shows it (the users list, a user's page, My account); one the console does not know, as the server spells it. */
+export const roleLabel = (role: Role): string => ROLE_LABELS[role] ?? role;
+
 /** A moment in the reader's locale and time zone; `precise` adds the seconds (the audit log). */
 export const when = (iso: string | null, precise = false) =>
   iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: precise ? 'medium' : 'short' }) : '—';
 
-/** A uuid, short on screen (its first 8 characters), whole on hover. */
+/** A uuid on one line: its first characters on screen, the whole of it on hover and when copied. */
 export function ShortId({ id }: { id: string }) {
   return (
-    <code class="id" title={id}>
-      {id.slice(0, 8)}
+    <code class="id short" title={id}>
+      {id}
     </code>
+  );
+}
+
+/** An account in a list: its email on one line, its id on hover; its short id once the account is gone. */
+export function Person({ id, email }: { id: string; email: string | null }) {
+  return email ? (
+    <span class="nowrap" title={id}>
+      {email}
+    </span>
+  ) : (
+    <ShortId id={id} />
   );
 }
 

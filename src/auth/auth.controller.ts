@@ -109,6 +109,7 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
     const token = this.transport.read(req, dto.refreshToken);
+    // The console tells "no session in this browser" from "its session has ended" by this message (console/src/api.ts).
     if (!token) throw new UnauthorizedException('Missing refresh token');
     return this.transport.deliver(req, reply, await this.auth.refresh(token, client));
   }

@@ -151,6 +151,13 @@ export class UsersRepository {
       SELECT id::text AS id, email FROM users WHERE email <> lower(email) OR email ~ ${'[^ -~]'} OR email <> btrim(email)`;
   }
 
+  /** id → email of the accounts among `ids` (one that no longer exists is absent). */
+  async emailsOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } });
+    return new Map(rows.map((row) => [row.id, row.email]));
+  }
+
   /** email → id of the accounts that hold one of `emails` (stored spelling, exact). */
   async idsByEmail(emails: string[]): Promise<Map<string, string>> {
     const ids = new Map<string, string>();

@@ -8,6 +8,8 @@ interface AuditItem {
   actorId: string | null;
   sessionId: string | null;
   data: unknown;
+  userEmail: string | null;
+  actorEmail: string | null;
 }
 
 describe('GET /admin/audit', () => {
@@ -66,6 +68,10 @@ describe('GET /admin/audit', () => {
       ['user.disabled', admin.id],
       ['user.enabled', admin.id],
     ]);
+    // Who, by email: the user's on every event, the admin's where the admin acted.
+    expect(items.every((e) => e.userEmail === user.email)).toBe(true);
+    expect(items.filter((e) => e.actorId === admin.id).map((e) => e.actorEmail)).toEqual(Array(6).fill(admin.email));
+    expect(items.filter((e) => e.actorId === null).map((e) => e.actorEmail)).toEqual(Array(5).fill(null));
     const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     const secrets = [user.password, 'a wrong password', 'the new passphrase', row.passwordHash, user.accessToken, user.refreshToken,
       other.accessToken, other.refreshToken, refreshed.body.refreshToken, refreshed.body.accessToken, third.refreshToken, third.accessToken];
@@ -90,10 +96,19 @@ describe('GET /admin/audit', () => {
           userAgent: expect.any(String),
           createdAt: expect.any(String),
           data: null,
+          userEmail: user.email,
+          actorEmail: null,
         },
       ],
       nextCursor: null,
     });
+  });
+
+  it('shows a null email for an account that is gone: the audit keeps the id', async () => {
+    const user = await newUser(t.http);
+    await t.server.prisma.user.delete({ where: { id: user.id } });
+    const res = await get(`?userId=${user.id}`);
+    expect(res.body.items.map((e: AuditItem) => [e.type, e.userId, e.userEmail])).toEqual([['user.registered', user.id, null]]);
   });
 
   it('pages through every event with take=2 to a null nextCursor, without duplicates; filters by type', async () => {

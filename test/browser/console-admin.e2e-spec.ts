@@ -340,6 +340,7 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
     const screens = [
       { title: 'Clients', loaded: phone.getByText('No client yet.') },
       { title: 'Outbox', loaded: phone.getByRole('table', { name: 'Outbox deliveries, newest first' }) },
+      { title: 'Audit log', loaded: phone.getByRole('table', { name: 'Audit events, newest first' }) },
       { title: 'Webhooks', loaded: phone.getByRole('table', { name: 'Webhook endpoints' }) },
     ];
     for (const { title, loaded } of screens) {

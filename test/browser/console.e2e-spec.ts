@@ -78,6 +78,19 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   const userId = async () => (await server.prisma.user.findUniqueOrThrow({ where: { email: person.email } })).id;
+  /** The sign-in form, and no word of why: what a first visit, or a sign-out in this browser, shows. */
+  const signInWithoutNotice = async (page: Page) => {
+    await heading(page, 'Sign in');
+    expect(await page.getByRole('alert').count()).toBe(0);
+  };
+  /** The cells of a table's rows, as text. */
+  const cells = (page: Page, table: string): Promise<string[][]> =>
+    page
+      .getByRole('table', { name: table })
+      .locator('tbody tr')
+      .evaluateAll((rows: any[]) => rows.map((row) => [...row.cells].map((cell: any) => cell.textContent.trim())));
+  /** What the profile on My account says of the role. */
+  const roleOnAccount = (page: Page) => page.getByRole('region', { name: 'Profile' }).locator('dt:text-is("Role") + dd').textContent();
   const activeSessions = async () => server.prisma.session.findMany({ where: { userId: await userId(), revokedAt: null } });
 
   it('is served with its own strict Content-Security-Policy, at /console and its deep links; the API keeps its headers', async () => {
@@ -107,7 +120,8 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
 
   it('signs up, signs out, signs in, and shows this browser among the devices, marked as this one', async () => {
     await desktop.goto(`${server.baseUrl}/console`);
-    await heading(desktop, 'Sign in');
+    // A first visit (no cookie): the sign-in form, and no word of an ended session.
+    await signInWithoutNotice(desktop);
     await shoot(desktop, 'sign-in-desktop');
     await desktop.getByRole('button', { name: 'Create an account' }).click();
     await heading(desktop, 'Create an account');
@@ -122,10 +136,14 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await heading(desktop, 'Sign in');
     await desktop.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
     expect(await desktop.getByRole('table').count()).toBe(0);
+    // Signed out here (the server cleared the cookie): a reload does not say the session was ended.
+    await desktop.reload();
+    await signInWithoutNotice(desktop);
 
     await signIn(desktop, person);
     await heading(desktop, 'My account');
     await rowCount(desktop, 1);
+    expect(await roleOnAccount(desktop)).toBe('User');
     expect(await devices(desktop).first().textContent()).toMatch(/HeadlessChrome on Linux\s*This device127\.0\.0\.1/);
     expect(await activeSessions()).toHaveLength(1);
     // The refresh token is in the HttpOnly cookie only; the page restores its session from it on a reload.
@@ -169,14 +187,18 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await admin.goto(`${server.baseUrl}/console`);
     await signIn(admin, ADMIN);
     await heading(admin, 'My account');
+    expect(await roleOnAccount(admin)).toBe('Administrator');
     await admin.getByRole('link', { name: 'Users' }).click();
     await heading(admin, 'Users');
     await admin.getByRole('searchbox', { name: 'Search users by email' }).fill('ada@');
     await admin.getByRole('button', { name: 'Search' }).click();
     await waitFor('the search result', async () => (await admin.getByRole('table', { name: 'Users' }).locator('tbody tr').count()) === 1);
+    // A role reads the same on every screen: the list, the user's page, the person's own account.
+    expect(await cells(admin, 'Users')).toEqual([[person.email, person.name, 'User', 'active', expect.any(String), 'Manage']]);
     await shoot(admin, 'admin-users');
     await admin.getByRole('button', { name: `Manage ${person.email}` }).click();
     await heading(admin, person.email);
+    expect(await admin.getByLabel('Role').evaluate((select: any) => select.selectedOptions[0].textContent)).toBe('User');
     const sessionRows = admin.getByRole('table', { name: `Sessions of ${person.email}` }).locator('tbody tr');
     await waitFor('the user’s one session', async () => (await sessionRows.count()) === 1);
     await shoot(admin, 'admin-user');
@@ -186,7 +208,8 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await admin.getByRole('status').filter({ hasText: `${person.email} was signed out of every device.` }).waitFor();
     await admin.getByText('No active session.').waitFor();
     expect(await activeSessions()).toHaveLength(0);
-    await desktop.getByRole('button', { name: 'Reload devices' }).click();
+    // The user reloads the page (rather than acting on it): the sign-in form says why, as it does after an action.
+    await desktop.reload();
     await heading(desktop, 'Sign in');
     expect(await desktop.getByRole('alert').textContent()).toBe(SESSION_ENDED);
 
@@ -213,6 +236,30 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     const types = await events.allTextContents();
     expect(types.slice(0, 6)).toEqual(['login.succeeded', 'user.enabled', 'login.failed', 'user.disabled', 'user.force_logged_out', 'session.revoked']);
     expect(types).toContain('user.registered');
+    // Who: the user's email, and the admin's where the admin did it ("the user" when the user did);
+    // each on one line, the whole id on hover.
+    const adminId = (await server.prisma.user.findUniqueOrThrow({ where: { email: ADMIN.email } })).id;
+    const who = await admin
+      .getByRole('table', { name: 'Audit events, newest first' })
+      .locator('tbody tr')
+      .evaluateAll((rows: any[]) => {
+        /** A cell's text, the id in its title, and the lines its text takes (a box per line of each text node). */
+        const measure = (cell: any) => {
+          const walker = document.createTreeWalker(cell, 4 /* NodeFilter.SHOW_TEXT */);
+          let lines = 0;
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            lines += range.getClientRects().length;
+          }
+          return { text: cell.textContent as string, id: (cell.querySelector('[title]')?.getAttribute('title') ?? null) as string | null, lines };
+        };
+        return rows.map((row) => ({ type: row.cells[1].textContent as string, user: measure(row.cells[2]), by: measure(row.cells[3]) }));
+      });
+    const one = (text: string, id: string | null) => ({ text, id, lines: 1 });
+    expect(who.find((e) => e.type === 'user.force_logged_out')).toEqual({ type: 'user.force_logged_out', user: one(person.email, await userId()), by: one(ADMIN.email, adminId) });
+    expect(who.find((e) => e.type === 'session.revoked')).toEqual({ type: 'session.revoked', user: one(person.email, await userId()), by: one('the user', null) });
+    expect(who.filter((e) => e.user.text !== person.email || e.user.lines !== 1 || e.by.lines !== 1)).toEqual([]);
     await shoot(admin, 'admin-audit');
     // Filtered by type.
     await admin.getByLabel('Event type').selectOption('user.disabled');
@@ -229,7 +276,7 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await heading(admin, person.email);
     await admin.getByLabel('Role').selectOption('ADMIN');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is now an administrator.` }).waitFor();
+    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role Administrator.` }).waitFor();
     // The page's next load reads the user as the server sees them now: the admin screens appear.
     await desktop.getByRole('button', { name: 'Reload devices' }).click();
     await desktop.getByRole('link', { name: 'Audit log' }).waitFor();
@@ -241,7 +288,7 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     // Taken away while the user is on an admin screen: its next request is refused (403), and the screen goes.
     await admin.getByLabel('Role').selectOption('USER');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is now a user.` }).waitFor();
+    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role User.` }).waitFor();
     await desktop.getByRole('searchbox', { name: 'Search users by email' }).fill('example.com');
     await desktop.getByRole('button', { name: 'Search' }).click();
     await desktop.getByRole('alert').filter({ hasText: 'This page is for administrators.' }).waitFor();
@@ -287,6 +334,9 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await heading(desktop, 'Sign in');
     await desktop.getByRole('status').filter({ hasText: 'You are signed out on every device.' }).waitFor();
     expect(await activeSessions()).toHaveLength(0);
+    // Ended from this browser, on purpose: a reload does not say the session was ended elsewhere.
+    await desktop.reload();
+    await signInWithoutNotice(desktop);
   });
 
   it('saw no console error, no uncaught exception and no CSP violation in any of the three browsers', () => {

@@ -22,8 +22,23 @@ export class AuditQuery extends PageQuery {
   cursor?: string;
 }
 
+/**
+ * An audit event as an admin reads it: with the emails of its user and of whoever did it,
+ * as those accounts hold them now (null without one, or once the account is gone). Only
+ * here: webhooks carry the event with ids alone.
+ */
+export class AdminAuditEventDto extends AuditEventDto {
+  @ApiProperty({ type: String, nullable: true, example: 'ada@example.com', description: 'The email of `userId` now' }) userEmail!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'admin@example.com', description: 'The email of `actorId` now' }) actorEmail!: string | null;
+
+  static withEmails(event: AuditEventDto, emails: ReadonlyMap<string, string>): AdminAuditEventDto {
+    const emailOf = (id: string | null) => (id === null ? null : (emails.get(id) ?? null));
+    return { ...event, userEmail: emailOf(event.userId), actorEmail: emailOf(event.actorId) };
+  }
+}
+
 export class AuditPageDto {
-  @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
+  @ApiProperty({ type: [AdminAuditEventDto] }) items!: AdminAuditEventDto[];
   @ApiProperty(NEXT_CURSOR_DOC) nextCursor!: string | null;
 }
 
