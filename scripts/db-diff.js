@@ -5,7 +5,8 @@
 //   npm run db:diff -- <name>     writes prisma/migrations/<UTC yyyymmddHHMMSS>_<name>/migration.sql,
 //                                 or prints "no changes"
 //   npm run db:diff -- --check    prints "no changes" and exits 0, or prints the SQL of the
-//                                 drift and exits 1 (test/operations/migrations.e2e-spec.ts)
+//                                 drift and exits 1 (test/operations/migrations.e2e-spec.ts);
+//                                 2 when it could not tell (no PostgreSQL, a Prisma error)
 //   --schema <file>               compare with that schema instead of prisma/schema.prisma
 //
 // It runs `prisma migrate diff --from-migrations prisma/migrations --to-schema… --script`:
@@ -41,8 +42,18 @@ const NO_CHANGES = 'no changes';
 
 class DiffError extends Error {}
 
-/** Undone when the run ends, however it ends (the cluster must not outlive us). */
+/** Undone when the run ends: done, failed, or interrupted (SIGINT, SIGTERM): the cluster must not outlive us. */
 const cleanups = [];
+/** `undo` registered; the function returned runs it now, once. */
+function undoLater(undo) {
+  cleanups.push(undo);
+  return () => {
+    const at = cleanups.indexOf(undo);
+    if (at === -1) return;
+    cleanups.splice(at, 1);
+    undo();
+  };
+}
 function cleanUp() {
   while (cleanups.length > 0) {
     try {
@@ -82,11 +93,14 @@ async function withDatabaseOn(serverUrl, use) {
 async function adminQuery(serverUrl, sql) {
   const { Client } = require('pg');
   const client = new Client({ connectionString: serverUrl });
-  await client.connect();
   try {
+    await client.connect();
     await client.query(sql);
+  } catch (error) {
+    // Not the URL: it may hold a password.
+    throw new DiffError(`db-diff: ${sql.split(' ').slice(0, 2).join(' ')} failed: ${error.message}`);
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }
 
@@ -126,25 +140,20 @@ function startCluster() {
     }
   };
   let running = false;
-  const stop = () => {
+  const stop = undoLater(() => {
     try {
       if (running) run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
     } finally {
-      running = false;
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  };
-  cleanups.push(stop);
+  });
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync']);
   run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-k ${dir} -c listen_addresses='' -c fsync=off`, 'start']);
   running = true;
   return {
     // Spelled as Prisma documents a socket directory (`?host=/var/run/postgresql`), which both engines read.
     url: `postgresql://postgres@localhost/postgres?host=${dir}`,
-    stop: () => {
-      cleanups.splice(cleanups.indexOf(stop), 1);
-      stop();
-    },
+    stop,
   };
 }
 
@@ -315,13 +324,14 @@ async function nextMigrationSql({ schema = SCHEMA, log = () => {} } = {}) {
   );
   log(`db-diff: shadow database ${process.env.DATABASE_URL ? "on DATABASE_URL's server" : 'in a throwaway local cluster'}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'db-diff-work-'));
+  const removeWork = undoLater(() => fs.rmSync(work, { recursive: true, force: true }));
   try {
     const sql = await withShadowDatabase((shadowUrl) =>
       engine.name === 'native' ? diffNative(engine, shadowUrl, path.resolve(schema), work) : diffWasm(shadowUrl, path.resolve(schema), work),
     );
     return isEmptyMigration(sql) ? '' : `${sql}\n`;
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    removeWork();
   }
 }
 
