@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { useApp } from '../support/test-app';
 
 /**
  * The OpenAPI document (GET /docs-json) is complete enough for a client generator: valid
- * OpenAPI 3, every route the server serves, every status API.md gives each route, the
+ * OpenAPI 3, every route the server serves, every status docs/API.md gives each route, the
  * error shape as a schema, who may call what, and the X-Auth-Mode header where it matters.
+ * And docs/API.md, the REST reference, has a row for each of those routes and no other.
  */
 
 /** Who may call a route (API.md): its security requirement in the document follows. */
@@ -27,9 +30,9 @@ interface Row {
 }
 
 /**
- * API.md's rows of the routes that have landed. The rules every row follows are not
- * repeated: bearer 401, admin 401 and 403, throttled 429, a body 400/413/415, and 503 on
- * every route (each one uses the database). A route the server serves must have a row.
+ * docs/API.md's rows, with what the document must say of each. The rules every row follows
+ * are not repeated: bearer 401, admin 401 and 403, throttled 429, a body 400/413/415, and
+ * 503 on every route (each one uses the database). A route the server serves must have a row.
  */
 const CONTRACT: Record<string, Row> = {
   // 403: REGISTRATION_ENABLED=false.
@@ -112,6 +115,35 @@ interface OpenApiDocument {
   components: { schemas: Record<string, any>; securitySchemes: Record<string, unknown> };
 }
 
+/** A row of docs/API.md's tables: `| method | route | success | failures |`. */
+interface ReferenceRow {
+  /** "METHOD /path", in the document's spelling (`{id}`). */
+  route: string;
+  /** The status its success cell starts with. */
+  ok: number | undefined;
+  /** The statuses that start its failures cell's items (`400 invalid, 409 email taken`). */
+  failures: number[];
+}
+
+const REFERENCE = resolve(__dirname, '../../docs/API.md');
+
+/** Every row of docs/API.md whose first cell is an HTTP method (`\|` inside a cell is a pipe, not a cell's end). */
+function referenceRows(markdown: string): ReferenceRow[] {
+  const statusOf = (text: string) => {
+    const status = /^\s*(\d{3})\b/.exec(text)?.[1];
+    return status === undefined ? undefined : Number(status);
+  };
+  return markdown.split('\n').flatMap((line) => {
+    const cells = line.trim().split(/(?<!\\)\|/).slice(1, -1);
+    if (cells.length !== 4) return [];
+    const method = cells[0].trim();
+    if (!/^(GET|POST|PUT|PATCH|DELETE)$/.test(method)) return [];
+    const path = cells[1].trim().split(/\s/)[0].replace(/:(\w+)/g, '{$1}');
+    const failures = cells[3].split(/[,;]/).flatMap((item) => statusOf(item) ?? []);
+    return [{ route: `${method} ${path}`, ok: statusOf(cells[2]), failures }];
+  });
+}
+
 /** Served but deliberately not in the document: the documentation itself, operators' /metrics, and the web console's pages. */
 const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console|reset-password|verify-email)\b/;
 
@@ -146,6 +178,12 @@ describe('operations: the OpenAPI document', () => {
     return op;
   };
   const rows = Object.entries(CONTRACT);
+  const reference = referenceRows(readFileSync(REFERENCE, 'utf8'));
+  const referenceRow = (route: string): ReferenceRow => {
+    const row = reference.find((r) => r.route === route);
+    if (!row) throw new Error(`${route} has no row in docs/API.md`);
+    return row;
+  };
 
   beforeAll(async () => {
     const res = await t.http.get('/docs-json');
@@ -167,6 +205,24 @@ describe('operations: the OpenAPI document', () => {
     expect(served).toContain('GET /auth/me'); // the route tree was read
     expect(documented).toEqual(served);
     expect(Object.keys(CONTRACT).sort()).toEqual(served);
+  });
+
+  it('has a row in docs/API.md for each route it serves, and none for a route it does not serve', () => {
+    const served = servedRoutes(t.server.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false }));
+    const routes = reference.map((row) => row.route);
+    expect(routes).toContain('GET /auth/me'); // the tables were read
+    expect({
+      missing: served.filter((route) => !routes.includes(route)),
+      extra: routes.filter((route) => !served.includes(route)),
+      twice: routes.filter((route, i) => routes.indexOf(route) !== i),
+    }).toEqual({ missing: [], extra: [], twice: [] });
+  });
+
+  it.each(rows)('%s: its docs/API.md row gives its success status and names its particular failures, all documented', (route, row) => {
+    const { ok, failures } = referenceRow(route);
+    const answered = Object.keys(operation(route).responses).map(Number);
+    expect({ ok, unnamed: (row.also ?? []).filter((status) => !failures.includes(status)) }).toEqual({ ok: row.ok, unnamed: [] });
+    expect({ undocumented: failures.filter((status) => !answered.includes(status)) }).toEqual({ undocumented: [] });
   });
 
   it.each(rows)('%s documents every status it answers, and only those', (route, row) => {
