@@ -84,7 +84,7 @@ export function OutboxScreen() {
         <div class="grid">
           <label>
             Kind
-            <select name="kind" value={kind} onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value)}>
+            <select name="kind" value={kind} onChange={(e) => setKind((e.currentTarget).value)}>
               <option value="">Any kind</option>
               {KINDS.map((k) => (
                 <option value={k.value}>{k.text}</option>
@@ -93,7 +93,7 @@ export function OutboxScreen() {
           </label>
           <label>
             Status
-            <select name="status" value={status} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value)}>
+            <select name="status" value={status} onChange={(e) => setStatus((e.currentTarget).value)}>
               <option value="">Any status</option>
               {STATUSES.map((s) => (
                 <option value={s}>{s}</option>

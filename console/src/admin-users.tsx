@@ -41,7 +41,7 @@ export function UsersScreen({ me }: { me: User }) {
             aria-label="Search users by email"
             placeholder="Search by email"
             value={query}
-            onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+            onInput={(e) => setQuery((e.currentTarget).value)}
           />
           <button type="submit">Search</button>
         </fieldset>
@@ -141,7 +141,7 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
         >
           <label for="role">Role</label>
           <fieldset role="group">
-            <select id="role" name="role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)} disabled={self}>
+            <select id="role" name="role" value={role} onChange={(e) => setRole((e.currentTarget).value as Role)} disabled={self}>
               {ROLES.map((r) => (
                 <option value={r}>{roleLabel(r)}</option>
               ))}

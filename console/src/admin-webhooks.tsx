@@ -51,7 +51,7 @@ function EventChoices({ chosen, onChange }: { chosen: string[]; onChange(events:
               value={e.type}
               checked={chosen.includes(e.type)}
               onChange={(ev) => {
-                const on = (ev.currentTarget as HTMLInputElement).checked;
+                const on = (ev.currentTarget).checked;
                 onChange(EVENTS.map((x) => x.type).filter((t) => (t === e.type ? on : chosen.includes(t))));
               }}
             />

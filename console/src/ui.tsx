@@ -70,9 +70,10 @@ export function Field(props: {
       <input
         name={props.name}
         // (Preact's types pair each input type with its own attributes; these share them.)
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by the JSX union above, which the rule does not see
         type={(props.type ?? 'text') as 'text'}
         value={props.value}
-        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+        onInput={(e) => props.onInput((e.currentTarget).value)}
         autocomplete={props.autocomplete}
         required={props.required}
         minLength={props.minLength}
@@ -116,7 +117,7 @@ export function SecretBox({ title, label, secret, children, onDone }: { title: s
           autocomplete="off"
           spellcheck={false}
           aria-describedby="secret-hint"
-          onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+          onFocus={(e) => (e.currentTarget).select()}
         />
       </label>
       <p id="secret-hint">{children}</p>

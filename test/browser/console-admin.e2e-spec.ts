@@ -13,12 +13,11 @@ import { waitFor } from '../support/wait';
 import { Receiver } from '../support/webhook-receiver';
 
 // The functions given to page.evaluate and addInitScript run in the page; this project's tsconfig has no DOM lib.
-declare const window: any;
 declare const document: any;
-declare const location: any;
 declare const navigator: any;
 
-const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
+const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
 
 
 /** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes docs/console.md's pictures there. */

@@ -13,9 +13,9 @@ import { waitFor } from '../support/wait';
 // The functions given to page.evaluate and addInitScript run in the page; this project's tsconfig has no DOM lib.
 declare const window: any;
 declare const document: any;
-declare const location: any;
 
-const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
+const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
 
 
 /**
@@ -392,6 +392,7 @@ describe('the console when turned off, when registration is, and when it is not 
     expect((await http.get('/health')).status).toBe(200);
   });
 
+  /* eslint-disable jest/no-standalone-expect -- the test block is `it` or `it.skip`, as Chromium is there or not */
   (haveChromium ? it : it.skip)('REGISTRATION_ENABLED=false: the console offers sign-in and no sign-up', async () => {
     const consoleDir = mkdtempSync(join(tmpdir(), 'auth-console-'));
     const browser = await launchChromium();
@@ -409,6 +410,7 @@ describe('the console when turned off, when registration is, and when it is not 
       rmSync(consoleDir, { recursive: true, force: true });
     }
   });
+  /* eslint-enable jest/no-standalone-expect */
 
   it('an unbuilt console answers 503 with what to run', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'auth-console-empty-'));

@@ -55,7 +55,7 @@ describeWithChromium('test/browser/cookie-mode.e2e-spec.ts')('a real browser: th
     server = await startApp(db, { CORS_ORIGINS: pageOrigin, COOKIE_SECURE: 'false' });
     api = server.baseUrl;
     // What reaches the API, seen from its side: the browser does not always show it.
-    (server.app.getHttpServer() as Server).on('request', (req: IncomingMessage, res: ServerResponse) =>
+    (server.app.getHttpServer()).on('request', (req: IncomingMessage, res: ServerResponse) =>
       res.once('finish', () =>
         apiSaw.push({
           route: `${req.method} ${req.url?.split('?')[0]}`,

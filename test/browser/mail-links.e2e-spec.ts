@@ -10,7 +10,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 import { waitFor } from '../support/wait';
 
 
-const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(outdir: string): Promise<unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
+const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
 
 
 /**
