@@ -69,7 +69,12 @@ export default tseslint.config(
   {
     // The NestJS documentation's JWT recipe, kept exactly as the docs write it: the benchmark measures that code, not ours.
     files: ['bench/nest-docs-recipe/**/*.ts'],
-    rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-return': 'off', '@typescript-eslint/require-await': 'off' },
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
   },
   prettier,
 );

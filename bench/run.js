@@ -69,7 +69,10 @@ function build(project) {
 /** The client module (workspace packages) and examples/protected-service, as a user builds them. */
 function buildExample() {
   const tsc = require.resolve('typescript/bin/tsc');
-  const steps = [['-b', 'packages/revocation-window', 'packages/nest-auth-client'], ['-p', 'examples/protected-service']];
+  const steps = [
+    ['-b', 'packages/revocation-window', 'packages/nest-auth-client'],
+    ['-p', 'examples/protected-service'],
+  ];
   for (const args of steps) {
     const r = spawnSync(process.execPath, [tsc, ...args], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`tsc ${args.join(' ')} failed`);
@@ -207,35 +210,34 @@ async function main() {
       return { app: true, url: deaf.url, path: '/auth/me', token: member.tokens.accessToken, cleanup: () => stop(deaf) };
     });
 
-    const refreshRun = (id, label) => measure(id, label, async () => {
-      const user = await register(`refresher-${id}`);
-      const credentials = { email: user.email, password: user.password };
-      /** Refresh tokens of `n` new sessions; logins are argon2-bound, so a few at a time. */
-      const sessions = async (n) => {
-        const tokens = [];
-        while (tokens.length < n) {
-          const batch = Array.from({ length: Math.min(4, n - tokens.length) }, () =>
-            call(a.url, 'POST', '/auth/login', { body: credentials }),
-          );
-          for (const t of await Promise.all(batch)) tokens.push(t.refreshToken);
-        }
-        return tokens;
-      };
-      // One chain per connection. The warm-up gets chains of its own: the responses it
-      // leaves in flight when it stops are lost, and with them the next link of a chain.
-      const chains = await sessions(settings.connections);
-      const warmupChains = await sessions(10);
-      // The preflight: one rotation by hand.
-      chains[0] = (await call(a.url, 'POST', '/auth/refresh', { body: { refreshToken: chains[0] } })).refreshToken;
-      return {
-        app: true,
-        url: a.url,
-        path: '/auth/refresh',
-        preflight: false,
-        setupClient: refreshChains(chains),
-        warmup: { connections: warmupChains.length, setupClient: refreshChains(warmupChains) },
-      };
-    });
+    const refreshRun = (id, label) =>
+      measure(id, label, async () => {
+        const user = await register(`refresher-${id}`);
+        const credentials = { email: user.email, password: user.password };
+        /** Refresh tokens of `n` new sessions; logins are argon2-bound, so a few at a time. */
+        const sessions = async (n) => {
+          const tokens = [];
+          while (tokens.length < n) {
+            const batch = Array.from({ length: Math.min(4, n - tokens.length) }, () => call(a.url, 'POST', '/auth/login', { body: credentials }));
+            for (const t of await Promise.all(batch)) tokens.push(t.refreshToken);
+          }
+          return tokens;
+        };
+        // One chain per connection. The warm-up gets chains of its own: the responses it
+        // leaves in flight when it stops are lost, and with them the next link of a chain.
+        const chains = await sessions(settings.connections);
+        const warmupChains = await sessions(10);
+        // The preflight: one rotation by hand.
+        chains[0] = (await call(a.url, 'POST', '/auth/refresh', { body: { refreshToken: chains[0] } })).refreshToken;
+        return {
+          app: true,
+          url: a.url,
+          path: '/auth/refresh',
+          preflight: false,
+          setupClient: refreshChains(chains),
+          warmup: { connections: warmupChains.length, setupClient: refreshChains(warmupChains) },
+        };
+      });
     await refreshRun('R', `POST /auth/refresh — rotation, ${settings.connections} independent chains`);
 
     if (wanted('outbox')) {
@@ -244,13 +246,23 @@ async function main() {
       try {
         const adminToken = (await call(a.url, 'POST', '/auth/login', { body: admin })).accessToken;
         const user = await register('logouts');
-        const hook = await call(a.url, 'POST', '/admin/webhooks', { token: adminToken, expect: 201, body: { url: `${sink.url}/webhook`, events: ['session.revoked', 'token.reuse_detected'] } });
+        const hook = await call(a.url, 'POST', '/admin/webhooks', {
+          token: adminToken,
+          expect: 201,
+          body: { url: `${sink.url}/webhook`, events: ['session.revoked', 'token.reuse_detected'] },
+        });
         let client;
         /** Registers the webhook and a back-channel client (rows written), or neither (a client's URI cannot be changed: it is deleted). */
         const rows = async (on) => {
           await call(a.url, 'PATCH', `/admin/webhooks/${hook.id}`, { token: adminToken, body: { enabled: on } });
           if (client) await call(a.url, 'DELETE', `/admin/clients/${client.id}`, { token: adminToken, expect: 204 });
-          client = on ? await call(a.url, 'POST', '/admin/clients', { token: adminToken, expect: 201, body: { name: `bench-bcl-${secret()}`, backchannelLogoutUri: `${sink.url}/backchannel` } }) : undefined;
+          client = on
+            ? await call(a.url, 'POST', '/admin/clients', {
+                token: adminToken,
+                expect: 201,
+                body: { name: `bench-bcl-${secret()}`, backchannelLogoutUri: `${sink.url}/backchannel` },
+              })
+            : undefined;
         };
         /** Waits for every delivery of `logouts`: how long after `from`, and how many a second. */
         const drained = async (before, logouts, from) => {
@@ -280,7 +292,13 @@ async function main() {
           rounds.live.push(live);
         }
         const mean = (list, key) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
-        const summary = (list) => ({ logouts: list[0].logouts, rounds: list.length, perSecond: mean(list, 'perSecond'), p50: mean(list, 'p50'), p99: mean(list, 'p99') });
+        const summary = (list) => ({
+          logouts: list[0].logouts,
+          rounds: list.length,
+          perSecond: mean(list, 'perSecond'),
+          p50: mean(list, 'p50'),
+          p99: mean(list, 'p99'),
+        });
         outbox = {
           without: summary(rounds.without),
           stalled: summary(rounds.stalled),
@@ -326,8 +344,7 @@ async function measureRevocation(a, env, admin, register, apps) {
     const user = await register('revoked');
     const rounds = [];
     for (let i = 0; i < settings.revocationRounds; i++) {
-      const token = (await call(a.url, 'POST', '/auth/login', { body: { email: user.email, password: user.password } }))
-        .accessToken;
+      const token = (await call(a.url, 'POST', '/auth/login', { body: { email: user.email, password: user.password } })).accessToken;
       await call(b.url, 'GET', '/auth/me', { token });
       let sentAt = Infinity;
       let answeredAt;
@@ -551,14 +568,14 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
   const rps = (id) => (runs[id]?.valid ? runs[id].rps : undefined);
   const ratio = (x, y) => (rps(x) && rps(y) ? rps(x) / rps(y) : undefined);
   const ratios = {
-    '1/0 (this app\'s trivial route vs bare Nest)': ratio('1', '0'),
+    "1/0 (this app's trivial route vs bare Nest)": ratio('1', '0'),
     '2/0 (guard vs bare Nest)': ratio('2', '0'),
-    '2/1 (guard vs this app\'s trivial route)': ratio('2', '1'),
+    "2/1 (guard vs this app's trivial route)": ratio('2', '1'),
     '2/3 (vs DB lookup)': ratio('2', '3'),
     '2/4 (vs docs recipe)': ratio('2', '4'),
     'F/2 (fallback vs memory)': ratio('F', '2'),
     'S/0 (another service with the client module vs bare Nest)': ratio('S', '0'),
-    'S/2 (another service with the client module vs this server\'s /auth/me)': ratio('S', '2'),
+    "S/2 (another service with the client module vs this server's /auth/me)": ratio('S', '2'),
     [`R/${REFRESH_BEFORE} (refresh vs 2026-11-23)`]: rps('R') && rps('R') / REFRESH_BEFORE,
     'RH/R (refresh with a webhook and a back-channel client registered vs without)': ratio('RH', 'R'),
     'logouts/s with two outbox rows each (receiver stalled) vs none': outbox?.stalled && outbox.stalled.perSecond / outbox.without.perSecond,
@@ -569,7 +586,12 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
   const perRequest = r2?.db?.perRequest;
   const targets = [
     { target: 'run 2 ≥ 0.6 × run 0 (bare Nest)', value: ratios['2/0 (guard vs bare Nest)'], ok: (v) => v >= 0.6, show: (v) => `${num(v, 2)}×` },
-    { target: 'run 1 ≥ 0.8 × run 0 (bare Nest)', value: ratios["1/0 (this app's trivial route vs bare Nest)"], ok: (v) => v >= 0.8, show: (v) => `${num(v, 2)}×` },
+    {
+      target: 'run 1 ≥ 0.8 × run 0 (bare Nest)',
+      value: ratios["1/0 (this app's trivial route vs bare Nest)"],
+      ok: (v) => v >= 0.8,
+      show: (v) => `${num(v, 2)}×`,
+    },
     { target: `refresh ≥ 2 × ${REFRESH_BEFORE}/s`, value: rps('R'), ok: (v) => v >= 2 * REFRESH_BEFORE, show: (v) => `${num(v)}/s` },
     { target: 'stale acceptance under a silent partition ≤ 1 s', value: partition?.maxMs, ok: (v) => v <= 1000, show: (v) => `${num(v)} ms (max)` },
     { target: 'run 2 ≥ 3× run 3', value: ratios['2/3 (vs DB lookup)'], ok: (v) => v >= 3, show: (v) => `${num(v, 2)}×` },

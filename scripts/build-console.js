@@ -58,7 +58,9 @@ if (require.main === module) {
       const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
       const shown = files.filter((f) => !f.file.endsWith('.LEGAL.txt'));
       const total = shown.reduce((sum, f) => ({ bytes: sum.bytes + f.bytes, gzip: sum.gzip + f.gzip }), { bytes: 0, gzip: 0 });
-      console.log(`Console built in dist/console-ui: ${shown.map((f) => `${f.file} ${kb(f.bytes)} (${kb(f.gzip)} gzip)`).join(', ')}; total ${kb(total.bytes)} (${kb(total.gzip)} gzip)`);
+      console.log(
+        `Console built in dist/console-ui: ${shown.map((f) => `${f.file} ${kb(f.bytes)} (${kb(f.gzip)} gzip)`).join(', ')}; total ${kb(total.bytes)} (${kb(total.gzip)} gzip)`,
+      );
     },
     (error) => {
       console.error(`The console did not build: ${error.message}`);

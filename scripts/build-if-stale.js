@@ -40,7 +40,9 @@ function fingerprint() {
     }
   };
   for (const tree of TREES) if (existsSync(path.join(ROOT, tree))) walk(tree);
-  const tsconfigs = readdirSync(ROOT).filter((name) => /^tsconfig.*\.json$/.test(name)).sort();
+  const tsconfigs = readdirSync(ROOT)
+    .filter((name) => /^tsconfig.*\.json$/.test(name))
+    .sort();
   for (const file of [...FILES, ...tsconfigs]) if (existsSync(path.join(ROOT, file))) add(file);
   return hash.digest('hex');
 }

@@ -107,7 +107,12 @@ async function adminQuery(serverUrl, sql) {
 /** The newest local PostgreSQL's bin directory: Debian's /usr/lib/postgresql/<major>/bin, else initdb's on the PATH. */
 function postgresBin() {
   const debian = '/usr/lib/postgresql';
-  const majors = fs.existsSync(debian) ? fs.readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => b - a) : [];
+  const majors = fs.existsSync(debian)
+    ? fs
+        .readdirSync(debian)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => b - a)
+    : [];
   for (const major of majors) {
     const bin = path.join(debian, major, 'bin');
     if (fs.existsSync(path.join(bin, 'initdb'))) return bin;
@@ -131,7 +136,9 @@ function startCluster() {
     fs.chownSync(dir, ids('-u'), ids('-g'));
   }
   const run = (tool, args) => {
-    const [command, argv] = asRoot ? ['su', ['-s', '/bin/sh', '-c', 'exec "$0" "$@"', 'postgres', '--', path.join(bin, tool), ...args]] : [path.join(bin, tool), args];
+    const [command, argv] = asRoot
+      ? ['su', ['-s', '/bin/sh', '-c', 'exec "$0" "$@"', 'postgres', '--', path.join(bin, tool), ...args]]
+      : [path.join(bin, tool), args];
     const result = spawnSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
     if (result.status !== 0) {
       const log = path.join(dir, 'log');
@@ -317,11 +324,7 @@ const isEmptyMigration = (sql) => sql.split('\n').every((line) => /^\s*(--.*)?$/
 async function nextMigrationSql({ schema = SCHEMA, log = () => {} } = {}) {
   if (!fs.existsSync(schema)) throw new DiffError(`db-diff: no schema at ${schema}`);
   const engine = chooseEngine();
-  log(
-    engine.name === 'native'
-      ? `db-diff: Prisma 7's native schema engine (${engine.binary})`
-      : `db-diff: Prisma ${PRISMA6}'s WebAssembly schema engine`,
-  );
+  log(engine.name === 'native' ? `db-diff: Prisma 7's native schema engine (${engine.binary})` : `db-diff: Prisma ${PRISMA6}'s WebAssembly schema engine`);
   log(`db-diff: shadow database ${process.env.DATABASE_URL ? "on DATABASE_URL's server" : 'in a throwaway local cluster'}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'db-diff-work-'));
   const removeWork = undoLater(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -337,11 +340,19 @@ async function nextMigrationSql({ schema = SCHEMA, log = () => {} } = {}) {
 
 /** The directory of a new migration named `name`, after every existing one. */
 function newMigrationDir(name) {
-  const slug = name.trim().replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 200);
+  const slug = name
+    .trim()
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 200);
   if (!slug) throw new DiffError(USAGE);
   // toISOString is UTC: 2026-12-06T10:04:21.123Z → 20261206100421.
   const dir = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${slug}`;
-  const last = fs.readdirSync(MIGRATIONS).filter((entry) => /^\d{14}_/.test(entry)).sort().pop();
+  const last = fs
+    .readdirSync(MIGRATIONS)
+    .filter((entry) => /^\d{14}_/.test(entry))
+    .sort()
+    .pop();
   // The runner applies migrations in name order: one dated before the last would run out of order.
   if (last && dir <= last) throw new DiffError(`db-diff: ${dir} would sort before ${last}; is this machine's clock right?`);
   return path.join(MIGRATIONS, dir);

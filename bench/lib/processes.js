@@ -94,9 +94,7 @@ async function startExample(env) {
     PORT: String(port),
   });
   const url = `http://127.0.0.1:${port}`;
-  await proc.orExit(
-    waitFor('protected-service: revocation feed live', async () => (await (await fetch(`${url}/health`)).json()).revocations === 'live'),
-  );
+  await proc.orExit(waitFor('protected-service: revocation feed live', async () => (await (await fetch(`${url}/health`)).json()).revocations === 'live'));
   return { ...proc, url };
 }
 

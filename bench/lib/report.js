@@ -42,8 +42,8 @@ function markdown(report) {
   const rev = !revocation
     ? 'not measured'
     : revocation.error
-    ? `failed: ${revocation.error.split('\n')[0]}`
-    : `median ${num(revocation.medianMs, 1)} ms, max ${num(revocation.maxMs, 1)} ms over ${revocation.rounds.length} force-logouts`;
+      ? `failed: ${revocation.error.split('\n')[0]}`
+      : `median ${num(revocation.medianMs, 1)} ms, max ${num(revocation.maxMs, 1)} ms over ${revocation.rounds.length} force-logouts`;
   out.push(`Revocation (force-logout on instance A → first 401 on instance B): ${rev}.`, '');
   const { partition } = report;
   const part = !partition
@@ -62,7 +62,10 @@ function markdown(report) {
       : `no rows ${logouts(outbox.without)}; two rows a logout (a webhook and a back-channel client), the receiver stalled so that only the rows count, ` +
         `${logouts(outbox.stalled)} (${vs(outbox.stalled)}); the same delivered as they come, on the same two cores, ${logouts(outbox.live)} (${vs(outbox.live)}), ` +
         `the last delivery ${num(outbox.live.drainedMsAfterLast)} ms after the last logout's answer. Once released, the worker delivered ${num(outbox.drain.perSecond)} deliveries/s`;
-  out.push(`Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds of each kind, means): ${ob}.`, '');
+  out.push(
+    `Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds of each kind, means): ${ob}.`,
+    '',
+  );
   out.push(...memoryLines(report.memory));
   out.push(
     table(
@@ -97,7 +100,10 @@ function memoryLines(memory) {
     );
     const [, filled, , ended] = memory.stages;
     if (filled?.verifiedTokens) lines.push(`Per cached token: ${num((filled.heapUsed - start.heapUsed) / filled.verifiedTokens)} bytes of heap.`);
-    if (ended?.revocationWindow && filled) lines.push(`Per revocation-window entry: ${num((ended.heapUsed - memory.stages[2].heapUsed) / (ended.revocationWindow - memory.stages[2].revocationWindow))} bytes of heap.`);
+    if (ended?.revocationWindow && filled)
+      lines.push(
+        `Per revocation-window entry: ${num((ended.heapUsed - memory.stages[2].heapUsed) / (ended.revocationWindow - memory.stages[2].revocationWindow))} bytes of heap.`,
+      );
     lines.push('');
   }
   if (memory.error) lines.push(`Memory run failed: ${memory.error.split('\n')[0]}`, '');

@@ -149,7 +149,6 @@ function ChangePassword() {
     <section aria-labelledby="password-heading">
       <h2 id="password-heading">Change password</h2>
       <form
-
         method="post"
         onSubmit={(e) => {
           e.preventDefault();
@@ -161,7 +160,15 @@ function ChangePassword() {
           });
         }}
       >
-        <Field label="Current password" name="current-password" type="password" value={currentPassword} onInput={setCurrent} autocomplete="current-password" required />
+        <Field
+          label="Current password"
+          name="current-password"
+          type="password"
+          value={currentPassword}
+          onInput={setCurrent}
+          autocomplete="current-password"
+          required
+        />
         <Field
           label="New password"
           name="new-password"

@@ -54,7 +54,7 @@ export function AuditScreen() {
           <Field label="User id" name="userId" value={userId} onInput={setUserId} hint="Events about this user (their id, from Users)." />
           <label>
             Event type
-            <select name="type" value={type} onChange={(e) => setType((e.currentTarget).value)}>
+            <select name="type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
               <option value="">Any type</option>
               {TYPES.map((t) => (
                 <option value={t}>{t}</option>

@@ -30,7 +30,10 @@ export function ClientsScreen() {
     run(async () => {
       setShown(null);
       const uri = logoutUri.trim();
-      const client = await call<Client & { clientSecret: string }>('POST', '/admin/clients', { name: name.trim(), ...(uri ? { backchannelLogoutUri: uri } : {}) });
+      const client = await call<Client & { clientSecret: string }>('POST', '/admin/clients', {
+        name: name.trim(),
+        ...(uri ? { backchannelLogoutUri: uri } : {}),
+      });
       setShown({ name: client.name, clientId: client.clientId, secret: client.clientSecret, rotated: false });
       setName('');
       setLogoutUri('');
@@ -56,9 +59,9 @@ export function ClientsScreen() {
     <>
       <h1>Clients</h1>
       <p>
-        A service that accepts our access tokens verifies them with the JWKS and signs in here as a client (HTTP Basic,{' '}
-        <code>client_id:client_secret</code>) to introspect tokens and read the revocation feed. A client with a back-channel logout
-        URI receives a logout token whenever one of its users' sessions ends.
+        A service that accepts our access tokens verifies them with the JWKS and signs in here as a client (HTTP Basic, <code>client_id:client_secret</code>) to
+        introspect tokens and read the revocation feed. A client with a back-channel logout URI receives a logout token whenever one of its users' sessions
+        ends.
       </p>
       <section aria-labelledby="new-client-heading">
         <h2 id="new-client-heading">New client</h2>
@@ -69,7 +72,14 @@ export function ClientsScreen() {
           }}
         >
           <div class="grid">
-            <Field label="Name" name="name" value={name} onInput={setName} required hint="For people reading this list and the audit log, e.g. billing-service." />
+            <Field
+              label="Name"
+              name="name"
+              value={name}
+              onInput={setName}
+              required
+              hint="For people reading this list and the audit log, e.g. billing-service."
+            />
             <Field
               label="Back-channel logout URI (optional)"
               name="backchannelLogoutUri"

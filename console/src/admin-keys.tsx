@@ -14,8 +14,8 @@ export function KeysScreen() {
     <>
       <h1>Signing keys</h1>
       <p>
-        Access tokens are signed by the active key. A rotation publishes a new key at once and makes it sign after the lead time
-        (SIGNING_KEY_LEAD): nobody is signed out. Revoke a key only if it was compromised: every token it signed is refused at once.
+        Access tokens are signed by the active key. A rotation publishes a new key at once and makes it sign after the lead time (SIGNING_KEY_LEAD): nobody is
+        signed out. Revoke a key only if it was compromised: every token it signed is refused at once.
       </p>
       <div class="actions">
         <button

@@ -26,7 +26,17 @@ function lastAnswer({ lastStatusCode: code, lastError: error }: Delivery): strin
  * attempt. `withTarget` adds the kind and the target (the outbox mixes them); `action`
  * fills a last column (a webhook's Retry).
  */
-export function DeliveryTable({ caption, items, withTarget, action }: { caption: string; items: Delivery[]; withTarget?: boolean; action?(d: Delivery): ComponentChildren }) {
+export function DeliveryTable({
+  caption,
+  items,
+  withTarget,
+  action,
+}: {
+  caption: string;
+  items: Delivery[];
+  withTarget?: boolean;
+  action?(d: Delivery): ComponentChildren;
+}) {
   const head = ['Created', ...(withTarget ? ['Kind', 'Target'] : []), 'Event', 'Status', 'Attempts', 'Last answer', 'Next attempt', ...(action ? [''] : [])];
   return (
     <Table caption={caption} head={head} dense>
@@ -68,9 +78,8 @@ export function OutboxScreen() {
     <>
       <h1>Outbox</h1>
       <p>
-        Every message this server sends — webhooks, back-channel logouts, mails — is written here with the change it reports, then
-        delivered by a worker that retries with backoff (<code>OUTBOX_RETRY_SCHEDULE</code>). After the last attempt a delivery is
-        failed. Bodies and tokens are never shown.
+        Every message this server sends — webhooks, back-channel logouts, mails — is written here with the change it reports, then delivered by a worker that
+        retries with backoff (<code>OUTBOX_RETRY_SCHEDULE</code>). After the last attempt a delivery is failed. Bodies and tokens are never shown.
       </p>
       <form
         onSubmit={(e) => {
@@ -84,7 +93,7 @@ export function OutboxScreen() {
         <div class="grid">
           <label>
             Kind
-            <select name="kind" value={kind} onChange={(e) => setKind((e.currentTarget).value)}>
+            <select name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
               <option value="">Any kind</option>
               {KINDS.map((k) => (
                 <option value={k.value}>{k.text}</option>
@@ -93,7 +102,7 @@ export function OutboxScreen() {
           </label>
           <label>
             Status
-            <select name="status" value={status} onChange={(e) => setStatus((e.currentTarget).value)}>
+            <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
               <option value="">Any status</option>
               {STATUSES.map((s) => (
                 <option value={s}>{s}</option>

@@ -41,7 +41,7 @@ export function UsersScreen({ me }: { me: User }) {
             aria-label="Search users by email"
             placeholder="Search by email"
             value={query}
-            onInput={(e) => setQuery((e.currentTarget).value)}
+            onInput={(e) => setQuery(e.currentTarget.value)}
           />
           <button type="submit">Search</button>
         </fieldset>
@@ -116,11 +116,18 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
       <section aria-labelledby="access-heading">
         <h2 id="access-heading">Access</h2>
         <div class="actions">
-          <button type="button" class="secondary" disabled={busy} onClick={() => void run(async () => {
-            await call('POST', `/admin/users/${user.id}/force-logout`);
-            await loadSessions();
-            return `${user.email} was signed out of every device.`;
-          })}>
+          <button
+            type="button"
+            class="secondary"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                await call('POST', `/admin/users/${user.id}/force-logout`);
+                await loadSessions();
+                return `${user.email} was signed out of every device.`;
+              })
+            }
+          >
             Force logout
           </button>
           {user.disabled ? (
@@ -128,7 +135,12 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
               Enable user
             </button>
           ) : (
-            <button type="button" class="contrast" disabled={busy || self} onClick={() => void update({ disabled: true }, `${user.email} is disabled and signed out everywhere.`)}>
+            <button
+              type="button"
+              class="contrast"
+              disabled={busy || self}
+              onClick={() => void update({ disabled: true }, `${user.email} is disabled and signed out everywhere.`)}
+            >
               Disable user
             </button>
           )}
@@ -141,7 +153,7 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
         >
           <label for="role">Role</label>
           <fieldset role="group">
-            <select id="role" name="role" value={role} onChange={(e) => setRole((e.currentTarget).value as Role)} disabled={self}>
+            <select id="role" name="role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)} disabled={self}>
               {ROLES.map((r) => (
                 <option value={r}>{roleLabel(r)}</option>
               ))}

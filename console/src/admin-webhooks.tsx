@@ -30,8 +30,7 @@ interface Shown {
 function WebhookSecret({ shown, onDone }: { shown: Shown; onDone(): void }) {
   return (
     <SecretBox title={`The signing secret of ${shown.url}`} label="Webhook signing secret" secret={shown.secret} onDone={onDone}>
-      The receiver checks the <code>webhook-signature</code> header of each delivery with it (Standard Webhooks). Store it now: it will
-      not be shown again.
+      The receiver checks the <code>webhook-signature</code> header of each delivery with it (Standard Webhooks). Store it now: it will not be shown again.
       {shown.rotated && ' For 24 hours deliveries are signed with the previous secret too, time to deploy this one.'}
     </SecretBox>
   );
@@ -51,7 +50,7 @@ function EventChoices({ chosen, onChange }: { chosen: string[]; onChange(events:
               value={e.type}
               checked={chosen.includes(e.type)}
               onChange={(ev) => {
-                const on = (ev.currentTarget).checked;
+                const on = ev.currentTarget.checked;
                 onChange(EVENTS.map((x) => x.type).filter((t) => (t === e.type ? on : chosen.includes(t))));
               }}
             />
@@ -111,8 +110,7 @@ export function WebhooksScreen() {
       <h1>Webhooks</h1>
       <p>
         Endpoints that receive the events they subscribe to, as signed HTTP requests (Standard Webhooks), through the{' '}
-        <Link to="/console/admin/outbox">outbox</Link>: retried with backoff until the receiver answers 2xx; an answer 410 disables the
-        endpoint.
+        <Link to="/console/admin/outbox">outbox</Link>: retried with backoff until the receiver answers 2xx; an answer 410 disables the endpoint.
       </p>
       <section aria-labelledby="new-webhook-heading">
         <h2 id="new-webhook-heading">New endpoint</h2>
@@ -159,7 +157,17 @@ export function WebhooksScreen() {
 }
 
 /** One endpoint: enable / disable, its settings, rotate its secret, delete it; its deliveries, a failed one retried. */
-function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Webhook; onChange(w: Webhook): void; onDeleted(w: Webhook): void; onClose(): void }) {
+function WebhookDetail({
+  webhook,
+  onChange,
+  onDeleted,
+  onClose,
+}: {
+  webhook: Webhook;
+  onChange(w: Webhook): void;
+  onDeleted(w: Webhook): void;
+  onClose(): void;
+}) {
   const [url, setUrl] = useState(webhook.url);
   const [description, setDescription] = useState(webhook.description ?? '');
   const [events, setEvents] = useState<string[]>(webhook.events);
@@ -229,7 +237,12 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
         <h2 id="endpoint-heading">Endpoint</h2>
         <div class="actions">
           {webhook.enabled ? (
-            <button type="button" class="contrast" disabled={busy} onClick={() => void update({ enabled: false }, `${webhook.url} is disabled: it receives nothing.`)}>
+            <button
+              type="button"
+              class="contrast"
+              disabled={busy}
+              onClick={() => void update({ enabled: false }, `${webhook.url} is disabled: it receives nothing.`)}
+            >
               Disable endpoint
             </button>
           ) : (
@@ -269,7 +282,13 @@ function WebhookDetail({ webhook, onChange, onDeleted, onClose }: { webhook: Web
             items={deliveries.items}
             action={(d) =>
               d.status === 'failed' && (
-                <button type="button" class="secondary" disabled={busy} aria-label={`Retry delivery ${d.id}: ${d.eventType}, ${when(d.createdAt, true)}`} onClick={() => void retry(d)}>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy}
+                  aria-label={`Retry delivery ${d.id}: ${d.eventType}, ${when(d.createdAt, true)}`}
+                  onClick={() => void retry(d)}
+                >
                   Retry
                 </button>
               )

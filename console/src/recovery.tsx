@@ -37,10 +37,13 @@ export function ResetPassword() {
   return (
     <article>
       <h1>Set a new password</h1>
-      {!token && <p role="alert" class="alert">{NO_TOKEN}</p>}
+      {!token && (
+        <p role="alert" class="alert">
+          {NO_TOKEN}
+        </p>
+      )}
       {token && !done && (
         <form
-
           method="post"
           onSubmit={(e) => {
             e.preventDefault();
@@ -81,7 +84,11 @@ export function VerifyEmail() {
   return (
     <article>
       <h1>Verify your email address</h1>
-      {!token && <p role="alert" class="alert">{NO_TOKEN}</p>}
+      {!token && (
+        <p role="alert" class="alert">
+          {NO_TOKEN}
+        </p>
+      )}
       {token && !done && (
         <>
           <p>Confirm that this email address is yours.</p>

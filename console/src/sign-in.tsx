@@ -81,7 +81,6 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
   const { run, busy, notice } = useAction();
   return (
     <form
-
       method="post"
       onSubmit={(e) => {
         e.preventDefault();
@@ -110,7 +109,6 @@ function SignUpForm({ onSignedIn }: { onSignedIn(grant: TokenResponse): void }) 
   const { run, busy, notice } = useAction();
   return (
     <form
-
       method="post"
       onSubmit={(e) => {
         e.preventDefault();

@@ -73,7 +73,7 @@ export function Field(props: {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by the JSX union above, which the rule does not see
         type={(props.type ?? 'text') as 'text'}
         value={props.value}
-        onInput={(e) => props.onInput((e.currentTarget).value)}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
         autocomplete={props.autocomplete}
         required={props.required}
         minLength={props.minLength}
@@ -90,7 +90,19 @@ export function Field(props: {
  * screen's memory only: a reload or another screen forgets it, and the server never
  * shows it again.
  */
-export function SecretBox({ title, label, secret, children, onDone }: { title: string; label: string; secret: string; children: ComponentChildren; onDone(): void }) {
+export function SecretBox({
+  title,
+  label,
+  secret,
+  children,
+  onDone,
+}: {
+  title: string;
+  label: string;
+  secret: string;
+  children: ComponentChildren;
+  onDone(): void;
+}) {
   const [copied, setCopied] = useState<Notice | null>(null);
   const field = useRef<HTMLInputElement>(null);
   const copy = async () => {
@@ -117,7 +129,7 @@ export function SecretBox({ title, label, secret, children, onDone }: { title: s
           autocomplete="off"
           spellcheck={false}
           aria-describedby="secret-hint"
-          onFocus={(e) => (e.currentTarget).select()}
+          onFocus={(e) => e.currentTarget.select()}
         />
       </label>
       <p id="secret-hint">{children}</p>
@@ -226,7 +238,19 @@ export function showFilters(filters: Record<string, string>): void {
   history.replaceState(null, '', `${location.pathname}${query.size ? `?${query}` : ''}`);
 }
 
-export function Pager({ hasPrevious, hasNext, onPrevious, onNext, busy }: { hasPrevious: boolean; hasNext: boolean; onPrevious(): void; onNext(): void; busy: boolean }) {
+export function Pager({
+  hasPrevious,
+  hasNext,
+  onPrevious,
+  onNext,
+  busy,
+}: {
+  hasPrevious: boolean;
+  hasNext: boolean;
+  onPrevious(): void;
+  onNext(): void;
+  busy: boolean;
+}) {
   if (!hasPrevious && !hasNext) return null;
   return (
     <div class="pager">

@@ -14,7 +14,11 @@ export class AdminAuditService {
 
   async list({ userId, type, take = PAGE_SIZE.default, cursor }: AuditQuery): Promise<AuditPageDto> {
     const rows = await this.audit.page({ userId, type, beforeId: cursor === undefined ? undefined : BigInt(cursor), take: take + 1 });
-    const page = pageOf(rows.map((event) => AuditEventDto.from(event)), take, (event) => event.id);
+    const page = pageOf(
+      rows.map((event) => AuditEventDto.from(event)),
+      take,
+      (event) => event.id,
+    );
     // One query for the page's people, whoever they are (at most 2 × take ids).
     const ids = new Set(page.items.flatMap((event) => [event.userId, event.actorId]).filter((id): id is string => id !== null));
     const emails = await this.users.emailsOf([...ids]);

@@ -18,6 +18,10 @@ export class AdminOutboxController {
   @ApiErrors(401, 403, { 400: 'Invalid kind, status, take or cursor' })
   async list(@Query() { kind, status, take = PAGE_SIZE.default, cursor }: OutboxQuery): Promise<DeliveryPageDto> {
     const rows = await this.outbox.page({ kind, status, beforeId: cursor === undefined ? undefined : BigInt(cursor), take: take + 1 });
-    return pageOf(rows.map((row) => DeliveryDto.from(row)), take, (delivery) => delivery.id);
+    return pageOf(
+      rows.map((row) => DeliveryDto.from(row)),
+      take,
+      (delivery) => delivery.id,
+    );
   }
 }

@@ -20,11 +20,7 @@ export class AdminSessionsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session has ended; its access tokens no longer work' })
   @ApiErrors(401, 403, { 404: 'Not an active session' })
-  async end(
-    @UuidParam('id', SESSION_NOT_FOUND) id: string,
-    @CurrentUser() admin: AuthUser,
-    @Client() client: ClientMeta,
-  ): Promise<void> {
+  async end(@UuidParam('id', SESSION_NOT_FOUND) id: string, @CurrentUser() admin: AuthUser, @Client() client: ClientMeta): Promise<void> {
     await this.devices.end(id, { actorId: admin.id, reason: 'ADMIN_REVOKED', client });
   }
 }

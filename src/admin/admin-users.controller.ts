@@ -43,11 +43,7 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session and access token of the user has ended (as logout-all)' })
   @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
-  async forceLogout(
-    @UuidParam('id', USER_NOT_FOUND) id: string,
-    @CurrentUser() admin: AuthUser,
-    @Client() client: ClientMeta,
-  ): Promise<void> {
+  async forceLogout(@UuidParam('id', USER_NOT_FOUND) id: string, @CurrentUser() admin: AuthUser, @Client() client: ClientMeta): Promise<void> {
     await this.access.forceLogout(admin, id, client);
   }
 

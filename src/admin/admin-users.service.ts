@@ -24,7 +24,11 @@ export class AdminUsersService {
     const after = cursor === undefined ? undefined : await this.users.createdAtOf(cursor);
     if (after === null) throw new BadRequestException(['cursor does not match any user']);
     const rows = await this.users.page({ emailContains: email, after, take: take + 1 });
-    return pageOf(rows.map((user) => UserDto.from(user)), take, (user) => user.id);
+    return pageOf(
+      rows.map((user) => UserDto.from(user)),
+      take,
+      (user) => user.id,
+    );
   }
 
   async sessions(userId: string): Promise<DeviceDto[]> {

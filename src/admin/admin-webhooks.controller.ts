@@ -65,9 +65,16 @@ export class AdminWebhooksController {
   @Get(':id/deliveries')
   @ApiOkResponse({ type: DeliveryPageDto, description: 'Newest first' })
   @ApiErrors(401, 403, { 400: 'Invalid take or cursor', 404: WEBHOOK_NOT_FOUND })
-  async deliveries(@UuidParam('id', WEBHOOK_NOT_FOUND) id: string, @Query() { take = PAGE_SIZE.default, cursor }: WebhookDeliveriesQuery): Promise<DeliveryPageDto> {
+  async deliveries(
+    @UuidParam('id', WEBHOOK_NOT_FOUND) id: string,
+    @Query() { take = PAGE_SIZE.default, cursor }: WebhookDeliveriesQuery,
+  ): Promise<DeliveryPageDto> {
     const rows = await this.webhooks.deliveries(id, { beforeId: cursor === undefined ? undefined : BigInt(cursor), take: take + 1 });
-    return pageOf(rows.map((row) => DeliveryDto.from(row)), take, (delivery) => delivery.id);
+    return pageOf(
+      rows.map((row) => DeliveryDto.from(row)),
+      take,
+      (delivery) => delivery.id,
+    );
   }
 
   @Post(':id/deliveries/:deliveryId/retry')

@@ -18,7 +18,15 @@ import { UserAccessService } from './user-access.service';
 /** The /admin routes (users, sessions, audit, signing keys, clients, webhooks, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
   imports: [AuthModule, UsersModule, ClientsModule, WebhooksModule],
-  controllers: [AdminUsersController, AdminSessionsController, AdminAuditController, AdminKeysController, AdminClientsController, AdminWebhooksController, AdminOutboxController],
+  controllers: [
+    AdminUsersController,
+    AdminSessionsController,
+    AdminAuditController,
+    AdminKeysController,
+    AdminClientsController,
+    AdminWebhooksController,
+    AdminOutboxController,
+  ],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })
 export class AdminModule {}

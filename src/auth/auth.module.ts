@@ -26,7 +26,16 @@ import { TokensModule } from './tokens/tokens.module';
 import { RefreshTransport } from './transport/refresh-transport';
 
 @Module({
-  imports: [PassportModule, TokensModule, RevocationModule, SessionsRepositoryModule, UsersModule, AuthThrottlingModule, MailModule, AccountTokensRepositoryModule],
+  imports: [
+    PassportModule,
+    TokensModule,
+    RevocationModule,
+    SessionsRepositoryModule,
+    UsersModule,
+    AuthThrottlingModule,
+    MailModule,
+    AccountTokensRepositoryModule,
+  ],
   controllers: [AuthController, DevicesController, RecoveryController],
   providers: [
     AuthService,

@@ -22,10 +22,7 @@ export function clientDeletedNotice(clientId: string): string {
 export class ClientsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(
-    data: { name: string; clientId: string; secretHash: Buffer; backchannelLogoutUri: string | null },
-    db: Db = this.prisma,
-  ): Promise<ClientView> {
+  create(data: { name: string; clientId: string; secretHash: Buffer; backchannelLogoutUri: string | null }, db: Db = this.prisma): Promise<ClientView> {
     return db.serviceClient.create({ data: { ...data, secretHash: new Uint8Array(data.secretHash) }, select: VIEW });
   }
 

@@ -40,7 +40,10 @@ export class ClientsService {
         { name: input.name, clientId: newClientId(), secretHash: hashClientSecret(clientSecret), backchannelLogoutUri: input.backchannelLogoutUri ?? null },
         tx,
       );
-      await this.audit.record({ type: 'client.created', actorId: actor.actorId, client: actor.client, data: { id: client.id, clientId: client.clientId, name: client.name } }, tx);
+      await this.audit.record(
+        { type: 'client.created', actorId: actor.actorId, client: actor.client, data: { id: client.id, clientId: client.clientId, name: client.name } },
+        tx,
+      );
       return client;
     });
     return { ...created, clientSecret };

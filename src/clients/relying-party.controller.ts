@@ -25,7 +25,11 @@ export class RelyingPartyController {
   @HttpCode(200)
   @ApiClientAuth()
   @ApiOkResponse({ type: IntrospectionDto, description: 'RFC 7662; the state at the moment of the call' })
-  @ApiErrors({ 400: 'No token (an empty one is none: RFC 6749 §3.1)', 413: 'Request body larger than BODY_LIMIT', 415: 'Send application/x-www-form-urlencoded or application/json' })
+  @ApiErrors({
+    400: 'No token (an empty one is none: RFC 6749 §3.1)',
+    413: 'Request body larger than BODY_LIMIT',
+    415: 'Send application/x-www-form-urlencoded or application/json',
+  })
   introspect(@Body() dto: IntrospectDto): Promise<IntrospectionDto> {
     return this.introspection.introspect(dto.token);
   }

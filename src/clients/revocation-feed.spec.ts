@@ -60,7 +60,10 @@ describe('RevocationFeed', () => {
 
   beforeEach(() => {
     revocation = revocationDouble();
-    feed = new RevocationFeed(revocation as unknown as RevocationService, { onDeleted: (l: (id: string) => void) => (deleted = l) } as unknown as ClientsService);
+    feed = new RevocationFeed(
+      revocation as unknown as RevocationService,
+      { onDeleted: (l: (id: string) => void) => (deleted = l) } as unknown as ClientsService,
+    );
     feed.onModuleInit();
   });
   afterEach(() => feed.beforeApplicationShutdown());

@@ -18,7 +18,6 @@ export const MAX_FEEDS_PER_CLIENT = 16;
  */
 export const MAX_UNREAD_BYTES = 1024 * 1024;
 
-
 interface Stream {
   client: AuthenticatedClient;
   raw: ServerResponse;
@@ -77,7 +76,11 @@ export class RevocationFeed implements OnModuleInit, BeforeApplicationShutdown {
     for (const stream of this.streams) if (stream.client.id === client.id) open++;
     if (open >= MAX_FEEDS_PER_CLIENT) {
       throw new HttpException(
-        { statusCode: HttpStatus.TOO_MANY_REQUESTS, message: `At most ${MAX_FEEDS_PER_CLIENT} open feeds per client on one instance`, error: 'Too Many Requests' },
+        {
+          statusCode: HttpStatus.TOO_MANY_REQUESTS,
+          message: `At most ${MAX_FEEDS_PER_CLIENT} open feeds per client on one instance`,
+          error: 'Too Many Requests',
+        },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }

@@ -52,9 +52,7 @@ const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait', schema: {
 export const ApiErrors = (...errors: Array<ErrorStatus | Partial<Record<ErrorStatus, string>>>) =>
   applyDecorators(
     ...errors
-      .flatMap((error): Array<[string | number, string]> =>
-        typeof error === 'number' ? [[error, STANDARD_ERRORS[error]]] : Object.entries(error),
-      )
+      .flatMap((error): Array<[string | number, string]> => (typeof error === 'number' ? [[error, STANDARD_ERRORS[error]]] : Object.entries(error)))
       .map(([status, description]) =>
         ApiResponse({
           status: Number(status),
@@ -66,12 +64,10 @@ export const ApiErrors = (...errors: Array<ErrorStatus | Partial<Record<ErrorSta
   );
 
 /** A bearer route: the access token (JWT) is required, 401 without a valid one. */
-export const ApiBearer = (unauthorized: string = STANDARD_ERRORS[401]) =>
-  applyDecorators(ApiSecurity(SECURITY.bearer), ApiErrors({ 401: unauthorized }));
+export const ApiBearer = (unauthorized: string = STANDARD_ERRORS[401]) => applyDecorators(ApiSecurity(SECURITY.bearer), ApiErrors({ 401: unauthorized }));
 
 /** A route of services (relying parties): HTTP Basic client credentials, 401 without valid ones, 429 after too many failures. */
-export const ApiClientAuth = () =>
-  applyDecorators(ApiSecurity(SECURITY.client), ApiErrors({ 401: 'No valid client credentials (HTTP Basic)' }, 429));
+export const ApiClientAuth = () => applyDecorators(ApiSecurity(SECURITY.client), ApiErrors({ 401: 'No valid client credentials (HTTP Basic)' }, 429));
 
 /** A route that reads the refresh cookie (cookie mode) or, without a security scheme, the body. */
 export const ApiRefreshCookie = () => applyDecorators(ApiSecurity(SECURITY.refreshCookie), ApiSecurity({}));

@@ -16,6 +16,4 @@ export function clientMetaOf(request: FastifyRequest): ClientMeta {
 }
 
 /** `@Client() client: ClientMeta`: the caller's IP and user agent. */
-export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
-  clientMetaOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
-);
+export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext) => clientMetaOf(ctx.switchToHttp().getRequest<FastifyRequest>()));

@@ -24,7 +24,10 @@ describe('databaseUnavailability: a full disk', () => {
     ['a PostgreSQL server, a model query (P2039)', prismaError('P2039', adapterError('53100', EXTEND))],
     ['a PostgreSQL server, a raw query (P2010)', prismaError('P2010', adapterError('53100', EXTEND))],
     ['pg itself, below Prisma (migrations, LISTEN)', Object.assign(new Error(EXTEND), { code: '53100', severity: 'ERROR' })],
-    ['PGlite, a WAL write (a PANIC)', prismaError('P2039', adapterError('53100', 'could not write to file "pg_wal/xlogtemp.42": No space left on device', 'PANIC'))],
+    [
+      'PGlite, a WAL write (a PANIC)',
+      prismaError('P2039', adapterError('53100', 'could not write to file "pg_wal/xlogtemp.42": No space left on device', 'PANIC')),
+    ],
     ['the embedded database refusing a write (DiskGuard)', new DiskFullError('the database cannot write: disk full (0.0 MiB free)')],
     ['the embedded database stopped at a disk-full PANIC', new DatabaseStoppedError('53100', 'stopped')],
   ])('is "the database cannot write: disk full" for %s', (_, error) => {
@@ -33,8 +36,14 @@ describe('databaseUnavailability: a full disk', () => {
 
   it.each([
     ['an unreachable server', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-    ['a server restarting after its PANIC (57P02 crash shutdown)', prismaError('P2039', adapterError('57P02', 'terminating connection because of crash of another server process', 'FATAL'))],
-    ['too many connections (53300, the same SQLSTATE class as disk full)', prismaError('P2039', adapterError('53300', 'sorry, too many clients already', 'FATAL'))],
+    [
+      'a server restarting after its PANIC (57P02 crash shutdown)',
+      prismaError('P2039', adapterError('57P02', 'terminating connection because of crash of another server process', 'FATAL')),
+    ],
+    [
+      'too many connections (53300, the same SQLSTATE class as disk full)',
+      prismaError('P2039', adapterError('53300', 'sorry, too many clients already', 'FATAL')),
+    ],
     ['the embedded database stopped at another PANIC', new DatabaseStoppedError('XX000', 'stopped')],
   ])('is "Database unavailable" for %s', (_, error) => {
     expect(databaseUnavailability(error)).toBe(DATABASE_UNAVAILABLE);

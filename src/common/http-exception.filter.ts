@@ -34,9 +34,7 @@ const UNAVAILABLE_PRISMA_CODES = new Set([
 /** Driver adapter error kinds (@prisma/driver-adapter-utils) of the same meaning. */
 const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 /** Socket errors of node / pg. */
-const UNAVAILABLE_SOCKET_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
-]);
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 /** PostgreSQL SQLSTATEs: class 08 (connection exception), shutdown, not accepting connections, too many. */
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P01|57P02|57P03|53300)$/;
 /** A PANIC: the server restarts (PostgreSQL), or the embedded database stopped for good (PGlite: see DiskGuard). */
@@ -128,7 +126,10 @@ function methodNotAllowed(exception: unknown, request: FastifyRequest | undefine
   if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
   const allow = allowed.join(', ');
   const status = HttpStatus.METHOD_NOT_ALLOWED;
-  return { body: { statusCode: status, message: `Method ${request.method} is not allowed on this path; it accepts ${allow}`, error: statusText(status) }, allow };
+  return {
+    body: { statusCode: status, message: `Method ${request.method} is not allowed on this path; it accepts ${allow}`, error: statusText(status) },
+    allow,
+  };
 }
 
 /**
@@ -214,7 +215,12 @@ export function describeError(error: unknown): { type: string; code?: string; st
   const messageLines = typeof e.message === 'string' ? e.message.split('\n').length : 1;
   const stack =
     typeof e.stack === 'string'
-      ? e.stack.split('\n').slice(messageLines).filter((line) => /^\s+at /.test(line)).slice(0, 15).map((l) => l.trim())
+      ? e.stack
+          .split('\n')
+          .slice(messageLines)
+          .filter((line) => /^\s+at /.test(line))
+          .slice(0, 15)
+          .map((l) => l.trim())
       : [];
   return { type, ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: String(e.code) } : {}), stack };
 }

@@ -13,8 +13,7 @@ import type { FastifyInstance } from 'fastify';
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 export const isStorableText = (text: string): boolean => !UNSTORABLE.test(text);
 
-export const unstorableMessage = (field: string): string =>
-  `${field} must not contain NUL characters or unpaired surrogates`;
+export const unstorableMessage = (field: string): string => `${field} must not contain NUL characters or unpaired surrogates`;
 
 /**
  * A message for each field of `value` (strings at any depth, and object keys) that is

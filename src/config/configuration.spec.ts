@@ -63,9 +63,7 @@ describe('validateEnv', () => {
     expect(validateEnv({}).auth).toMatchObject({ issuer: 'http://localhost:3000', audience: 'nest-auth-backend', algorithm: 'ES256' });
     expect(validateEnv({ PORT: '8080' }).auth.issuer).toBe('http://localhost:8080');
     expect(validateEnv({ APP_URL: 'https://auth.example.com/' }).auth.issuer).toBe('https://auth.example.com');
-    expect(validateEnv({ APP_URL: 'https://auth.example.com', JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe(
-      'https://issuer.example.com',
-    );
+    expect(validateEnv({ APP_URL: 'https://auth.example.com', JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe('https://issuer.example.com');
     expect(validateEnv({ JWT_ALGORITHM: 'RS256' }).auth.algorithm).toBe('RS256');
     expect(() => validateEnv({ JWT_ALGORITHM: 'HS256' })).toThrow(/JWT_ALGORITHM: must be one of ES256, RS256, got "HS256"/);
     expect(() => validateEnv({ APP_URL: 'ftp://example.com' })).toThrow(/APP_URL/);
@@ -179,8 +177,11 @@ describe('validateEnv messages: each names its key, the form expected and the va
       'https://app.example.com',
       'http://localhost:5173',
     ]);
-    const message = refusal({ CORS_ORIGINS: 'https://ok.example.com, https://app.example.com/, https://x.example.com/path?q=1, *, app.example.com, https://APP.example.com' });
-    const form = 'CORS_ORIGINS: must be comma-separated origins, each scheme://host[:port] with no path, query or trailing slash, such as https://app.example.com; got';
+    const message = refusal({
+      CORS_ORIGINS: 'https://ok.example.com, https://app.example.com/, https://x.example.com/path?q=1, *, app.example.com, https://APP.example.com',
+    });
+    const form =
+      'CORS_ORIGINS: must be comma-separated origins, each scheme://host[:port] with no path, query or trailing slash, such as https://app.example.com; got';
     expect(message).toContain(`${form} "https://app.example.com/" (did you mean "https://app.example.com"?)`);
     expect(message).toContain(`${form} "https://x.example.com/path?q=1" (did you mean "https://x.example.com"?)`);
     expect(message).toContain(`${form} "*"`);
@@ -237,7 +238,11 @@ describe('validateEnv messages: each names its key, the form expected and the va
     ['PASSWORD_RESET_TTL', '2d', 'must be at most 24h (86400 s), got "2d": a reset link is a password: it must not live for days'],
     ['EMAIL_VERIFICATION_TTL', 'later', 'must be seconds or a duration like "15m" or "7d", got "later"'],
     ['RATE_LIMIT_MAIL', 'x', 'must be a whole number of mail requests a minute (0 turns the limit off), got "x"'],
-    ['OUTBOX_RETRY_SCHEDULE', '0,5s,,5m', 'must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "0,5s,5m,30m,2h,5h,10h,10h", got "0,5s,,5m"'],
+    [
+      'OUTBOX_RETRY_SCHEDULE',
+      '0,5s,,5m',
+      'must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "0,5s,5m,30m,2h,5h,10h,10h", got "0,5s,,5m"',
+    ],
     ['OUTBOX_RETRY_SCHEDULE', '0,soon', 'must be comma-separated delays'],
   ])('%s=%j: "%s"', (key, value, expected) => {
     const env: Record<string, string> = { NODE_ENV: 'test', [key]: value };
@@ -255,7 +260,9 @@ describe('validateEnv messages: each names its key, the form expected and the va
     });
     expect(message).toContain('  - JWT_ACCESS_SECRET: must be at least 32 bytes from a random generator (the value is not repeated); generate one: node -e');
     expect(message).toContain('  - ADMIN_PASSWORD: must be 8 to 256 characters');
-    expect(message).toContain('  - DATABASE_URL: must be a postgresql://user:password@host:5432/database URL (the value is not repeated: it may hold a password)');
+    expect(message).toContain(
+      '  - DATABASE_URL: must be a postgresql://user:password@host:5432/database URL (the value is not repeated: it may hold a password)',
+    );
     for (const secret of ['hunter2', 'pw-7', 'db-password-9', 'mysql://']) expect(message).not.toContain(secret);
     expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).toMatch(/DATABASE_URL: must be a postgresql:\/\/ ?user/);
     expect(refusal({ DATABASE_URL: 'postgresql://app:s3cret@[bad' })).not.toContain('s3cret');
@@ -265,7 +272,10 @@ describe('validateEnv messages: each names its key, the form expected and the va
     const message = refusal({ SMTP_URL: 'http://mailer:p4ss@mail.example.com' });
     expect(message).toContain('  - SMTP_URL: must be smtp://user:password@host:587');
     expect(message).not.toContain('p4ss');
-    expect(validateEnv({ NODE_ENV: 'test', SMTP_URL: 'smtps://u:p@mail.example.com' }).mail).toMatchObject({ mode: 'smtp', smtpUrl: 'smtps://u:p@mail.example.com' });
+    expect(validateEnv({ NODE_ENV: 'test', SMTP_URL: 'smtps://u:p@mail.example.com' }).mail).toMatchObject({
+      mode: 'smtp',
+      smtpUrl: 'smtps://u:p@mail.example.com',
+    });
     expect(validateEnv({ NODE_ENV: 'development' }).mail.mode).toBe('files');
     expect(validateEnv({ NODE_ENV: 'test' }).mail.mode).toBe('off');
     expect(validateEnv({ NODE_ENV: 'test', APP_URL: 'https://id.example.com/console' }).mail.from).toBe('no-reply@id.example.com');

@@ -136,8 +136,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       refreshRateLimit: env.RATE_LIMIT_REFRESH,
       registerRateLimit: env.RATE_LIMIT_REGISTER,
       argon2: { memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST },
-      admin:
-        env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+      admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
       registrationEnabled: env.REGISTRATION_ENABLED,
     },
     recovery: {

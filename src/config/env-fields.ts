@@ -96,7 +96,10 @@ export const durationList = (fallback: string) =>
       };
       const millis = parts.map(toMillis);
       if (millis.some((m) => typeof m !== 'number' || !Number.isFinite(m) || m < 0)) {
-        ctx.addIssue({ code: 'custom', message: `must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "${fallback}", got ${shown(value)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be comma-separated delays (seconds, or like "5s", "5m", "2h"), such as "${fallback}", got ${shown(value)}`,
+        });
         return z.NEVER;
       }
       return millis.map((m) => Math.round(m!));
@@ -175,4 +178,3 @@ export function isProxyAddress(entry: string): boolean {
 }
 
 export const TRUST_PROXY_FORM = 'must be false, true, a hop count, or comma-separated proxy addresses or CIDRs (such as 10.0.0.0/8, loopback)';
-

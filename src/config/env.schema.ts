@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { PLACEHOLDER_SECRETS, POSTGRES_URL_FORM, TRUST_PROXY_FORM, bool, duration, durationMs, durationList, integer, isPostgresUrl, isProxyAddress, isSmtpUrl, oneOf, optionalString, originProblem, shown, SMTP_URL_FORM } from './env-fields';
+import {
+  PLACEHOLDER_SECRETS,
+  POSTGRES_URL_FORM,
+  TRUST_PROXY_FORM,
+  bool,
+  duration,
+  durationMs,
+  durationList,
+  integer,
+  isPostgresUrl,
+  isProxyAddress,
+  isSmtpUrl,
+  oneOf,
+  optionalString,
+  originProblem,
+  shown,
+  SMTP_URL_FORM,
+} from './env-fields';
 import { ARGON2_DEFAULTS, meetsOwaspMinimum } from './argon2';
 import { passwordProblem } from '../users/password-policy';
 import { emailProblem, normalizeEmail } from '../users/email';
@@ -29,128 +46,127 @@ const secret = optionalString.refine(
 );
 
 const fields = z.object({
-    NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
-    // 0 ("any free port") is refused: clients must know where the server is.
-    PORT: integer(3000, { min: 1, max: 65535, expected: 'a port number from 1 to 65535' }),
-    HOST: z
+  NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
+  // 0 ("any free port") is refused: clients must know where the server is.
+  PORT: integer(3000, { min: 1, max: 65535, expected: 'a port number from 1 to 65535' }),
+  HOST: z.string().trim().min(1, 'must be an address or host name to listen on, such as 0.0.0.0 (every interface) or 127.0.0.1').default('0.0.0.0'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  // Unset: GET /metrics is off (404). Set: it needs Authorization: Bearer <METRICS_TOKEN>.
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 16, 'must be at least 16 characters'),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || isPostgresUrl(v), POSTGRES_URL_FORM),
+  // A direct connection for LISTEN when DATABASE_URL goes through a transaction pooler.
+  DATABASE_LISTEN_URL: optionalString.pipe(
+    z
       .string()
-      .trim()
-      .min(1, 'must be an address or host name to listen on, such as 0.0.0.0 (every interface) or 127.0.0.1')
-      .default('0.0.0.0'),
-    LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    // Unset: GET /metrics is off (404). Set: it needs Authorization: Bearer <METRICS_TOKEN>.
-    METRICS_TOKEN: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 16, 'must be at least 16 characters'),
-    DATABASE_URL: optionalString.refine((v) => v === undefined || isPostgresUrl(v), POSTGRES_URL_FORM),
-    // A direct connection for LISTEN when DATABASE_URL goes through a transaction pooler.
-    DATABASE_LISTEN_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional()),
-    DATA_DIR: z
-      .string()
-      .refine((v) => v.trim() !== '', 'must be a directory path, such as ./.data')
-      .default('./.data'),
-    DATABASE_POOL_SIZE: integer(10, { min: 1, max: 200, expected: 'a whole number of connections from 1 to 200' }),
-    // The server secret; JWT_ACCESS_SECRET is its former name, still read.
-    AUTH_SECRET: secret,
-    JWT_ACCESS_SECRET: secret,
-    // The secret AUTH_SECRET replaced, while it rotates: what it encrypted stays readable.
-    AUTH_SECRET_PREVIOUS: secret,
-    // The server's public base URL (default http://localhost:PORT); the default issuer.
-    APP_URL: optionalString.pipe(
-      z
-        .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
-        .transform((v) => v.replace(/\/+$/, ''))
-        .optional(),
-    ),
-    // `iss` of access tokens; default APP_URL.
-    JWT_ISSUER: optionalString,
-    JWT_AUDIENCE: z.string().min(1, 'must not be empty: it is the aud claim of every access token').default('nest-auth-backend'),
-    // The algorithm of signing keys made from now on (the first one, each rotation).
-    JWT_ALGORITHM: oneOf(['ES256', 'RS256'], 'ES256'),
-    // How long a new signing key is published before it signs (see the cross-field rules).
-    SIGNING_KEY_LEAD: duration('10m'),
-    // A new signing key every this long, made by whichever instance finds it due; 0: by hand only.
-    SIGNING_KEY_ROTATION: duration('0', { min: 0 }),
-    // Revocations are held in memory for one access-token lifetime: the upper bound bounds that memory.
-    ACCESS_TOKEN_TTL: duration('15m', {
-      whyNotZero: '0 would make every access token expire at once',
-      max: { seconds: 86_400, written: '24h', why: 'every instance keeps each revocation in memory for one access-token lifetime' },
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z
+    .string()
+    .refine((v) => v.trim() !== '', 'must be a directory path, such as ./.data')
+    .default('./.data'),
+  DATABASE_POOL_SIZE: integer(10, { min: 1, max: 200, expected: 'a whole number of connections from 1 to 200' }),
+  // The server secret; JWT_ACCESS_SECRET is its former name, still read.
+  AUTH_SECRET: secret,
+  JWT_ACCESS_SECRET: secret,
+  // The secret AUTH_SECRET replaced, while it rotates: what it encrypted stays readable.
+  AUTH_SECRET_PREVIOUS: secret,
+  // The server's public base URL (default http://localhost:PORT); the default issuer.
+  APP_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  // `iss` of access tokens; default APP_URL.
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: z.string().min(1, 'must not be empty: it is the aud claim of every access token').default('nest-auth-backend'),
+  // The algorithm of signing keys made from now on (the first one, each rotation).
+  JWT_ALGORITHM: oneOf(['ES256', 'RS256'], 'ES256'),
+  // How long a new signing key is published before it signs (see the cross-field rules).
+  SIGNING_KEY_LEAD: duration('10m'),
+  // A new signing key every this long, made by whichever instance finds it due; 0: by hand only.
+  SIGNING_KEY_ROTATION: duration('0', { min: 0 }),
+  // Revocations are held in memory for one access-token lifetime: the upper bound bounds that memory.
+  ACCESS_TOKEN_TTL: duration('15m', {
+    whyNotZero: '0 would make every access token expire at once',
+    max: { seconds: 86_400, written: '24h', why: 'every instance keeps each revocation in memory for one access-token lifetime' },
+  }),
+  SESSION_IDLE_TTL: duration('7d'),
+  SESSION_ABSOLUTE_TTL: duration('30d'),
+  // 0 turns the grace off: any second presentation of a rotated token is reuse.
+  REFRESH_REUSE_GRACE: duration('30s', {
+    min: 0,
+    max: {
+      seconds: 300,
+      written: '5m',
+      why: 'a longer grace defeats reuse detection, since a stolen rotated refresh token replayed within it gets a fresh token instead of ending the session',
+    },
+  }),
+  ADMIN_EMAIL: optionalString.pipe(z.email({ error: (issue) => `must be an email address, got ${shown(issue.input)}` }).optional()),
+  ADMIN_PASSWORD: optionalString,
+  RATE_LIMIT_LOGIN: integer(10, { min: 0, expected: 'a whole number of attempts a minute (0 turns the limit off)' }),
+  RATE_LIMIT_REFRESH: integer(120, { min: 0, expected: 'a whole number of refreshes a minute (0 turns the limit off)' }),
+  // How stale an instance's revocation memory may get before it reads the database instead.
+  REVOCATION_MAX_STALENESS: durationMs('1s', { min: 100, max: 60_000 }),
+  RATE_LIMIT_REGISTER: integer(10, { min: 0, expected: 'a whole number of registrations a minute (0 turns the limit off)' }),
+  // argon2id cost. Below OWASP's minimum only with NODE_ENV=test (see the cross-field rules).
+  ARGON2_MEMORY_COST: integer(ARGON2_DEFAULTS.memoryCost, { min: 8, max: 4_194_304, expected: 'a whole number of KiB from 8 to 4194304' }),
+  ARGON2_TIME_COST: integer(ARGON2_DEFAULTS.timeCost, { min: 1, max: 100, expected: 'a whole number of passes from 1 to 100' }),
+  COOKIE_SECURE: bool(true),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const origins = v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        const problem = originProblem(origin);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+      return origins;
     }),
-    SESSION_IDLE_TTL: duration('7d'),
-    SESSION_ABSOLUTE_TTL: duration('30d'),
-    // 0 turns the grace off: any second presentation of a rotated token is reuse.
-    REFRESH_REUSE_GRACE: duration('30s', {
-      min: 0,
-      max: {
-        seconds: 300,
-        written: '5m',
-        why: 'a longer grace defeats reuse detection, since a stolen rotated refresh token replayed within it gets a fresh token instead of ending the session',
-      },
+  BODY_LIMIT: integer(16 * 1024, { min: 1024, expected: 'a whole number of bytes, at least 1024' }),
+  // Behind a proxy: which X-Forwarded-For hops to believe for the client IP
+  // (false, true, a hop count, or addresses/CIDRs separated by commas).
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((v, ctx): boolean | number | string[] => {
+      if (v === '' || v === 'false') return false;
+      if (v === 'true') return true;
+      if (/^\d+$/.test(v)) return Number(v);
+      const entries = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = entries.filter((entry) => !isProxyAddress(entry));
+      if (bad.length === 0) return entries;
+      ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_FORM}; ${bad.map(shown).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not` });
+      return z.NEVER;
     }),
-    ADMIN_EMAIL: optionalString.pipe(z.email({ error: (issue) => `must be an email address, got ${shown(issue.input)}` }).optional()),
-    ADMIN_PASSWORD: optionalString,
-    RATE_LIMIT_LOGIN: integer(10, { min: 0, expected: 'a whole number of attempts a minute (0 turns the limit off)' }),
-    RATE_LIMIT_REFRESH: integer(120, { min: 0, expected: 'a whole number of refreshes a minute (0 turns the limit off)' }),
-    // How stale an instance's revocation memory may get before it reads the database instead.
-    REVOCATION_MAX_STALENESS: durationMs('1s', { min: 100, max: 60_000 }),
-    RATE_LIMIT_REGISTER: integer(10, { min: 0, expected: 'a whole number of registrations a minute (0 turns the limit off)' }),
-    // argon2id cost. Below OWASP's minimum only with NODE_ENV=test (see the cross-field rules).
-    ARGON2_MEMORY_COST: integer(ARGON2_DEFAULTS.memoryCost, { min: 8, max: 4_194_304, expected: 'a whole number of KiB from 8 to 4194304' }),
-    ARGON2_TIME_COST: integer(ARGON2_DEFAULTS.timeCost, { min: 1, max: 100, expected: 'a whole number of passes from 1 to 100' }),
-    COOKIE_SECURE: bool(true),
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((v, ctx) => {
-        const origins = v
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean);
-        for (const origin of origins) {
-          const problem = originProblem(origin);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }
-        return origins;
-      }),
-    BODY_LIMIT: integer(16 * 1024, { min: 1024, expected: 'a whole number of bytes, at least 1024' }),
-    // Behind a proxy: which X-Forwarded-For hops to believe for the client IP
-    // (false, true, a hop count, or addresses/CIDRs separated by commas).
-    TRUST_PROXY: z
-      .string()
-      .trim()
-      .default('false')
-      .transform((v, ctx): boolean | number | string[] => {
-        if (v === '' || v === 'false') return false;
-        if (v === 'true') return true;
-        if (/^\d+$/.test(v)) return Number(v);
-        const entries = v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        const bad = entries.filter((entry) => !isProxyAddress(entry));
-        if (bad.length === 0) return entries;
-        ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_FORM}; ${bad.map(shown).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not` });
-        return z.NEVER;
-      }),
-    // GET /console, the web console (false: 404).
-    CONSOLE_ENABLED: bool(true),
-    // false: POST /auth/register answers 403 and the console offers no sign-up.
-    REGISTRATION_ENABLED: bool(true),
-    // Mail (account recovery, email verification). Unset outside development: mail is off.
-    SMTP_URL: optionalString.refine((v) => v === undefined || isSmtpUrl(v), SMTP_URL_FORM),
-    // The From of every mail; default no-reply@ the host of APP_URL.
-    MAIL_FROM: optionalString.pipe(
-      z.email({ error: (issue) => `must be an email address such as no-reply@example.com, got ${shown(issue.input)}` }).optional(),
-    ),
-    // A directory whose templates replace the shipped ones (mail-templates/), file by file.
-    MAIL_TEMPLATES_DIR: optionalString,
-    PASSWORD_RESET_TTL: duration('1h', { max: { seconds: 86_400, written: '24h', why: 'a reset link is a password: it must not live for days' } }),
-    EMAIL_VERIFICATION_TTL: duration('24h', { max: { seconds: 30 * 86_400, written: '30d', why: 'an unused link should not live for months' } }),
-    REQUIRE_VERIFIED_EMAIL: bool(false),
-    // forgot and resend: mails asked for a minute per IP and per email address.
-    RATE_LIMIT_MAIL: integer(5, { min: 0, expected: 'a whole number of mail requests a minute (0 turns the limit off)' }),
-    // The outbox's delays before each attempt: at once, then backing off; past the last one a delivery has failed.
-    OUTBOX_RETRY_SCHEDULE: durationList('0,5s,5m,30m,2h,5h,10h,10h'),
-    // true: webhooks and back-channel logout may reach loopback, private and link-local addresses (development, tests).
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool(false),
+  // GET /console, the web console (false: 404).
+  CONSOLE_ENABLED: bool(true),
+  // false: POST /auth/register answers 403 and the console offers no sign-up.
+  REGISTRATION_ENABLED: bool(true),
+  // Mail (account recovery, email verification). Unset outside development: mail is off.
+  SMTP_URL: optionalString.refine((v) => v === undefined || isSmtpUrl(v), SMTP_URL_FORM),
+  // The From of every mail; default no-reply@ the host of APP_URL.
+  MAIL_FROM: optionalString.pipe(z.email({ error: (issue) => `must be an email address such as no-reply@example.com, got ${shown(issue.input)}` }).optional()),
+  // A directory whose templates replace the shipped ones (mail-templates/), file by file.
+  MAIL_TEMPLATES_DIR: optionalString,
+  PASSWORD_RESET_TTL: duration('1h', { max: { seconds: 86_400, written: '24h', why: 'a reset link is a password: it must not live for days' } }),
+  EMAIL_VERIFICATION_TTL: duration('24h', { max: { seconds: 30 * 86_400, written: '30d', why: 'an unused link should not live for months' } }),
+  REQUIRE_VERIFIED_EMAIL: bool(false),
+  // forgot and resend: mails asked for a minute per IP and per email address.
+  RATE_LIMIT_MAIL: integer(5, { min: 0, expected: 'a whole number of mail requests a minute (0 turns the limit off)' }),
+  // The outbox's delays before each attempt: at once, then backing off; past the last one a delivery has failed.
+  OUTBOX_RETRY_SCHEDULE: durationList('0,5s,5m,30m,2h,5h,10h,10h'),
+  // true: webhooks and back-channel logout may reach loopback, private and link-local addresses (development, tests).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool(false),
 });
 
 type RawEnv = z.output<typeof fields>;

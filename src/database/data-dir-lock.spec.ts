@@ -18,8 +18,7 @@ describe('lockDataDir: one process per embedded database', () => {
   });
 
   const holder = (pid: number, name = 'server'): LockHolder => ({ pid, name, since: new Date().toISOString(), id: `other-${pid}` });
-  const writeLock = (content: LockHolder | string) =>
-    fs.writeFileSync(lockPath, typeof content === 'string' ? content : JSON.stringify(content));
+  const writeLock = (content: LockHolder | string) => fs.writeFileSync(lockPath, typeof content === 'string' ? content : JSON.stringify(content));
   const readLock = () => JSON.parse(fs.readFileSync(lockPath, 'utf8')) as LockHolder;
   /** A process that is certainly alive and not this one: the one that started jest's worker. */
   const liveOtherPid = process.ppid;

@@ -50,9 +50,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url
-    ? openServer(options.url, options.poolSize ?? 10)
-    : openEmbedded(options.dataDir, options.opener ?? SERVER, options.minFreeBytes);
+  return options.url ? openServer(options.url, options.poolSize ?? 10) : openEmbedded(options.dataDir, options.opener ?? SERVER, options.minFreeBytes);
 }
 
 async function openEmbedded(dataDir: string, opener: Opener, minFreeBytes?: number): Promise<Database> {

@@ -8,7 +8,10 @@ import { DatabaseStoppedError, DiskFullError, DiskGuard } from './disk-guard';
 const pgliteError = (severity: string, code: string, message: string) => Object.assign(new Error(message), { name: 'error', severity, code });
 /** The same, as the Prisma adapter rethrows it. */
 const adapterError = (severity: string, code: string, message: string) =>
-  Object.assign(new Error(message), { name: 'DriverAdapterError', cause: { kind: 'postgres', severity, code, message, originalCode: code, originalMessage: message } });
+  Object.assign(new Error(message), {
+    name: 'DriverAdapterError',
+    cause: { kind: 'postgres', severity, code, message, originalCode: code, originalMessage: message },
+  });
 
 describe('DiskGuard', () => {
   let dir: string;
@@ -25,10 +28,12 @@ describe('DiskGuard', () => {
   /** What `run` did with `sql`: ran it, or the error it was refused with. */
   const attempt = async (guard: DiskGuard, sql: string) => {
     let ran = false;
-    const outcome = await guard.run(sql, async () => void (ran = true)).then(
-      () => 'ran',
-      (error: Error) => error,
-    );
+    const outcome = await guard
+      .run(sql, async () => void (ran = true))
+      .then(
+        () => 'ran',
+        (error: Error) => error,
+      );
     return ran ? outcome : outcome instanceof Error ? outcome.constructor.name : 'not run';
   };
 
@@ -77,7 +82,10 @@ describe('DiskGuard', () => {
     for (const sql of ['SELECT 1', 'ROLLBACK', 'INSERT INTO t VALUES (2)']) expect(await attempt(guard, sql)).toBe('DatabaseStoppedError');
     const refusal = await guard.refusal();
     expect(refusal).toBeInstanceOf(DatabaseStoppedError);
-    expect(refusal).toMatchObject({ code: '53100', message: expect.stringContaining('until the server restarts (could not write to file "pg_wal/xlogtemp.42"') });
+    expect(refusal).toMatchObject({
+      code: '53100',
+      message: expect.stringContaining('until the server restarts (could not write to file "pg_wal/xlogtemp.42"'),
+    });
   });
 
   it('keeps going after an ordinary error, a table that could not grow included (PGlite recovers from it)', async () => {

@@ -86,9 +86,7 @@ export async function migrate(sql: SqlClient, dir = MIGRATIONS_DIR): Promise<str
 
 /** The migrations the database has finished, by name; a failed or unfinished one stops everything. */
 async function appliedMigrations(sql: SqlClient): Promise<Map<string, AppliedRow>> {
-  const rows = await sql.query<AppliedRow>(
-    'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at',
-  );
+  const rows = await sql.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at');
   const applied = new Map<string, AppliedRow>();
   for (const row of rows) {
     if (row.rolled_back_at !== null) continue;

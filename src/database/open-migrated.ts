@@ -32,10 +32,9 @@ function inOperatorsWords(error: unknown, database: Database): unknown {
   const url = new URL(database.connectionString);
   const where = `${url.hostname}:${url.port || 5432}`;
   if (isDatabaseUnavailable(error)) {
-    return new Error(
-      `Cannot reach the database at DATABASE_URL (${where}): ${error.message}. Check that PostgreSQL runs there and DATABASE_URL is right.`,
-      { cause: error },
-    );
+    return new Error(`Cannot reach the database at DATABASE_URL (${where}): ${error.message}. Check that PostgreSQL runs there and DATABASE_URL is right.`, {
+      cause: error,
+    });
   }
   // SQLSTATE 28xxx: authentication; 3D000: no such database.
   const code = (error as { code?: unknown }).code;

@@ -13,7 +13,8 @@ class HealthDto {
   @ApiProperty({ enum: ['up', 'down'] }) database!: 'up' | 'down';
   @ApiPropertyOptional({
     enum: ['disk full', 'restart needed'],
-    description: "Why the database is down although it answers. `disk full`: writes are refused until space is freed on the embedded database's disk (no restart needed); `restart needed`: the embedded database stopped at a PANIC",
+    description:
+      "Why the database is down although it answers. `disk full`: writes are refused until space is freed on the embedded database's disk (no restart needed); `restart needed`: the embedded database stopped at a PANIC",
   })
   reason?: DownReason;
 }
@@ -32,7 +33,8 @@ export class HealthController {
   @ApiOkResponse({ type: HealthDto, description: '`{ status: "ok", database: "up" }`' })
   @ApiServiceUnavailableResponse({
     type: HealthDto,
-    description: 'The database is unreachable: `{ status: "error", database: "down" }`; it refuses writes: `{ status: "error", database: "down", reason: "disk full" }`',
+    description:
+      'The database is unreachable: `{ status: "error", database: "down" }`; it refuses writes: `{ status: "error", database: "down", reason: "disk full" }`',
   })
   async check(): Promise<HealthDto> {
     try {

@@ -29,7 +29,10 @@ export interface MailTransport {
 class SmtpTransport implements MailTransport {
   private readonly transporter: Transporter;
 
-  constructor(url: string, private readonly from: string) {
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
     this.transporter = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   }
 
@@ -62,7 +65,10 @@ class FileTransport implements MailTransport {
   private readonly transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   private readonly dir: string;
 
-  constructor(dataDir: string, private readonly from: string) {
+  constructor(
+    dataDir: string,
+    private readonly from: string,
+  ) {
     this.dir = join(dataDir, 'mail');
     privateDir(dataDir);
     privateTree(this.dir);

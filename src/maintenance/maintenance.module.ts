@@ -9,7 +9,14 @@ import { CleanupService } from './cleanup.service';
 
 /** Scheduled housekeeping: the cleanup job. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule, SigningKeysRepositoryModule, AccountTokensRepositoryModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    ThrottlerStorageModule,
+    SessionsRepositoryModule,
+    RevocationModule,
+    SigningKeysRepositoryModule,
+    AccountTokensRepositoryModule,
+  ],
   providers: [CleanupService],
   exports: [CleanupService],
 })

@@ -28,7 +28,12 @@ export class MetricsService {
     registers: [this.registry],
   });
   private readonly logins = new Counter({ name: 'auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly refreshes = new Counter({ name: 'auth_refreshes_total', help: 'Refresh attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly refreshes = new Counter({
+    name: 'auth_refreshes_total',
+    help: 'Refresh attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly propagation = new Histogram({
     name: 'auth_revocation_propagation_seconds',
     help: 'From a revocation committed on another instance to this instance hearing it',

@@ -25,7 +25,11 @@ describe('OutboundHttp', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const post = (http: OutboundHttp, url: string) => http.post({ url, headers: { 'content-type': 'application/json' }, body: '{}' });
-  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: DeliveryError) => error);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: DeliveryError) => error,
+    );
 
   it.each([
     ['loopback', 'http://127.0.0.1:9/x'],
@@ -41,7 +45,10 @@ describe('OutboundHttp', () => {
   ])('refuses %s by default, permanently, saying why', async (_, url) => {
     const error = await failure(post(new OutboundHttp(false), url));
     expect(error).toBeInstanceOf(DeliveryError);
-    expect(error).toMatchObject({ message: expect.stringMatching(/^Refused: .*loopback, private, link-local or unspecified address/), options: { permanent: true } });
+    expect(error).toMatchObject({
+      message: expect.stringMatching(/^Refused: .*loopback, private, link-local or unspecified address/),
+      options: { permanent: true },
+    });
   });
 
   it('reaches a loopback receiver when WEBHOOK_ALLOW_PRIVATE_NETWORKS, and only 2xx counts', async () => {

@@ -34,7 +34,14 @@ export class OutboundHttp {
   constructor(allowPrivateNetworks: boolean) {
     // The unspecified address (0.0.0.0, ::) stays refused even then: it means "this host".
     // Keep-alive: a receiver that gets many deliveries gets them on one connection (checked once, when it was made).
-    const options = { allowPrivateIPAddress: allowPrivateNetworks, allowMetaIPAddress: false, keepAlive: true, keepAliveMsecs: 1_000, maxFreeSockets: 16, timeout: 30_000 };
+    const options = {
+      allowPrivateIPAddress: allowPrivateNetworks,
+      allowMetaIPAddress: false,
+      keepAlive: true,
+      keepAliveMsecs: 1_000,
+      maxFreeSockets: 16,
+      timeout: 30_000,
+    };
     this.http = new RequestFilteringHttpAgent(options);
     this.https = new RequestFilteringHttpsAgent(options);
   }

@@ -4,7 +4,6 @@ import type { Database } from '../database/database';
 import { ReconnectBackoff } from '../database/reconnect-backoff';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 
-
 /**
  * Calls `wake` whenever a transaction that wrote an outbox row commits, on any instance:
  * LISTEN on a connection of its own (DATABASE_LISTEN_URL when set: PgBouncer in

@@ -189,7 +189,9 @@ export class OutboxWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const { message, statusCode, permanent } = describeFailure(failure);
       const delay = permanent ? undefined : nextAttemptDelay(this.schedule, delivery.attempt);
       if (delay === undefined) {
-        this.logger.warn(`Outbox delivery ${delivery.id} (${delivery.kind}, ${delivery.eventType}) failed for good after ${delivery.attempt} attempt(s): ${message}`);
+        this.logger.warn(
+          `Outbox delivery ${delivery.id} (${delivery.kind}, ${delivery.eventType}) failed for good after ${delivery.attempt} attempt(s): ${message}`,
+        );
         await this.outbox.failed(delivery.id, message, statusCode);
       } else {
         await this.outbox.retryLater(delivery.id, message, statusCode, delay);

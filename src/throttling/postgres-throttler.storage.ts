@@ -31,13 +31,7 @@ export function bucketKey(key: string, throttlerName: string): string {
 export class PostgresThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly prisma: PrismaService) {}
 
-  async increment(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    throttlerName: string,
-  ): Promise<ThrottlerStorageRecord> {
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     // Every time is taken from the database clock (statement_timestamp(): one value for
     // the whole statement), never from Date.now(): instances whose clocks disagree then
     // still agree on when a window or a block ends, and on the seconds they report.

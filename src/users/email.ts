@@ -71,8 +71,35 @@ const COMMON_LETTER = /^(?![\p{M}\p{Script_Extensions=Hira}\p{Script_Extensions=
  * Runic, Gothic…) are Limited Use or Excluded, and several are built of Latin look-alikes.
  */
 const RECOMMENDED_SCRIPTS = [
-  'Arab', 'Armn', 'Beng', 'Bopo', 'Cyrl', 'Deva', 'Ethi', 'Geor', 'Grek', 'Gujr', 'Guru', 'Hang', 'Hani', 'Hebr',
-  'Hira', 'Kana', 'Khmr', 'Knda', 'Laoo', 'Latn', 'Mlym', 'Mymr', 'Orya', 'Sinh', 'Taml', 'Telu', 'Thaa', 'Thai', 'Tibt',
+  'Arab',
+  'Armn',
+  'Beng',
+  'Bopo',
+  'Cyrl',
+  'Deva',
+  'Ethi',
+  'Geor',
+  'Grek',
+  'Gujr',
+  'Guru',
+  'Hang',
+  'Hani',
+  'Hebr',
+  'Hira',
+  'Kana',
+  'Khmr',
+  'Knda',
+  'Laoo',
+  'Latn',
+  'Mlym',
+  'Mymr',
+  'Orya',
+  'Sinh',
+  'Taml',
+  'Telu',
+  'Thaa',
+  'Thai',
+  'Tibt',
 ];
 const scriptClass = (scripts: string[]) => scripts.map((s) => `\\p{Script_Extensions=${s}}`).join('');
 const RECOMMENDED = new RegExp(`^[\\p{Script_Extensions=Inherited}${scriptClass(RECOMMENDED_SCRIPTS)}]$`, 'u');

@@ -13,9 +13,7 @@ import { emailProblem, normalizeEmail } from './email';
  */
 export function IsAcceptableEmail(options?: ValidationOptions): PropertyDecorator {
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) =>
-      typeof value === 'string' && emailProblem(value) === undefined ? normalizeEmail(value) : value,
-    ),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && emailProblem(value) === undefined ? normalizeEmail(value) : value)),
     ValidateBy(
       {
         name: 'isAcceptableEmail',

@@ -36,7 +36,8 @@ export class WebhookDelivery implements DeliveryHandler, OnModuleInit {
     if (!webhook.enabled) throw new DeliveryError('Webhook disabled', { permanent: true });
     const { messageId, body } = delivery.payload as WebhookPayload;
     const secrets = [webhook.secret];
-    if (webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(webhook.previousSecret);
+    if (webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt.getTime() > Date.now())
+      secrets.push(webhook.previousSecret);
     const now = new Date();
     let signature: string;
     try {

@@ -46,7 +46,9 @@ export class WebhooksService implements OnApplicationBootstrap {
           const resealed = this.secrets.resealed(sealed, row.id);
           if (resealed) await this.webhooks.reseal(row.id, column, sealed, resealed);
         } catch (error) {
-          this.logger.error(`Webhook ${row.id}: its ${column === 'secret' ? 'secret' : 'previous secret'} cannot be opened here (${(error as Error).message}); rotate it (POST /admin/webhooks/${row.id}/secret)`);
+          this.logger.error(
+            `Webhook ${row.id}: its ${column === 'secret' ? 'secret' : 'previous secret'} cannot be opened here (${(error as Error).message}); rotate it (POST /admin/webhooks/${row.id}/secret)`,
+          );
         }
       }
     }
@@ -77,7 +79,18 @@ export class WebhooksService implements OnApplicationBootstrap {
       const updated = await this.webhooks.update(id, { ...changes, ...(changes.events && { events: [...new Set(changes.events)] }) }, tx);
       if (!updated) throw new NotFoundException(WEBHOOK_NOT_FOUND);
       await this.audit.record(
-        { type: 'webhook.updated', actorId: actor.actorId, client: actor.client, data: { ...facts(updated), enabled: updated.enabled, changed: Object.keys(changes).filter((key) => changes[key as keyof WebhookChanges] !== undefined).sort() } },
+        {
+          type: 'webhook.updated',
+          actorId: actor.actorId,
+          client: actor.client,
+          data: {
+            ...facts(updated),
+            enabled: updated.enabled,
+            changed: Object.keys(changes)
+              .filter((key) => changes[key as keyof WebhookChanges] !== undefined)
+              .sort(),
+          },
+        },
         tx,
       );
       return updated;
@@ -114,6 +127,11 @@ export class WebhooksService implements OnApplicationBootstrap {
   async retry(id: string, deliveryId: bigint, actor: Actor): Promise<void> {
     if (!(await this.webhooks.find(id))) throw new NotFoundException(WEBHOOK_NOT_FOUND);
     if (!(await this.outbox.retryNow(deliveryId, id))) throw new NotFoundException(DELIVERY_NOT_FOUND);
-    await this.audit.record({ type: 'webhook.delivery_retried', actorId: actor.actorId, client: actor.client, data: { id, deliveryId: deliveryId.toString() } });
+    await this.audit.record({
+      type: 'webhook.delivery_retried',
+      actorId: actor.actorId,
+      client: actor.client,
+      data: { id, deliveryId: deliveryId.toString() },
+    });
   }
 }

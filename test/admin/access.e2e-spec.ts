@@ -80,7 +80,9 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
-    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}', { id: '{id}', deliveryId: '{deliveryId}' }).map((r) => `${r.method} ${r.path}`);
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}', { id: '{id}', deliveryId: '{deliveryId}' }).map(
+      (r) => `${r.method} ${r.path}`,
+    );
     expect(adminDocumented).toEqual(expected.sort());
     expect(documented).toEqual(expect.arrayContaining(['GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'POST /auth/password']));
     const patch = docs.body.paths['/admin/users/{id}'].patch;

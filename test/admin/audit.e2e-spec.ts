@@ -73,8 +73,20 @@ describe('GET /admin/audit', () => {
     expect(items.filter((e) => e.actorId === admin.id).map((e) => e.actorEmail)).toEqual(Array(6).fill(admin.email));
     expect(items.filter((e) => e.actorId === null).map((e) => e.actorEmail)).toEqual(Array(5).fill(null));
     const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
-    const secrets = [user.password, 'a wrong password', 'the new passphrase', row.passwordHash, user.accessToken, user.refreshToken,
-      other.accessToken, other.refreshToken, refreshed.body.refreshToken, refreshed.body.accessToken, third.refreshToken, third.accessToken];
+    const secrets = [
+      user.password,
+      'a wrong password',
+      'the new passphrase',
+      row.passwordHash,
+      user.accessToken,
+      user.refreshToken,
+      other.accessToken,
+      other.refreshToken,
+      refreshed.body.refreshToken,
+      refreshed.body.accessToken,
+      third.refreshToken,
+      third.accessToken,
+    ];
     for (const page of pages) {
       for (const secret of secrets) expect(page).not.toContain(secret);
       expect(page).not.toMatch(/argon2|passwordHash|"token"/i);

@@ -30,9 +30,7 @@ describe('admin changes to access: force-logout, PATCH role/disabled, DELETE /ad
     const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: target.id }, include: { sessions: true } });
     expect(row.refreshTokenVersion).toBe(1);
     expect(row.sessions.map((s) => s.revokedReason)).toEqual(['FORCE_LOGOUT', 'FORCE_LOGOUT']);
-    expect(await audit(target.id, 'user.force_logged_out')).toMatchObject([
-      { actorId: admin.id, ip: '127.0.0.1', data: { sessionsEnded: 2 } },
-    ]);
+    expect(await audit(target.id, 'user.force_logged_out')).toMatchObject([{ actorId: admin.id, ip: '127.0.0.1', data: { sessionsEnded: 2 } }]);
     // The user can sign in again.
     expect(await me((await newSession(t.http, target)).accessToken)).toBe(200);
   });
@@ -51,7 +49,15 @@ describe('admin changes to access: force-logout, PATCH role/disabled, DELETE /ad
 
     const res = await patch(target.id, { disabled: true });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: target.id, email: target.email, emailVerified: false, name: 'Test User', role: 'USER', disabled: true, createdAt: expect.any(String) });
+    expect(res.body).toEqual({
+      id: target.id,
+      email: target.email,
+      emailVerified: false,
+      name: 'Test User',
+      role: 'USER',
+      disabled: true,
+      createdAt: expect.any(String),
+    });
     for (const session of [target, second]) {
       expect(await me(session.accessToken)).toBe(401);
       expect(await refresh(session.refreshToken)).toBe(401);
@@ -130,9 +136,7 @@ describe('admin changes to access: force-logout, PATCH role/disabled, DELETE /ad
     expect(await me(other.accessToken)).toBe(200);
     const row = await t.server.prisma.session.findUniqueOrThrow({ where: { id: user.sessionId } });
     expect(row.revokedReason).toBe('ADMIN_REVOKED');
-    expect(await audit(user.id, 'session.revoked')).toMatchObject([
-      { actorId: admin.id, sessionId: user.sessionId, data: { reason: 'ADMIN_REVOKED' } },
-    ]);
+    expect(await audit(user.id, 'session.revoked')).toMatchObject([{ actorId: admin.id, sessionId: user.sessionId, data: { reason: 'ADMIN_REVOKED' } }]);
 
     for (const id of [user.sessionId, crypto.randomUUID(), 'nope']) {
       const again = await t.http.delete(`/admin/sessions/${id}`, { token: admin.accessToken });

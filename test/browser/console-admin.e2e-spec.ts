@@ -19,7 +19,6 @@ declare const navigator: any;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
 
-
 /** `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser --selectProjects e2e:pglite` writes docs/console.md's pictures there. */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 /** Two attempts, the second 200 ms after the first: a receiver that keeps answering 500 ends `failed` at once. */
@@ -53,7 +52,14 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
     db = await createTestDatabase();
     server = await startApp(
       db,
-      { ...ADMIN_ENV, COOKIE_SECURE: 'false', RATE_LIMIT_MAIL: '0', SMTP_URL: smtp.url, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', OUTBOX_RETRY_SCHEDULE: RETRY_SCHEDULE },
+      {
+        ...ADMIN_ENV,
+        COOKIE_SECURE: 'false',
+        RATE_LIMIT_MAIL: '0',
+        SMTP_URL: smtp.url,
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        OUTBOX_RETRY_SCHEDULE: RETRY_SCHEDULE,
+      },
       { consoleDir },
     );
     http = new Http(server.baseUrl);
@@ -96,7 +102,13 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
   const fitsWidth = (page: Page): Promise<boolean> => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
   /** Introspects a throwaway token as a client: 200 when its credentials work, 401 when not. */
   const introspectAs = async (clientId: string, secret: string) =>
-    (await http.post('/auth/introspect', { token: 'not-a-token' }, { headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` } })).status;
+    (
+      await http.post(
+        '/auth/introspect',
+        { token: 'not-a-token' },
+        { headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` } },
+      )
+    ).status;
 
   describe('Clients', () => {
     let clientId: string;
@@ -214,7 +226,9 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
       okSecret = await createEndpoint(ok(), 'audit mirror', ['session.revoked', 'user.disabled']);
       expect(okSecret).toMatch(/^whsec_/);
       await admin.getByText('it will not be shown again').waitFor();
-      expect(await cells(admin, 'Webhook endpoints')).toEqual([[ok(), 'session.revoked, user.disabled', 'audit mirror', 'enabled', expect.any(String), 'Manage']]);
+      expect(await cells(admin, 'Webhook endpoints')).toEqual([
+        [ok(), 'session.revoked, user.disabled', 'audit mirror', 'enabled', expect.any(String), 'Manage'],
+      ]);
       await admin.reload();
       await heading(admin, 'Webhooks');
       await admin.getByRole('table', { name: 'Webhook endpoints' }).waitFor();
@@ -311,7 +325,10 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
         async () => {
           await admin.getByRole('button', { name: 'Show deliveries' }).click();
           const rows = await cells(admin, table);
-          return rows.some((r) => r[1] === 'Mail' && r[2] === user.email && r[3] === 'password-reset' && r[4] === 'delivered') && rows.every((r) => r[4] !== 'pending');
+          return (
+            rows.some((r) => r[1] === 'Mail' && r[2] === user.email && r[3] === 'password-reset' && r[4] === 'delivered') &&
+            rows.every((r) => r[4] !== 'pending')
+          );
         },
         { everyMs: 250, attempts: 120 },
       );
@@ -380,7 +397,9 @@ describeWithChromium('test/browser/console-admin.e2e-spec.ts')('a real browser: 
     // load and after the sessions ended, the rotation sent with the ended session's token
     // (401), the refused back-channel logout URI and the endpoint without events (400).
     const answered = (code: number, path: RegExp) => (t: Trouble) =>
-      t.kind === 'console' && t.text.startsWith(`Failed to load resource: the server responded with a status of ${code}`) && path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
+      t.kind === 'console' &&
+      t.text.startsWith(`Failed to load resource: the server responded with a status of ${code}`) &&
+      path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
     const refused = [answered(400, /^\/admin\/clients$/), answered(400, /^\/admin\/webhooks$/)];
     const expected = [answered(401, /^\/auth\/refresh$/), answered(401, /^\/admin\/clients\/[\w-]+\/secret$/), ...refused];
     expect(trouble.filter((t) => !expected.some((isExpected) => isExpected(t)))).toEqual([]);

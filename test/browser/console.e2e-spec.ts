@@ -17,7 +17,6 @@ declare const document: any;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
 
-
 /**
  * `CONSOLE_SCREENSHOTS=docs/screenshots npx jest test/browser/console.e2e-spec.ts --selectProjects e2e:pglite`
  * writes docs/console.md's pictures there; otherwise they go to a temporary directory.
@@ -205,7 +204,10 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
 
     // Force logout: the user's desktop is signed out at its next action.
     await admin.getByRole('button', { name: 'Force logout' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} was signed out of every device.` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `${person.email} was signed out of every device.` })
+      .waitFor();
     await admin.getByText('No active session.').waitFor();
     expect(await activeSessions()).toHaveLength(0);
     // The user reloads the page (rather than acting on it): the sign-in form says why, as it does after an action.
@@ -215,14 +217,20 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
 
     // Disabled: the user cannot sign in (the one message for every failed login).
     await admin.getByRole('button', { name: 'Disable user' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is disabled` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `${person.email} is disabled` })
+      .waitFor();
     await signIn(desktop, person);
     await desktop.getByRole('alert').filter({ hasText: 'Invalid email or password' }).waitFor();
     expect(await desktop.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
 
     // Enabled again: the user signs in.
     await admin.getByRole('button', { name: 'Enable user' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} is enabled` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `${person.email} is enabled` })
+      .waitFor();
     await signIn(desktop, person);
     await heading(desktop, 'My account');
     await rowCount(desktop, 1);
@@ -257,8 +265,16 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
         return rows.map((row) => ({ type: row.cells[1].textContent as string, user: measure(row.cells[2]), by: measure(row.cells[3]) }));
       });
     const one = (text: string, id: string | null) => ({ text, id, lines: 1 });
-    expect(who.find((e) => e.type === 'user.force_logged_out')).toEqual({ type: 'user.force_logged_out', user: one(person.email, await userId()), by: one(ADMIN.email, adminId) });
-    expect(who.find((e) => e.type === 'session.revoked')).toEqual({ type: 'session.revoked', user: one(person.email, await userId()), by: one('the user', null) });
+    expect(who.find((e) => e.type === 'user.force_logged_out')).toEqual({
+      type: 'user.force_logged_out',
+      user: one(person.email, await userId()),
+      by: one(ADMIN.email, adminId),
+    });
+    expect(who.find((e) => e.type === 'session.revoked')).toEqual({
+      type: 'session.revoked',
+      user: one(person.email, await userId()),
+      by: one('the user', null),
+    });
     expect(who.filter((e) => e.user.text !== person.email || e.user.lines !== 1 || e.by.lines !== 1)).toEqual([]);
     await shoot(admin, 'admin-audit');
     // Filtered by type.
@@ -276,11 +292,22 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     await heading(admin, person.email);
     await admin.getByLabel('Role').selectOption('ADMIN');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role Administrator.` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `${person.email} now has the role Administrator.` })
+      .waitFor();
     // The page's next load reads the user as the server sees them now: the admin screens appear.
     await desktop.getByRole('button', { name: 'Reload devices' }).click();
     await desktop.getByRole('link', { name: 'Audit log' }).waitFor();
-    expect(await desktop.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['My account', 'Users', 'Audit log', 'Signing keys', 'Clients', 'Webhooks', 'Outbox']);
+    expect(await desktop.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
+      'My account',
+      'Users',
+      'Audit log',
+      'Signing keys',
+      'Clients',
+      'Webhooks',
+      'Outbox',
+    ]);
 
     await desktop.getByRole('link', { name: 'Users' }).click();
     await heading(desktop, 'Users');
@@ -288,7 +315,10 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     // Taken away while the user is on an admin screen: its next request is refused (403), and the screen goes.
     await admin.getByLabel('Role').selectOption('USER');
     await admin.getByRole('button', { name: 'Change role' }).click();
-    await admin.getByRole('status').filter({ hasText: `${person.email} now has the role User.` }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `${person.email} now has the role User.` })
+      .waitFor();
     await desktop.getByRole('searchbox', { name: 'Search users by email' }).fill('example.com');
     await desktop.getByRole('button', { name: 'Search' }).click();
     await desktop.getByRole('alert').filter({ hasText: 'This page is for administrators.' }).waitFor();
@@ -304,7 +334,10 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     const keyRows = admin.getByRole('table', { name: 'Signing keys' }).locator('tbody tr');
     await waitFor('one key', async () => (await keyRows.count()) === 1);
     await admin.getByRole('button', { name: 'Rotate signing key' }).click();
-    await admin.getByRole('status').filter({ hasText: /^New key \S+ published/ }).waitFor();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: /^New key \S+ published/ })
+      .waitFor();
     await waitFor('two keys', async () => (await keyRows.count()) === 2);
     expect((await keyRows.allTextContents()).join()).toMatch(/next.*active|active.*next/);
     await shoot(admin, 'admin-keys');
@@ -344,7 +377,9 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     // page load, the session-ended checks, the wrong passwords; the demoted admin's request):
     // those are the answers the steps above expect, not errors of the page.
     const answered = (status: number, path: RegExp) => (t: Trouble) =>
-      t.kind === 'console' && t.text.startsWith(`Failed to load resource: the server responded with a status of ${status}`) && path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
+      t.kind === 'console' &&
+      t.text.startsWith(`Failed to load resource: the server responded with a status of ${status}`) &&
+      path.test(new URL(t.url ?? '/', server.baseUrl).pathname);
     const expected = [answered(401, /^\/auth\//), answered(403, /^\/admin\/users$/)];
     expect(trouble.filter((t) => !expected.some((isExpected) => isExpected(t)))).toEqual([]);
     // The consoles were heard: the refresh at the first page load, without a session, is there.
@@ -363,7 +398,11 @@ describeWithChromium('test/browser/console.e2e-spec.ts')('a real browser: the we
     expect(trouble.slice(before)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ browser: 'desktop', kind: 'csp', text: expect.stringMatching(/^script-src(-elem)? blocked inline/) }),
-        expect.objectContaining({ browser: 'desktop', kind: 'console', text: expect.stringContaining("violates the following Content Security Policy directive 'script-src 'self''") }),
+        expect.objectContaining({
+          browser: 'desktop',
+          kind: 'console',
+          text: expect.stringContaining("violates the following Content Security Policy directive 'script-src 'self''"),
+        }),
       ]),
     );
     expect(await desktop.evaluate(() => window.injected)).toBeUndefined();

@@ -17,7 +17,6 @@ declare const document: { cookie: string };
 declare const localStorage: Record<string, string>;
 declare const sessionStorage: Record<string, string>;
 
-
 /**
  * The browser transport in a real browser. The app page is served from
  * http://127.0.0.1:<pagePort> and calls the API at http://127.0.0.1:<apiPort>: another
@@ -45,8 +44,7 @@ describeWithChromium('test/browser/cookie-mode.e2e-spec.ts')('a real browser: th
 
   beforeAll(async () => {
     // The same pages on both servers: the app at /, the attempts at /form and /blank.
-    const routes = (path: string) =>
-      ({ '/': appPage(api), '/form': formPage(`${api}/auth/refresh`), '/blank': '<!doctype html><title>blank</title>' })[path];
+    const routes = (path: string) => ({ '/': appPage(api), '/form': formPage(`${api}/auth/refresh`), '/blank': '<!doctype html><title>blank</title>' })[path];
     pages = await serve(routes);
     attacker = await serve(routes);
     pageOrigin = `http://127.0.0.1:${port(pages)}`;
@@ -55,7 +53,7 @@ describeWithChromium('test/browser/cookie-mode.e2e-spec.ts')('a real browser: th
     server = await startApp(db, { CORS_ORIGINS: pageOrigin, COOKIE_SECURE: 'false' });
     api = server.baseUrl;
     // What reaches the API, seen from its side: the browser does not always show it.
-    (server.app.getHttpServer()).on('request', (req: IncomingMessage, res: ServerResponse) =>
+    server.app.getHttpServer().on('request', (req: IncomingMessage, res: ServerResponse) =>
       res.once('finish', () =>
         apiSaw.push({
           route: `${req.method} ${req.url?.split('?')[0]}`,
@@ -95,7 +93,8 @@ describeWithChromium('test/browser/cookie-mode.e2e-spec.ts')('a real browser: th
       status: number;
       body: any;
     }>;
-  const scriptsSaw = () => page.evaluate(() => JSON.stringify({ seen: window.seen, cookie: document.cookie, storage: { ...localStorage }, session: { ...sessionStorage } }));
+  const scriptsSaw = () =>
+    page.evaluate(() => JSON.stringify({ seen: window.seen, cookie: document.cookie, storage: { ...localStorage }, session: { ...sessionStorage } }));
 
   it('logs in from the page; the refresh token is only in an HttpOnly, SameSite=Strict cookie that no script can read', async () => {
     await page.goto(`${pageOrigin}/`);

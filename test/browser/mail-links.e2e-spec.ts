@@ -9,10 +9,8 @@ import { startApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
-
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS build script without types
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole: (outdir: string) => Promise<unknown> };
-
 
 /**
  * The links of real mails (a real SMTP server, parsed with mailparser), opened in a real

@@ -63,9 +63,7 @@ describe('migrations at start', () => {
     await (await startApp(db)).close();
     const database = await open(db);
     await database.withConnection((sql) =>
-      sql.query(`UPDATE _prisma_migrations SET checksum = repeat('0', 64) WHERE migration_name = $1`, [
-        readMigrations()[0].name,
-      ]),
+      sql.query(`UPDATE _prisma_migrations SET checksum = repeat('0', 64) WHERE migration_name = $1`, [readMigrations()[0].name]),
     );
     await database.close();
     await expect(startApp(db)).rejects.toThrow(/was changed after it was applied/);

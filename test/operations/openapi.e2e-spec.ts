@@ -134,11 +134,17 @@ function referenceRows(markdown: string): ReferenceRow[] {
     return status === undefined ? undefined : Number(status);
   };
   return markdown.split('\n').flatMap((line) => {
-    const cells = line.trim().split(/(?<!\\)\|/).slice(1, -1);
+    const cells = line
+      .trim()
+      .split(/(?<!\\)\|/)
+      .slice(1, -1);
     if (cells.length !== 4) return [];
     const method = cells[0].trim();
     if (!/^(GET|POST|PUT|PATCH|DELETE)$/.test(method)) return [];
-    const path = cells[1].trim().split(/\s/)[0].replace(/:(\w+)/g, '{$1}');
+    const path = cells[1]
+      .trim()
+      .split(/\s/)[0]
+      .replace(/:(\w+)/g, '{$1}');
     const failures = cells[3].split(/[,;]/).flatMap((item) => statusOf(item) ?? []);
     return [{ route: `${method} ${path}`, ok: statusOf(cells[2]), failures }];
   });

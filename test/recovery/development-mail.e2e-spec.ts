@@ -28,7 +28,10 @@ describe('Mail in development without SMTP_URL: .eml files in DATA_DIR/mail, and
     expect(String(mail.html)).toContain('verify-email#token');
 
     await waitFor('the log line', () => t.server.logs().includes(link));
-    const line = t.server.logs().split('\n').find((l) => l.includes(link))!;
+    const line = t.server
+      .logs()
+      .split('\n')
+      .find((l) => l.includes(link))!;
     expect(JSON.parse(line)).toMatchObject({ level: 30, context: 'Mail' });
 
     expect((await t.http.post('/auth/email/verify', { token })).status).toBe(204);

@@ -7,7 +7,9 @@ import { waitFor } from '../support/wait';
 
 /** The outbox (API.md, "Webhooks and back-channel logout"), through its first kind: mail. */
 
-const FAST_RETRIES = { OUTBOX_RETRY_SCHEDULE: '0,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms' };
+const FAST_RETRIES = {
+  OUTBOX_RETRY_SCHEDULE: '0,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms',
+};
 
 describe('outbox: SMTP down while a reset is requested', () => {
   const env: Record<string, string> = { ...FAST_RETRIES, RATE_LIMIT_MAIL: '0' };
@@ -42,12 +44,19 @@ describe('outbox: SMTP down while a reset is requested', () => {
       expect((await t.http.post('/auth/password/forgot', { email: user.email })).status).toBe(202);
       await waitFor('a failed attempt', async () => ((await delivery(user.email, 'password-reset'))?.attempts ?? 0) >= 1);
       // The link's expiry (and so the delivery's) moved into the past, as the clock would.
-      await t.server.prisma.outboxDelivery.updateMany({ where: { target: user.email, eventType: 'password-reset' }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await t.server.prisma.outboxDelivery.updateMany({
+        where: { target: user.email, eventType: 'password-reset' },
+        data: { expiresAt: new Date(Date.now() - 1000) },
+      });
       await waitFor('the delivery dropped', async () => (await delivery(user.email, 'password-reset'))?.status === 'failed');
     } finally {
       await smtp.start();
     }
-    expect(await delivery(user.email, 'password-reset')).toMatchObject({ lastError: 'Expired before it could be delivered: dropped', payload: null, nextAttemptAt: null });
+    expect(await delivery(user.email, 'password-reset')).toMatchObject({
+      lastError: 'Expired before it could be delivered: dropped',
+      payload: null,
+      nextAttemptAt: null,
+    });
     // A later mail to the same address still goes out, and the dropped one never does.
     expect((await t.http.post('/auth/email/verify/resend', { email: user.email })).status).toBe(202);
     await smtp.nth(user.email, 'verify-email', 2);
@@ -57,7 +66,12 @@ describe('outbox: SMTP down while a reset is requested', () => {
   it('a mailbox the server refuses for good (SMTP 5xx) fails at once, with the code', async () => {
     const user = await newUser(t.http, { email: `no-such-mailbox-${Date.now()}@example.com` });
     await waitFor('the delivery failed', async () => (await delivery(user.email, 'email-verification'))?.status === 'failed');
-    expect(await delivery(user.email, 'email-verification')).toMatchObject({ attempts: 1, lastStatusCode: 550, lastError: expect.stringMatching(/^SMTP: /), payload: null });
+    expect(await delivery(user.email, 'email-verification')).toMatchObject({
+      attempts: 1,
+      lastStatusCode: 550,
+      lastError: expect.stringMatching(/^SMTP: /),
+      payload: null,
+    });
   });
 });
 
@@ -73,7 +87,15 @@ describe('outbox: after the last attempt of OUTBOX_RETRY_SCHEDULE a delivery has
     const admin = await newAdmin(t.http);
     const res = await t.http.get('/admin/outbox?status=failed', { token: admin.accessToken });
     expect(res.body.items).toEqual([
-      expect.objectContaining({ kind: 'mail', target: user.email, eventType: 'email-verification', status: 'failed', attempts: 3, nextAttemptAt: null, lastError: expect.stringMatching(/ECONNREFUSED/) }),
+      expect.objectContaining({
+        kind: 'mail',
+        target: user.email,
+        eventType: 'email-verification',
+        status: 'failed',
+        attempts: 3,
+        nextAttemptAt: null,
+        lastError: expect.stringMatching(/ECONNREFUSED/),
+      }),
     ]);
     expect((await t.server.prisma.outboxDelivery.findFirstOrThrow({ where: { target: user.email } })).payload).toBeNull();
     expect((await t.http.get('/admin/outbox?status=pending', { token: admin.accessToken })).body.items).toEqual([]);

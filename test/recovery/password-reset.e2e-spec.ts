@@ -138,7 +138,10 @@ describe('Password reset: forgot → mail → reset (API.md, "Account recovery a
     const user = await newUser(t.http);
     const { token } = await resetLink(user.email);
     const admin = await newAdmin(t.http);
-    await waitFor('the delivery recorded', async () => (await t.server.prisma.outboxDelivery.count({ where: { target: user.email, status: 'delivered' } })) === 2);
+    await waitFor(
+      'the delivery recorded',
+      async () => (await t.server.prisma.outboxDelivery.count({ where: { target: user.email, status: 'delivered' } })) === 2,
+    );
     const res = await t.http.get('/admin/outbox?kind=mail&status=delivered&take=1', { token: admin.accessToken });
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([

@@ -29,8 +29,7 @@ describe('concurrency: one token, one user, logout against refresh', () => {
   });
 
   const newIp = () => `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 250)}`;
-  const refresh = (refreshToken: string, ip: string) =>
-    http.post('/auth/refresh', { refreshToken }, { headers: { 'x-forwarded-for': ip } });
+  const refresh = (refreshToken: string, ip: string) => http.post('/auth/refresh', { refreshToken }, { headers: { 'x-forwarded-for': ip } });
   const me = (accessToken: string) => http.get('/auth/me', { token: accessToken });
 
   it('gives 100 concurrent refreshes of one token one same new token; the session moves on by exactly one rotation', async () => {
@@ -69,9 +68,7 @@ describe('concurrency: one token, one user, logout against refresh', () => {
     const user = await newUser(http);
 
     const logins = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        http.post('/auth/login', { email: user.email, password: user.password }, { headers: { 'x-forwarded-for': ip } }),
-      ),
+      Array.from({ length: 50 }, () => http.post('/auth/login', { email: user.email, password: user.password }, { headers: { 'x-forwarded-for': ip } })),
     );
 
     expect(logins.map((r) => r.status)).toEqual(Array(50).fill(200));
@@ -110,8 +107,7 @@ describe('concurrency: one token, one user, logout against refresh', () => {
       // Rounds alternate which request leaves first, and the other follows 0 to 14 ms
       // later: together they cover both orders and the photo finishes in between.
       const lead = Math.floor(round / 2);
-      const logoutRequest = () =>
-        http.post('/auth/logout', undefined, { token: session.accessToken, headers: { 'x-forwarded-for': ip } });
+      const logoutRequest = () => http.post('/auth/logout', undefined, { token: session.accessToken, headers: { 'x-forwarded-for': ip } });
       const refreshRequest = () => refresh(session.refreshToken, ip);
       let logout: HttpResponse, refreshed: HttpResponse;
       if (round % 2 === 0) {

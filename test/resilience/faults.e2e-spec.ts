@@ -162,9 +162,7 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
     const sessions = await Promise.all(users.flatMap((u) => [newSession(http, u), newSession(http, u)]));
     sessionsOpened += sessions.length;
 
-    type Sent =
-      | { kind: 'login' | 'register'; email: string; password: string }
-      | { kind: 'refresh'; refreshToken: string; sessionId: string };
+    type Sent = { kind: 'login' | 'register'; email: string; password: string } | { kind: 'refresh'; refreshToken: string; sessionId: string };
     const sends: Sent[] = [
       ...users.flatMap((u) => Array.from({ length: 4 }, () => ({ kind: 'login' as const, email: u.email, password: u.password }))),
       ...Array.from({ length: 10 }, () => ({ kind: 'register' as const, email: newEmail(), password: 'a long enough password' })),
@@ -306,9 +304,7 @@ describe('the server process: SIGTERM and SIGKILL', () => {
       await client.warm(51);
       const requests = [
         ...Array.from({ length: 30 }, () => client.send('POST', '/auth/login', { email: user.email, password: user.password })),
-        ...sessions.map((s) =>
-          client.send('POST', '/auth/refresh', { refreshToken: s.refreshToken }, { 'x-forwarded-for': newIp() }),
-        ),
+        ...sessions.map((s) => client.send('POST', '/auth/refresh', { refreshToken: s.refreshToken }, { 'x-forwarded-for': newIp() })),
       ];
       expect((await client.send('GET', '/health')).status).toBe(200);
       server.kill('SIGTERM');
@@ -382,9 +378,7 @@ describe('the server process: SIGTERM and SIGKILL', () => {
     );
     const chains = [...held.values()].map(async (client) => {
       for (let i = 0; i < 5; i++) {
-        const res = await answer(
-          http.post('/auth/refresh', { refreshToken: client.tokens.at(-1) }, { headers: { 'x-forwarded-for': client.ip } }),
-        );
+        const res = await answer(http.post('/auth/refresh', { refreshToken: client.tokens.at(-1) }, { headers: { 'x-forwarded-for': client.ip } }));
         if (res?.status !== 200) return res;
         client.tokens.push(res.body.refreshToken);
       }
@@ -420,7 +414,9 @@ describe('the server process: SIGTERM and SIGKILL', () => {
     // 2. Every token a client ever held, all at once, the newest again among them: no
     //    session hands out a second new token; the older ones are refused.
     const replays = await Promise.all(
-      [...held].flatMap(([sessionId, c]) => c.tokens.map(async (token, i) => ({ sessionId, newest: i === c.tokens.length - 1, res: await refresh(sessionId, token) }))),
+      [...held].flatMap(([sessionId, c]) =>
+        c.tokens.map(async (token, i) => ({ sessionId, newest: i === c.tokens.length - 1, res: await refresh(sessionId, token) })),
+      ),
     );
     for (const { sessionId, newest: isNewest, res } of replays) {
       if (!isNewest) expect([sessionId, res.status]).toEqual([sessionId, 401]);

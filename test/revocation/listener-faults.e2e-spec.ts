@@ -49,7 +49,7 @@ describeOnPostgres('the revocation listener under faults (two instances, real pr
   });
 
   const listenerPids = async (): Promise<number[]> =>
-        // The outbox's wakeups LISTEN on the same URL: the revocation listener is the one whose last query is a LISTEN of its channels or a probe.
+    // The outbox's wakeups LISTEN on the same URL: the revocation listener is the one whose last query is a LISTEN of its channels or a probe.
     (
       await pg.query<{ pid: number }>(
         `SELECT pid FROM pg_stat_activity
@@ -78,7 +78,7 @@ describeOnPostgres('the revocation listener under faults (two instances, real pr
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE signing_keys IN ACCESS EXCLUSIVE MODE');
     const stuck = Array.from({ length: 6 }, () => httpB.get('/admin/keys', { token: admin.accessToken }));
-    await waitFor('B\'s pool to be busy', async () => {
+    await waitFor("B's pool to be busy", async () => {
       const { rows } = await pg.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'instance-b' AND wait_event_type = 'Lock'`,
       );
@@ -89,10 +89,12 @@ describeOnPostgres('the revocation listener under faults (two instances, real pr
     const pid = await listenerPid();
     expect(pid).toBeDefined();
     await pg.query('SELECT pg_terminate_backend($1)', [pid]);
-    const ended = await Promise.all(users.map(async (user) => {
-      const res = await httpA.post('/auth/logout', undefined, { token: user.accessToken });
-      return { status: res.status, at: Date.now() };
-    }));
+    const ended = await Promise.all(
+      users.map(async (user) => {
+        const res = await httpA.post('/auth/logout', undefined, { token: user.accessToken });
+        return { status: res.status, at: Date.now() };
+      }),
+    );
     expect(ended.map((e) => e.status)).toEqual(users.map(() => 204));
     const endedAt = Math.max(...ended.map((e) => e.at));
 
@@ -102,7 +104,12 @@ describeOnPostgres('the revocation listener under faults (two instances, real pr
     while (Date.now() < hammerUntil) {
       for (const user of users) {
         const sentAt = Date.now();
-        answers.push(httpB.get('/auth/me', { token: user.accessToken }).then((res) => ({ sentAt, status: res.status }), () => ({ sentAt, status: 0 })));
+        answers.push(
+          httpB.get('/auth/me', { token: user.accessToken }).then(
+            (res) => ({ sentAt, status: res.status }),
+            () => ({ sentAt, status: 0 }),
+          ),
+        );
       }
       await sleep(50);
     }

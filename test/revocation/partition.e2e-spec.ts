@@ -49,11 +49,15 @@ describeOnPostgres('revocation under a silent partition of the LISTEN connection
 
     // Ask B until it refuses; then keep asking while the partition lasts: never a 200 again.
     const answers: Array<{ at: number; status: number }> = [];
-    await waitFor('B to refuse the ended session', async () => {
-      const res = await httpB.get('/auth/me', { token: user.accessToken });
-      answers.push({ at: Date.now(), status: res.status });
-      return res.status === 401;
-    }, { attempts: 1000, everyMs: 5 });
+    await waitFor(
+      'B to refuse the ended session',
+      async () => {
+        const res = await httpB.get('/auth/me', { token: user.accessToken });
+        answers.push({ at: Date.now(), status: res.status });
+        return res.status === 401;
+      },
+      { attempts: 1000, everyMs: 5 },
+    );
     for (let i = 0; i < 20; i++) answers.push({ at: Date.now(), status: (await httpB.get('/auth/me', { token: user.accessToken })).status });
     const firstRefusal = answers.findIndex((a) => a.status === 401);
     expect(answers.slice(firstRefusal).map((a) => a.status)).toEqual(answers.slice(firstRefusal).map(() => 401));
@@ -91,10 +95,14 @@ describeOnPostgres('revocation under a silent partition of the LISTEN connection
     proxy.silence();
     expect((await httpA.delete(`/admin/keys/${compromised}`, { token: admin.accessToken })).status).toBe(204);
     const statuses: number[] = [];
-    await waitFor('B to refuse the revoked key', async () => {
-      statuses.push((await httpB.get('/auth/me', { token: user.accessToken })).status);
-      return statuses.at(-1) === 401;
-    }, { attempts: 1000, everyMs: 5 });
+    await waitFor(
+      'B to refuse the revoked key',
+      async () => {
+        statuses.push((await httpB.get('/auth/me', { token: user.accessToken })).status);
+        return statuses.at(-1) === 401;
+      },
+      { attempts: 1000, everyMs: 5 },
+    );
     for (let i = 0; i < 20; i++) statuses.push((await httpB.get('/auth/me', { token: user.accessToken })).status);
     const firstRefusal = statuses.indexOf(401);
     expect(statuses.slice(firstRefusal).every((status) => status === 401)).toBe(true);

@@ -22,7 +22,10 @@ async function eventually(probe: () => Promise<boolean> | boolean, limitMs = 10_
 function countStatements(server: TestApp): { stop(): number } {
   const database = server.app.get<Database>(DATABASE);
   const targets: [object, string][] = database.pglite
-    ? [[database.pglite, 'query'], [database.pglite, 'exec']]
+    ? [
+        [database.pglite, 'query'],
+        [database.pglite, 'exec'],
+      ]
     : [[Client.prototype, 'query']];
   let count = 0;
   const restore = targets.map(([target, name]) => {
@@ -144,9 +147,7 @@ describeOnPostgres('revocation across instances sharing one PostgreSQL database'
 
   const listenerPids = async () =>
     (
-      await pg.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = 'auth-revocation-listener' AND datname = current_database()`,
-      )
+      await pg.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'auth-revocation-listener' AND datname = current_database()`)
     ).rows.map((r) => r.pid);
 
   it('a logout-all on instance A is refused by A at once and by B as soon as it hears it', async () => {

@@ -79,7 +79,17 @@ describe('the cleanup job', () => {
     await accountToken.create({ data: { tokenHash: 'a'.repeat(64), purpose: 'PASSWORD_RESET', userId: user.id, expiresAt: ago(1000) } });
     await accountToken.create({ data: { tokenHash: 'b'.repeat(64), purpose: 'EMAIL_VERIFICATION', userId: user.id, expiresAt: new Date(Date.now() + DAY) } });
     const row = (target: string, status: 'pending' | 'delivered' | 'failed', createdAt: Date) =>
-      outboxDelivery.create({ data: { kind: 'mail', target, eventType: 'password-reset', payload: {}, status, createdAt, nextAttemptAt: status === 'pending' ? new Date(Date.now() + DAY) : null } });
+      outboxDelivery.create({
+        data: {
+          kind: 'mail',
+          target,
+          eventType: 'password-reset',
+          payload: {},
+          status,
+          createdAt,
+          nextAttemptAt: status === 'pending' ? new Date(Date.now() + DAY) : null,
+        },
+      });
     await row('old-delivered@example.com', 'delivered', ago(31 * DAY));
     await row('old-failed@example.com', 'failed', ago(31 * DAY));
     await row('old-pending@example.com', 'pending', ago(31 * DAY));
@@ -87,7 +97,9 @@ describe('the cleanup job', () => {
 
     expect(await runCleanup()).toMatchObject({ accountTokens: 1, outboxDeliveries: 2 });
     expect((await accountToken.findMany({ where: { userId: user.id } })).map((t) => t.purpose)).toEqual(['EMAIL_VERIFICATION']);
-    const left = await outboxDelivery.findMany({ where: { target: { in: ['old-pending@example.com', 'recent@example.com', 'old-delivered@example.com', 'old-failed@example.com'] } } });
+    const left = await outboxDelivery.findMany({
+      where: { target: { in: ['old-pending@example.com', 'recent@example.com', 'old-delivered@example.com', 'old-failed@example.com'] } },
+    });
     expect(left.map((d) => d.target).sort()).toEqual(['old-pending@example.com', 'recent@example.com']);
     await outboxDelivery.deleteMany({ where: { target: 'old-pending@example.com' } });
   });

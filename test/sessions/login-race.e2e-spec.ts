@@ -40,7 +40,9 @@ describeOnPostgres('a login checked against the old password never outlives a pa
       const me = await httpA.get('/auth/me', { token: login.body.accessToken });
       if (refreshed.status !== 401 || me.status !== 401) survivors.push(`${login.body.sessionId}: refresh ${refreshed.status}, me ${me.status}`);
     }
-    console.log(`login race: ${opened.length} of 8 logins with the old password answered 200, ${answers.length - opened.length} were refused; survivors: ${survivors.length}`);
+    console.log(
+      `login race: ${opened.length} of 8 logins with the old password answered 200, ${answers.length - opened.length} were refused; survivors: ${survivors.length}`,
+    );
     expect(survivors).toEqual([]);
 
     // The caller's own session goes on; the old password is refused, the new one works.

@@ -59,11 +59,7 @@ describe('POST /auth/password: changes the password, ends every other session', 
     const res = await change(user.accessToken, { newPassword: 'short', extra: 1 });
     expect(res.status).toBe(400);
     expect(res.body.message).toEqual(
-      expect.arrayContaining([
-        'currentPassword is required',
-        'newPassword must be 8 to 256 characters',
-        'property extra should not exist',
-      ]),
+      expect.arrayContaining(['currentPassword is required', 'newPassword must be 8 to 256 characters', 'property extra should not exist']),
     );
     expect((await change(user.accessToken, undefined)).status).toBe(400);
     expect(await login(user.email, user.password)).toBe(200);

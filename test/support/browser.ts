@@ -32,7 +32,8 @@ export async function launchChromium(): Promise<Browser> {
 
 export const DESKTOP = { width: 1280, height: 860 };
 export const PHONE = { width: 390, height: 844 };
-export const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+export const IPHONE_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 /** What the console says when the session of the page was ended elsewhere. */
 export const SESSION_ENDED = 'Your session was ended (signed out on another device or by an administrator). Sign in again to continue.';
 
@@ -54,7 +55,9 @@ export async function openWatched(browser: Browser, name: string, options: Param
   context.setDefaultTimeout(20_000);
   await context.exposeBinding('reportViolation', (_source, text: string) => trouble.push({ browser: name, kind: 'csp', text }));
   await context.addInitScript(() =>
-    document.addEventListener('securitypolicyviolation', (e: any) => window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI} on ${location.href}`)),
+    document.addEventListener('securitypolicyviolation', (e: any) =>
+      window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI} on ${location.href}`),
+    ),
   );
   const page = await context.newPage();
   page.on('console', (message) => {

@@ -54,9 +54,7 @@ export async function sessionFacts(sql: SqlClient): Promise<SessionFacts[]> {
  */
 export async function integrityViolations(sql: SqlClient): Promise<string[]> {
   const problems: string[] = [];
-  const [{ n: orphans }] = await sql.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE u.id IS NULL',
-  );
+  const [{ n: orphans }] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE u.id IS NULL');
   if (orphans) problems.push(`${orphans} session(s) without a user`);
   const [{ n: hashless }] = await sql.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM users WHERE password_hash IS NULL OR password_hash NOT LIKE '$argon2id$%'",
@@ -77,9 +75,7 @@ export async function integrityViolations(sql: SqlClient): Promise<string[]> {
     'SELECT count(*)::int AS n FROM sessions s JOIN rotated_refresh_tokens r ON r.token_hash = s.refresh_token_hash',
   );
   if (both) problems.push(`${both} refresh token hash(es) both current and rotated away`);
-  const [{ n: dupes }] = await sql.query<{ n: number }>(
-    'SELECT (count(*) - count(DISTINCT refresh_token_hash))::int AS n FROM sessions',
-  );
+  const [{ n: dupes }] = await sql.query<{ n: number }>('SELECT (count(*) - count(DISTINCT refresh_token_hash))::int AS n FROM sessions');
   if (dupes) problems.push(`${dupes} session(s) sharing a refresh token hash`);
   for (const s of await sessionFacts(sql)) {
     if (s.openings_audited !== 1) problems.push(`session ${s.id}: ${s.openings_audited} opening audit events`);

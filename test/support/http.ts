@@ -35,9 +35,7 @@ export class Http {
   }
 
   get = <T = any>(path: string, options?: RequestOptions) => this.request<T>('GET', path, options);
-  post = <T = any>(path: string, body?: unknown, options: RequestOptions = {}) =>
-    this.request<T>('POST', path, { ...options, body });
-  patch = <T = any>(path: string, body?: unknown, options: RequestOptions = {}) =>
-    this.request<T>('PATCH', path, { ...options, body });
+  post = <T = any>(path: string, body?: unknown, options: RequestOptions = {}) => this.request<T>('POST', path, { ...options, body });
+  patch = <T = any>(path: string, body?: unknown, options: RequestOptions = {}) => this.request<T>('PATCH', path, { ...options, body });
   delete = <T = any>(path: string, options?: RequestOptions) => this.request<T>('DELETE', path, options);
 }

@@ -27,11 +27,10 @@ export class ServerBuild {
     symlinkSync(join(ROOT, 'mail-templates'), join(dir, 'mail-templates'), 'dir');
     const tsc = require.resolve('typescript/bin/tsc');
     buildPackages();
-    const result = spawnSync(
-      process.execPath,
-      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (!existsSync(join(dir, 'dist', 'main.js'))) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`tsc produced no dist/main.js:\n${result.stdout}\n${result.stderr}`);
@@ -176,9 +175,7 @@ export interface SpawnOptions {
 export const hasScript = (): boolean => spawnSync('script', ['--version']).status === 0;
 
 function spawnServer(build: ServerBuild, db: TestDatabase, env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
-  const [command, args] = options.tty
-    ? ['script', ['-qec', `exec '${process.execPath}' '${build.main}'`, '/dev/null']]
-    : [process.execPath, [build.main]];
+  const [command, args] = options.tty ? ['script', ['-qec', `exec '${process.execPath}' '${build.main}'`, '/dev/null']] : [process.execPath, [build.main]];
   return spawn(command, args, {
     // Its own directory: no developer's .env is picked up.
     cwd: build.dir,

@@ -27,7 +27,8 @@ export const tmpfsRefusal = probe();
  */
 export function describeWithTmpfs(spec: string, base: jest.Describe = describe): jest.Describe {
   if (!tmpfsRefusal) return base;
-  if (base !== describe.skip) console.warn(`${spec} is SKIPPED: it needs a small filesystem to fill up, and mount -t tmpfs was refused (${tmpfsRefusal}): run it as root, as CI does`);
+  if (base !== describe.skip)
+    console.warn(`${spec} is SKIPPED: it needs a small filesystem to fill up, and mount -t tmpfs was refused (${tmpfsRefusal}): run it as root, as CI does`);
   return describe.skip;
 }
 

@@ -7,7 +7,12 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, { attempts = 300, everyMs = 100 } = {}) {
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await sleep(everyMs);
   }
   throw new Error(`gave up waiting for ${what}`);

@@ -19,8 +19,7 @@ describe('throttling: PostgreSQL throttler storage', () => {
   let db: TestDatabase;
   let server: TestApp;
   let storage: PostgresThrottlerStorage;
-  const row = (key: string, name = 'default') =>
-    server.prisma.throttleBucket.findUniqueOrThrow({ where: { key: bucketKey(key, name) } });
+  const row = (key: string, name = 'default') => server.prisma.throttleBucket.findUniqueOrThrow({ where: { key: bucketKey(key, name) } });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -97,9 +96,7 @@ describe('throttling: PostgreSQL throttler storage', () => {
   });
 
   it('never loses a hit under 50 concurrent increments of one key', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => storage.increment('concurrent', MINUTE, 1000, MINUTE, 'default')),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, () => storage.increment('concurrent', MINUTE, 1000, MINUTE, 'default')));
     // Each hit saw a distinct count: the increments were serialised on the row.
     expect(results.map((r) => r.totalHits).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect((await row('concurrent')).hits).toBe(50);
@@ -121,9 +118,7 @@ describe('throttling: PostgreSQL throttler storage', () => {
 
     expect(await storage.purgeExpired()).toBe(expired + 1);
     const left = await prisma.throttleBucket.findMany({ select: { key: true }, orderBy: { key: 'asc' } });
-    expect(left.map((r) => r.key)).toEqual(
-      [bucketKey('live-increment', 'default'), 'live-block', 'live-window'].sort(),
-    );
+    expect(left.map((r) => r.key)).toEqual([bucketKey('live-increment', 'default'), 'live-block', 'live-window'].sort());
     expect(await storage.purgeExpired()).toBe(0);
   });
 });
@@ -148,9 +143,7 @@ describeOnPostgres('throttling: two instances sharing one PostgreSQL database', 
   });
 
   it('share one count: concurrent hits on both instances are all counted', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('shared', MINUTE, 1000, MINUTE, 'default')),
-    );
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('shared', MINUTE, 1000, MINUTE, 'default')));
     expect(results.map((r) => r.totalHits).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const bucket = await second.prisma.throttleBucket.findUniqueOrThrow({
       where: { key: bucketKey('shared', 'default') },

@@ -108,7 +108,9 @@ describe('back-channel logout', () => {
     const user = await newUser(t.http);
     const other = await newSession(t.http, user);
     const before = received();
-    expect((await t.http.post('/auth/password', { currentPassword: user.password, newPassword: 'changed passphrase' }, { token: user.accessToken })).status).toBe(204);
+    expect(
+      (await t.http.post('/auth/password', { currentPassword: user.password, newPassword: 'changed passphrase' }, { token: user.accessToken })).status,
+    ).toBe(204);
     const [request] = (await receiver.waitFor('/logout', before + 1)).slice(before);
     const { claims } = await logoutTokenOf(request);
     expect([claims.sub, claims.sid]).toEqual([user.id, other.sessionId]);
@@ -127,8 +129,9 @@ describe('back-channel logout', () => {
     const b = await logoutTokenOf(second);
     expect(b.claims.jti).toBe(a.claims.jti);
     expect(new URLSearchParams(second.body).get('logout_token')).not.toBe(new URLSearchParams(first.body).get('logout_token'));
-    await waitFor('delivered', async () =>
-      (await t.http.get('/admin/outbox?kind=backchannel', { token: admin.accessToken })).body.items[0]?.status === 'delivered',
+    await waitFor(
+      'delivered',
+      async () => (await t.http.get('/admin/outbox?kind=backchannel', { token: admin.accessToken })).body.items[0]?.status === 'delivered',
     );
   });
 

@@ -43,7 +43,10 @@ describe('webhooks: a crash right after a committed logout loses nothing (SIGKIL
     await waitFor('a request answered 200 after the restart', () => receiver.on('/crash').length > failedBefore);
     const requests = receiver.on('/crash');
     const last = requests[requests.length - 1];
-    const payload = new Webhook(hook.body.secret).verify(last.body, last.headers as Record<string, string>) as { type: string; data: { id: string; userId: string } };
+    const payload = new Webhook(hook.body.secret).verify(last.body, last.headers as Record<string, string>) as {
+      type: string;
+      data: { id: string; userId: string };
+    };
     expect(payload).toMatchObject({ type: 'session.revoked', data: { userId: user.id } });
     // Before the crash and after it: one message, one id.
     expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([`msg_${payload.data.id}`]));

@@ -59,7 +59,11 @@ describe('webhooks: the admin routes', () => {
   });
 
   it('creates an endpoint with a whsec_ secret shown once; lists, changes and deletes it; never shows the secret again', async () => {
-    const created = await t.http.post('/admin/webhooks', { url: 'https://hooks.example.com/auth?key=abc', events: ['session.revoked', 'session.revoked', 'user.disabled'] }, { token: admin.accessToken });
+    const created = await t.http.post(
+      '/admin/webhooks',
+      { url: 'https://hooks.example.com/auth?key=abc', events: ['session.revoked', 'session.revoked', 'user.disabled'] },
+      { token: admin.accessToken },
+    );
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -76,7 +80,11 @@ describe('webhooks: the admin routes', () => {
     expect(listed.body.items).toEqual([expect.objectContaining({ id, enabled: true })]);
     expect(listed.text).not.toContain(secret.slice(6));
 
-    const changed = await t.http.patch(`/admin/webhooks/${id}`, { events: ['user.enabled'], description: '  billing  ', enabled: false }, { token: admin.accessToken });
+    const changed = await t.http.patch(
+      `/admin/webhooks/${id}`,
+      { events: ['user.enabled'], description: '  billing  ', enabled: false },
+      { token: admin.accessToken },
+    );
     expect([changed.status, changed.body]).toEqual([200, expect.objectContaining({ id, events: ['user.enabled'], description: 'billing', enabled: false })]);
 
     const rotated = await t.http.post(`/admin/webhooks/${id}/secret`, undefined, { token: admin.accessToken });
@@ -115,21 +123,29 @@ describe('webhooks: the admin routes', () => {
 
   // What the delivery's `new URL()` cannot parse (an IPv6 zone id, no host, a space in the
   // host) or cannot send to (another scheme) is refused when it is given, not at each delivery.
-  it.each(['http://[fe80::1%25lo]:1/x', 'http://', 'ftp://x', 'http://exa mple.com', 'http:example.com', ' https://example.com/x', 'https://example.com/a\nb', 'https://example.com\\hook'])(
-    'refuses the url %j on POST and on PATCH with a 400 that says why (never a 500), and stores nothing',
-    async (url) => {
-      const refused = { statusCode: 400, message: ['url must be an http or https URL'], error: 'Bad Request' };
-      const created = await t.http.post('/admin/webhooks', { url, events: ['session.revoked'] }, { token: admin.accessToken });
-      expect([created.status, created.body]).toEqual([400, refused]);
-      expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([]);
+  it.each([
+    'http://[fe80::1%25lo]:1/x',
+    'http://',
+    'ftp://x',
+    'http://exa mple.com',
+    'http:example.com',
+    ' https://example.com/x',
+    'https://example.com/a\nb',
+    'https://example.com\\hook',
+  ])('refuses the url %j on POST and on PATCH with a 400 that says why (never a 500), and stores nothing', async (url) => {
+    const refused = { statusCode: 400, message: ['url must be an http or https URL'], error: 'Bad Request' };
+    const created = await t.http.post('/admin/webhooks', { url, events: ['session.revoked'] }, { token: admin.accessToken });
+    expect([created.status, created.body]).toEqual([400, refused]);
+    expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([]);
 
-      const { id } = await createWebhook(t, admin, 'https://example.com/hook');
-      const patched = await t.http.patch(`/admin/webhooks/${id}`, { url }, { token: admin.accessToken });
-      expect([patched.status, patched.body]).toEqual([400, refused]);
-      expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([expect.objectContaining({ id, url: 'https://example.com/hook' })]);
-      expect((await t.http.delete(`/admin/webhooks/${id}`, { token: admin.accessToken })).status).toBe(204);
-    },
-  );
+    const { id } = await createWebhook(t, admin, 'https://example.com/hook');
+    const patched = await t.http.patch(`/admin/webhooks/${id}`, { url }, { token: admin.accessToken });
+    expect([patched.status, patched.body]).toEqual([400, refused]);
+    expect((await t.http.get('/admin/webhooks', { token: admin.accessToken })).body.items).toEqual([
+      expect.objectContaining({ id, url: 'https://example.com/hook' }),
+    ]);
+    expect((await t.http.delete(`/admin/webhooks/${id}`, { token: admin.accessToken })).status).toBe(204);
+  });
 
   it('answers 404 for an unknown webhook or delivery, and 401/403 to non-admins', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
@@ -201,7 +217,16 @@ describe('webhooks: every listed event reaches a receiver, signed per Standard W
     expect([userEmail, actorEmail]).toEqual([user.email, user.email]);
     expect(payloads.find((p) => p.type === 'password.changed')!.data).toEqual(event);
     const everything = requests.map((r) => r.body).join('\n');
-    for (const secretValue of [user.password, newPassword, 'reset once more please', resetToken, user.refreshToken, third.refreshToken, user.accessToken, secret.slice(6)]) {
+    for (const secretValue of [
+      user.password,
+      newPassword,
+      'reset once more please',
+      resetToken,
+      user.refreshToken,
+      third.refreshToken,
+      user.accessToken,
+      secret.slice(6),
+    ]) {
       expect(everything).not.toContain(secretValue);
     }
     expect(everything).not.toMatch(/\$argon2/);

@@ -40,7 +40,12 @@ function DescriptionRules(): PropertyDecorator {
 
 /** POST /admin/webhooks. */
 export class CreateWebhookDto {
-  @ApiProperty({ format: 'uri', maxLength: URL_MAX, example: 'https://hooks.example.com/auth', description: 'http(s); must resolve to a public address unless WEBHOOK_ALLOW_PRIVATE_NETWORKS' })
+  @ApiProperty({
+    format: 'uri',
+    maxLength: URL_MAX,
+    example: 'https://hooks.example.com/auth',
+    description: 'http(s); must resolve to a public address unless WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  })
   @Required('url')
   @UrlRules()
   url!: string;
@@ -83,7 +88,8 @@ export class WebhookDto {
   @ApiProperty({ type: [String], enum: WEBHOOK_EVENT_TYPES }) events!: string[];
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty() enabled!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the server disabled it (it answered 410 Gone); null otherwise' }) disabledReason!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the server disabled it (it answered 410 Gone); null otherwise' }) disabledReason!:
+    string | null;
   @ApiProperty() createdAt!: Date;
 }
 
@@ -106,4 +112,3 @@ export class WebhookDeliveriesQuery extends PageQuery {
   @Matches(/^\d{1,18}$/, { message: BAD_CURSOR })
   cursor?: string;
 }
-

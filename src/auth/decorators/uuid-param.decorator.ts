@@ -5,5 +5,4 @@ import { NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
  * `notFound`), never 400 or 500: a malformed id names no resource, the answer does not
  * tell a malformed id from an unknown one, and it never reaches a uuid column.
  */
-export const UuidParam = (name: string, notFound: string) =>
-  Param(name, new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException(notFound) }));
+export const UuidParam = (name: string, notFound: string) => Param(name, new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException(notFound) }));

@@ -27,11 +27,7 @@ export class DevicesController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session has ended; its access tokens no longer work' })
   @ApiErrors({ 404: 'Not an active session of the caller (the same answer for anyone else’s)' })
-  async end(
-    @UuidParam('id', SESSION_NOT_FOUND) id: string,
-    @CurrentUser() me: AuthUser,
-    @Client() client: ClientMeta,
-  ): Promise<void> {
+  async end(@UuidParam('id', SESSION_NOT_FOUND) id: string, @CurrentUser() me: AuthUser, @Client() client: ClientMeta): Promise<void> {
     await this.devices.end(id, { ownerId: me.id, actorId: me.id, reason: 'SESSION_DELETED', client });
   }
 }

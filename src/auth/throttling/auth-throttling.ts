@@ -34,8 +34,7 @@ export const THROTTLE = {
 type ThrottleName = (typeof THROTTLE)[keyof typeof THROTTLE];
 
 /** With `@UseGuards(AuthThrottlerGuard)`: counts only the named limits on this route. */
-export const OnlyLimits = (...names: ThrottleName[]) =>
-  SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((name) => [name, !names.includes(name)])));
+export const OnlyLimits = (...names: ThrottleName[]) => SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((name) => [name, !names.includes(name)])));
 
 const MINUTE = 60_000;
 
@@ -47,11 +46,7 @@ const emailOf = (req: AnyRequest) => {
   return typeof email === 'string' ? normalizeEmail(email) : '';
 };
 
-export function throttlerOptions(
-  config: ConfigService<AppConfig, true>,
-  storage: PostgresThrottlerStorage,
-  devices: DeviceCookies,
-): ThrottlerModuleOptions {
+export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage, devices: DeviceCookies): ThrottlerModuleOptions {
   const accountOf = (req: AnyRequest) => {
     const email = emailOf(req);
     const device = devices.trustedDevice(req as FastifyRequest, email);
@@ -85,10 +80,7 @@ export function throttlerOptions(
 /** The throttler guard, answering 429 with a plain `Retry-After` (seconds) and a clear message. */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
-  protected override throwThrottlingException(
-    context: ExecutionContext,
-    detail: { timeToBlockExpire: number },
-  ): Promise<void> {
+  protected override throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number }): Promise<void> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.header('retry-after', String(Math.max(1, detail.timeToBlockExpire)));
     throw new HttpException(
