@@ -58,7 +58,7 @@ function depthExceeds(value: unknown, max: number): boolean {
 /**
  * `application/x-www-form-urlencoded` (UTF-8) on the listed routes only (their Fastify
  * route url), for the protocols that define their requests as forms (RFC 7662
- * introspection); every other route answers such a body 415 as before. A field sent
+ * introspection, RFC 7009 revocation); every other route answers such a body 415 as before. A field sent
  * twice becomes a list, which the route's validation refuses.
  */
 export function acceptFormOn(fastify: FastifyInstance, routes: string[]): void {
