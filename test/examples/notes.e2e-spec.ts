@@ -1,6 +1,9 @@
 import { NotesModule } from '../../examples/notes/notes.module';
 import { ADMIN_ENV, newAdmin, newUser, type TestUser } from '../support/factories';
+import { Http } from '../support/http';
+import { ServerBuild, ServerProcess } from '../support/server-process';
 import { useApp } from '../support/test-app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * examples/notes mounted the supported way, createApp's extraImports: the product's guards,
@@ -104,5 +107,32 @@ describe('examples/notes: a feature module mounted with extraImports', () => {
     expect(Object.keys(all.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
     expect(paths['/examples/notes/public'].get.security).toBeUndefined();
     expect(Object.keys(paths['/examples/notes'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401']));
+  });
+});
+
+/**
+ * examples/notes built and run as examples/README.md says (`npx tsc -p examples/notes`,
+ * `node examples/notes/dist/examples/notes/main.js`), stopped as a process manager stops
+ * it: the same graceful stop as the server's own main.ts (test/resilience/faults.e2e-spec.ts).
+ */
+describe('examples/notes as a process', () => {
+  let build: ServerBuild;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    build = ServerBuild.createExample('examples/notes', 'examples/notes/main.js');
+    db = await createTestDatabase();
+  }, 180_000);
+  afterAll(async () => {
+    await ServerProcess.killAll();
+    build?.remove();
+    await db?.drop();
+  });
+
+  it('starts as examples/README.md runs it, in development (mails written to files, from the shipped templates)', async () => {
+    const server = await ServerProcess.start(build, db, { NODE_ENV: 'development' });
+    expect((await new Http(server.baseUrl).get('/examples/notes/public')).status).toBe(200);
+    server.kill('SIGKILL');
+    await server.exited;
   });
 });
