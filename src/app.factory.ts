@@ -39,8 +39,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const metrics = app.get(MetricsService);
   logEveryRequest(fastify, logger, (method, route, status, seconds) => metrics.request(method, route, status, seconds));
   acceptJsonOnly(fastify);
-  // RFC 7662: introspection requests are form-encoded; the one route that reads a form.
-  acceptFormOn(fastify, ['/auth/introspect']);
+  // RFC 7662 introspection and RFC 7009 revocation requests are form-encoded: the routes that read a form.
+  acceptFormOn(fastify, ['/auth/introspect', '/auth/revoke']);
   refuseUnstorableText(fastify);
   corsForListedOrigins(app, config.app.corsOrigins);
   // Every error in NestJS's shape, Fastify's own included; no stack, no echoed data.

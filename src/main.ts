@@ -1,16 +1,13 @@
-import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { AdminBootstrap } from './admin/first-admin/admin-bootstrap';
 import { createApp } from './app.factory';
+import { stopGracefullyOnSignals } from './common/graceful-stop';
 import { createRootLogger } from './common/logging';
 import { ConfigValidationError, validateEnv, type AppConfig } from './config/configuration';
 import type { Database } from './database/database';
 import { DATABASE } from './database/database.constants';
-
-/** The signals a process manager (systemd, Docker, Kubernetes) or a terminal stops us with. */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 async function bootstrap(): Promise<void> {
   try {
@@ -57,7 +54,7 @@ async function bootstrap(): Promise<void> {
  * that ADMIN_EMAIL created at this start.
  */
 function startedLine(app: NestFastifyApplication, config: AppConfig): string {
-  const { port } = (app.getHttpServer()).address() as AddressInfo;
+  const { port } = app.getHttpServer().address() as AddressInfo;
   // Every interface: localhost is one of them, and a URL a browser opens.
   const host = ['0.0.0.0', '::'].includes(config.app.host) ? 'localhost' : config.app.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -86,45 +83,6 @@ function cannotListen(error: NodeJS.ErrnoException, host: string, port: number):
 function exitWith(logger: Logger, message: string): never {
   logger.fatal(message);
   process.exit(1);
-}
-
-/**
- * Graceful stop on SIGTERM/SIGINT: the requests in flight are answered, then the process
- * exits 0. Nest's shutdown hooks (enabled in createApp) do the closing; two things
- * around them are ours:
- * - Nest re-raises the signal once its hooks are done, so the process would die of it
- *   (exit status 143, a failure to npm, Docker and most supervisors). This listener stays
- *   registered, swallows the re-raised signal, and exits 0 once the shutdown completed
- *   (1 if it failed).
- * - Closing the HTTP server drops only the connections idle at that moment; a keep-alive
- *   connection whose response is still in flight would stay open after it, and hold the
- *   process for the whole keep-alive timeout (72 s) while the client keeps it. Every
- *   response from the signal on says `Connection: close`, so each connection closes
- *   right after its last answer.
- */
-function stopGracefullyOnSignals(app: NestFastifyApplication): void {
-  const server = app.getHttpServer();
-  const inFlight = new Set<ServerResponse>();
-  let stopping = false;
-  // Before Fastify's own listener, so that even an answer Fastify sends synchronously is covered.
-  server.prependListener('request', (_request, response: ServerResponse) => {
-    if (stopping) response.shouldKeepAlive = false;
-    inFlight.add(response);
-    response.once('close', () => inFlight.delete(response));
-  });
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    for (const response of inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
-    app.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        console.error(`Shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
 
 bootstrap().catch((error: Error) => {

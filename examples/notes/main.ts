@@ -1,7 +1,7 @@
 // The server of src/main.ts with the notes example mounted: your own main.ts looks like
-// this, with your modules in extraImports. Build and run from the project root:
-//   npx tsc -p examples/notes && node examples/notes/dist/examples/notes/main.js
+// this, with your modules in extraImports. How to build and run it: examples/README.md.
 import { createApp } from '../../src/app.factory';
+import { stopGracefullyOnSignals } from '../../src/common/graceful-stop';
 import { validateEnv } from '../../src/config/configuration';
 import { NotesModule } from './notes.module';
 
@@ -14,6 +14,9 @@ async function main(): Promise<void> {
   // Throws a ConfigValidationError naming every bad key: printed below, and the server stops.
   const config = validateEnv(process.env);
   const app = await createApp(config, { extraImports: [NotesModule] });
+  await app.init();
+  // As src/main.ts: SIGTERM/SIGINT answer the requests in flight, then exit 0.
+  stopGracefullyOnSignals(app);
   await app.listen({ port: config.app.port, host: config.app.host });
 }
 

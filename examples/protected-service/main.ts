@@ -1,14 +1,27 @@
 // A service of its own (not this auth server) that accepts the auth server's access
-// tokens through @nest-auth-backend/client. Build and run from the project root:
-//   npx tsc -b packages/nest-auth-client && npx tsc -p examples/protected-service
-//   AUTH_ISSUER=http://localhost:3000 AUTH_CLIENT_ID=… AUTH_CLIENT_SECRET=… node examples/protected-service/dist/main.js
+// tokens through @nest-auth-backend/client. How to build and run it: examples/README.md.
 import 'reflect-metadata';
+import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ProtectedServiceModule } from './protected-service.module';
 
+/**
+ * Nest's console logger, less its report of a failed start-up: with `abortOnError: false`
+ * Nest logs that error with its stack and then rethrows it to `main`, which says it once,
+ * in one line (a missing setting is not a bug to debug from a stack trace).
+ */
+class ServiceLogger extends ConsoleLogger {
+  override error(message: unknown, ...rest: unknown[]): void {
+    if (rest.at(-1) !== 'ExceptionHandler') super.error(message, ...rest);
+  }
+}
+
 async function main(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(ProtectedServiceModule, new FastifyAdapter(), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestFastifyApplication>(ProtectedServiceModule, new FastifyAdapter(), {
+    logger: new ServiceLogger({ logLevels: ['error', 'warn'] }),
+    abortOnError: false,
+  });
   app.enableShutdownHooks();
   await app.listen({ port: Number(process.env.PORT ?? 4000), host: process.env.HOST ?? '127.0.0.1' });
 }

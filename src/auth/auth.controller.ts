@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBearer, ApiDatabase, ApiErrors, ApiJsonBody, ApiRefreshCookie } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
@@ -9,6 +9,7 @@ import { AuthService } from './auth.service';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/credentials.dto';
+import { NO_TOKEN_TO_REVOKE, RevokeDto } from './dto/revoke.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { VerificationRequiredDto } from './recovery/recovery.dto';
@@ -114,23 +115,36 @@ export class AuthController {
     return this.transport.deliver(req, reply, await this.auth.refresh(token, client));
   }
 
-  /** RFC 7009: 200 whatever the token, so it cannot be used to probe tokens. */
+  /**
+   * RFC 7009: its form request (`token`, `token_type_hint`) or JSON, and 200 whatever the
+   * token, so it cannot be used to probe tokens. A form is safe to accept here although
+   * other routes refuse it (a cross-site HTML form sends one without a preflight): such a
+   * form knows no token, and the refresh cookie is read only with X-Auth-Mode, which no
+   * form can send.
+   */
   @Public()
   @Post('revoke')
   @HttpCode(200)
   @ApiCookieMode()
   @ApiRefreshCookie()
-  @ApiOkResponse({ description: 'The token is no longer valid (whether or not it was)' })
-  @ApiJsonBody('No token (in the body, or the cookie in cookie mode), or an invalid body')
-  @ApiErrors({ 403: COOKIE_WITHOUT_HEADER })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiOkResponse({ description: 'The token is no longer valid (whether or not it was, or was ours at all)' })
+  @ApiErrors(
+    {
+      400: 'No token (in the body, or the cookie in cookie mode; an empty one is none), or a field that is not one string',
+      403: COOKIE_WITHOUT_HEADER,
+      415: 'Send application/x-www-form-urlencoded or application/json',
+    },
+    413,
+  )
   async revoke(
-    @Body() dto: RefreshTokenDto,
+    @Body() dto: RevokeDto,
     @Req() req: FastifyRequest,
     @Client() client: ClientMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    const token = this.transport.read(req, dto.refreshToken);
-    if (!token) throw new BadRequestException(['refreshToken must be given (or the refresh cookie in cookie mode)']);
+    const token = this.transport.read(req, dto.token ?? dto.refreshToken);
+    if (!token) throw new BadRequestException([NO_TOKEN_TO_REVOKE]);
     await this.auth.revoke(token, client);
     if (this.transport.isCookieMode(req)) this.transport.clear(reply);
   }

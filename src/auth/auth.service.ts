@@ -22,7 +22,7 @@ import { RevocationService } from './revocation/revocation.service';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
 import { SessionsRepository } from './sessions/sessions.repository';
-import { AccessTokens } from './tokens/access-token';
+import { AccessTokens, MAX_TOKEN_LENGTH } from './tokens/access-token';
 import { RefreshTokens } from './tokens/refresh-token';
 
 /** The one message for every failed login: unknown email, wrong password, disabled account. */
@@ -153,10 +153,24 @@ export class AuthService {
   }
 
   /** RFC 7009: ends the session of a refresh token if there is one; silent either way. */
-  async revoke(refreshToken: string, client: ClientMeta): Promise<void> {
-    if (!this.refreshTokens.isWellFormed(refreshToken)) return;
-    const session = await this.sessions.findByRefreshHash(this.refreshTokens.hash(refreshToken));
-    if (session) await this.endings.endOne({ id: session.id }, { actorId: session.userId, reason: 'REVOKED', client });
+  /**
+   * RFC 7009. A refresh token ends its session. So does an access token that is valid
+   * now: RFC 7009 §2.1 lets the server revoke the refresh token with it, and ours is bound
+   * to its session, so ending the session is the one way to make the access token itself
+   * stop at once; it is what POST /auth/logout does with that token, so its holder gains
+   * no power. Anything else (not ours, expired, already revoked) changes nothing.
+   */
+  async revoke(token: string, client: ClientMeta): Promise<void> {
+    const session = await this.sessionOf(token);
+    if (session) await this.endings.endOne(session, { actorId: session.userId, reason: 'REVOKED', client });
+  }
+
+  /** The session a refresh token or a valid access token belongs to, if any. */
+  private async sessionOf(token: string): Promise<{ id: string; userId: string } | null> {
+    if (this.refreshTokens.isWellFormed(token)) return this.sessions.findByRefreshHash(this.refreshTokens.hash(token));
+    if (token.length > MAX_TOKEN_LENGTH) return null;
+    const verification = this.accessTokens.verify(token);
+    return verification.ok ? { id: verification.token.facts.sid, userId: verification.token.facts.sub } : null;
   }
 
   async logout(me: AuthUser, client: ClientMeta): Promise<void> {

@@ -16,12 +16,22 @@ export const NOT_AN_OBJECT = 'the body must be a JSON object';
  * form or `text/plain` fetch, which a browser sends without a CORS preflight, gets 415
  * instead of reaching a route. Bytes that are not UTF-8 are a 400, not silently U+FFFD:
  * otherwise `pass\xFEword` and `pass\xFFword` would be one password.
+ *
+ * Zero bytes are no body, as if the header had not been sent (Fastify's own parser says
+ * 400 "empty"): many HTTP clients send `Content-Type: application/json` on every POST, a
+ * bodiless logout included. So a route that reads no body answers as usual, and one that
+ * needs a body says which fields are missing, as it does for a request without any body;
+ * no route has to be listed for it.
  */
 export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if ((body as Buffer).length === 0) {
+      done(null, undefined);
+      return;
+    }
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       done(new UnsupportedMediaTypeException(`${SEND_JSON} in UTF-8`), undefined);
@@ -58,7 +68,7 @@ function depthExceeds(value: unknown, max: number): boolean {
 /**
  * `application/x-www-form-urlencoded` (UTF-8) on the listed routes only (their Fastify
  * route url), for the protocols that define their requests as forms (RFC 7662
- * introspection); every other route answers such a body 415 as before. A field sent
+ * introspection, RFC 7009 revocation); every other route answers such a body 415 as before. A field sent
  * twice becomes a list, which the route's validation refuses.
  */
 export function acceptFormOn(fastify: FastifyInstance, routes: string[]): void {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { findUp } from '../common/find-up';
 import type { SqlClient } from './sql-client';
 
 /**
@@ -18,12 +19,6 @@ export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 /** prisma/migrations of the nearest enclosing project (from src/, dist/ or another build). */
 export const MIGRATIONS_DIR = findUp(join('prisma', 'migrations'), __dirname);
 
-function findUp(relative: string, from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, relative))) return join(dir, relative);
-    if (dirname(dir) === dir) return resolve(from, '..', '..', relative);
-  }
-}
 
 // Prisma's own DDL for its history table (schema-engine, postgres flavour).
 const CREATE_MIGRATIONS_TABLE = `

@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { findUp } from '../common/find-up';
 
 /** The mails the server sends; each has a subject, a text and an HTML template. */
 export const MAIL_TEMPLATES = ['password-reset', 'email-verification'] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
-/** The templates shipped with the server (mail-templates/ at the repository root; the same from src/ and dist/). */
-export const SHIPPED_TEMPLATES_DIR = resolve(__dirname, '../../mail-templates');
+/** The templates shipped with the server (mail-templates/ at the repository root; the same from src/, dist/ and an example's build). */
+export const SHIPPED_TEMPLATES_DIR = findUp('mail-templates', __dirname);
 
 export interface MailValues {
   link: string;

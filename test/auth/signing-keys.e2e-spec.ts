@@ -238,7 +238,9 @@ describe('signing keys at rest: sealed under AUTH_SECRET, and the secret itself 
 
     // The new secret alone cannot open the keys: the server does not start, and says what to do.
     await t.server.close();
-    await expect(startApp(t.db, { ...LEAD, AUTH_SECRET: NEW })).rejects.toThrow(/set AUTH_SECRET_PREVIOUS to the former one/);
+    await expect(startApp(t.db, { ...LEAD, AUTH_SECRET: NEW })).rejects.toThrow(
+      /sealed under another AUTH_SECRET: start with the AUTH_SECRET this database was created with .*the old one as AUTH_SECRET_PREVIOUS/,
+    );
     await t.restart({ ...LEAD, REFRESH_REUSE_GRACE: '1m', AUTH_SECRET: NEW, AUTH_SECRET_PREVIOUS: OLD });
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
     expect((await t.http.get('/auth/me', { token: first.body.accessToken })).status).toBe(200);
@@ -256,7 +258,7 @@ describe('signing keys at rest: sealed under AUTH_SECRET, and the secret itself 
     // …and a server with only the old one (or any other) cannot open the keys: it does not start, and says why.
     await t.server.close();
     await expect(startApp(t.db, { ...LEAD, AUTH_SECRET: OLD })).rejects.toThrow(
-      /No signing key in the database can be opened with AUTH_SECRET \(or AUTH_SECRET_PREVIOUS\)/,
+      /^The signing keys in this database were sealed under another AUTH_SECRET: /,
     );
     await t.restart({ ...LEAD, AUTH_SECRET: NEW });
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);

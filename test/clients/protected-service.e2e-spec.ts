@@ -26,6 +26,8 @@ describe('examples/protected-service: revocations reach another service, with no
   let auth: Http;
   let service: Http;
   let admin: TestUser;
+  /** The example's settings, as its examples/README.md section gives them. */
+  let settings: Record<string, string>;
   const delays: Array<{ change: string; ms: number }> = [];
 
   beforeAll(async () => {
@@ -37,13 +39,14 @@ describe('examples/protected-service: revocations reach another service, with no
     admin = await newAdmin(auth);
     const client = await auth.post('/admin/clients', { name: 'protected-service' }, { token: admin.accessToken });
     proxy = await CountingProxy.start(feeder.baseUrl);
-    example = await ExampleProcess.start({
+    settings = {
       AUTH_ISSUER: SERVER_APP_URL,
       AUTH_SERVER_URL: proxy.url,
       AUTH_CLIENT_ID: client.body.clientId,
       AUTH_CLIENT_SECRET: client.body.clientSecret,
       AUTH_MAX_STALENESS_MS: '1000',
-    });
+    };
+    example = await ExampleProcess.start(settings);
     service = new Http(example.baseUrl);
     await waitFor('the service’s revocation feed to be live', async () => (await service.get('/health')).body.revocations === 'live');
   }, 240_000);
@@ -170,6 +173,68 @@ describe('examples/protected-service: revocations reach another service, with no
     expect((await auth.delete(`/admin/clients/${other.body.id}`, { token: admin.accessToken })).status).toBe(204);
     await feed.ended;
     expect((await openFeed(feeder.baseUrl, basic(other.body.clientId, other.body.clientSecret))).status).toBe(401);
+  });
+
+  describe('says why it refuses a token of the auth server: once per reason, never the token', () => {
+    /** Lines of the output that hold every one of `parts`. */
+    const linesWith = (output: string, ...parts: string[]) => output.split('\n').filter((line) => parts.every((part) => line.includes(part)));
+
+    it.each([
+      ['issuer', { AUTH_ISSUER: 'http://wrong-issuer.test' }, 'http://wrong-issuer.test', SERVER_APP_URL],
+      ['audience', { AUTH_AUDIENCE: 'wrong-audience' }, 'wrong-audience', 'nest-auth-backend'],
+    ])('a wrong %s: 401, and one line naming what was expected and what the token holds', async (what, wrong, expected, found) => {
+      const user = await newUser(auth);
+      const other = await newUser(auth);
+      // Its own process, fed by B directly (the counting proxy stays the main example's).
+      const misconfigured = await ExampleProcess.start({ ...settings, AUTH_SERVER_URL: feeder.baseUrl, ...wrong });
+      try {
+        const http = new Http(misconfigured.baseUrl);
+        for (const token of [user.accessToken, other.accessToken, user.accessToken, other.accessToken, user.accessToken]) {
+          expect((await http.get('/whoami', { token })).status).toBe(401);
+        }
+        const output = misconfigured.logs();
+        expect(linesWith(output, what, expected, found)).toHaveLength(1);
+        expect(output).not.toContain(user.accessToken);
+        expect(output).not.toContain(user.accessToken.split('.')[2]);
+      } finally {
+        await misconfigured.stop();
+      }
+    });
+
+    it('tokens signed by a key the auth server does not publish (unknown kid): one line, however many', async () => {
+      const [header, payload, signature] = (await newUser(auth)).accessToken.split('.');
+      const kidOf = (h: string) => JSON.parse(Buffer.from(h, 'base64url').toString()).kid as string;
+      const before = linesWith(example.logs(), 'does not publish').length;
+      for (let i = 0; i < 20; i++) {
+        const forged = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: `${kidOf(header).slice(0, 20)}${i}` })).toString('base64url');
+        expect((await whoami(`${forged}.${payload}.${signature}`)).status).toBe(401);
+      }
+      expect(linesWith(example.logs(), 'does not publish').length - before).toBe(1);
+      expect(example.logs()).not.toContain(payload);
+    });
+
+    it('a forged token (a bad signature, the high-s twin, garbage) is not a configuration problem: nothing logged', async () => {
+      const token = (await newUser(auth)).accessToken;
+      const [header, payload] = token.split('.');
+      const before = example.logs();
+      for (const forged of ['garbage', `${header}.${payload}.${'A'.repeat(86)}`, highSTwin(token)]) expect((await whoami(forged)).status).toBe(401);
+      expect(example.logs()).toBe(before);
+    });
+  });
+
+  describe('a missing or unusable setting stops the start with one line naming it, no stack trace', () => {
+    it.each([
+      ['AUTH_ISSUER missing', 'AUTH_ISSUER', { AUTH_ISSUER: '' }],
+      ['AUTH_CLIENT_SECRET missing', 'AUTH_CLIENT_SECRET', { AUTH_CLIENT_SECRET: '' }],
+      ['AUTH_SERVER_URL without its scheme', 'serverUrl', { AUTH_SERVER_URL: 'auth.internal:3000' }],
+      ['AUTH_MAX_STALENESS_MS not a number', 'maxStalenessMs', { AUTH_MAX_STALENESS_MS: 'soon' }],
+    ])('%s: exit 1, one line naming %s', async (_, named, bad) => {
+      const { code, output } = await ExampleProcess.run({ ...settings, ...bad });
+      expect(code).toBe(1);
+      const lines = output.trim().split('\n');
+      expect({ lines: lines.length, named: lines[0].includes(named), stack: /\n\s+at /.test(output) }).toEqual({ lines: 1, named: true, stack: false });
+      expect(output).not.toContain(settings.AUTH_CLIENT_SECRET);
+    });
   });
 
   it('answers 503 once neither the feed nor the auth server can tell, and never accepts a revoked token', async () => {

@@ -1,6 +1,11 @@
 import { NotesModule } from '../../examples/notes/notes.module';
 import { ADMIN_ENV, newAdmin, newUser, type TestUser } from '../support/factories';
+import { Http } from '../support/http';
+import { KeepAliveClient, type RawResponse } from '../support/keep-alive-client';
+import { ServerBuild, ServerProcess, type Exit } from '../support/server-process';
 import { useApp } from '../support/test-app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { within } from '../support/wait';
 
 /**
  * examples/notes mounted the supported way, createApp's extraImports: the product's guards,
@@ -105,4 +110,68 @@ describe('examples/notes: a feature module mounted with extraImports', () => {
     expect(paths['/examples/notes/public'].get.security).toBeUndefined();
     expect(Object.keys(paths['/examples/notes'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401']));
   });
+});
+
+/**
+ * examples/notes built and run as examples/README.md says (`npx tsc -p examples/notes`,
+ * `node examples/notes/dist/examples/notes/main.js`), stopped as a process manager stops
+ * it: the same graceful stop as the server's own main.ts (test/resilience/faults.e2e-spec.ts).
+ */
+describe('examples/notes as a process: SIGTERM', () => {
+  let build: ServerBuild;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    build = ServerBuild.createExample('examples/notes', 'examples/notes/main.js');
+    db = await createTestDatabase();
+  }, 180_000);
+  afterAll(async () => {
+    await ServerProcess.killAll();
+    build?.remove();
+    await db?.drop();
+  });
+
+  it('starts as examples/README.md runs it, in development (mails written to files, from the shipped templates)', async () => {
+    const server = await ServerProcess.start(build, db, { NODE_ENV: 'development' });
+    expect((await new Http(server.baseUrl).get('/examples/notes/public')).status).toBe(200);
+    server.kill('SIGKILL');
+    await server.exited;
+  });
+
+  it('finishes the requests in flight, lets go of idle keep-alive connections, exits 0, and keeps what they wrote', async () => {
+    let server = await ServerProcess.start(build, db);
+    let http = new Http(server.baseUrl);
+    let logins: string[] = [];
+    const users = await Promise.all(Array.from({ length: 5 }, () => newUser(http)));
+    const client = new KeepAliveClient(server.baseUrl);
+    try {
+      await client.warm(26);
+      // 20 notes written and 5 logins (argon2) leave together on open connections; once
+      // GET /health is answered the server has read them all, and SIGTERM arrives then.
+      const requests = [
+        ...Array.from({ length: 20 }, (_, i) => {
+          const user = users[i % users.length];
+          return client.send('POST', '/examples/notes', { text: `in flight ${i}` }, { authorization: `Bearer ${user.accessToken}` });
+        }),
+        ...users.map((user) => client.send('POST', '/auth/login', { email: user.email, password: user.password })),
+      ];
+      expect((await client.send('GET', '/health')).status).toBe(200);
+      server.kill('SIGTERM');
+      const settled = await Promise.allSettled(requests);
+      const exit = await within(server.exited, 45_000, 'still running 45 s after SIGTERM');
+
+      expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.status : String(s.reason)))).toEqual([...Array(20).fill(201), ...Array(5).fill(200)]);
+      expect({ exit, logs: (exit as Exit).code === 0 ? '' : server.logs() }).toEqual({ exit: { code: 0, signal: null }, logs: '' });
+      logins = settled.slice(20).map((s) => (s as PromiseFulfilledResult<RawResponse>).value.body.accessToken as string);
+    } finally {
+      client.destroy();
+    }
+
+    // Restarted on the same database (for PGlite: the same directory, closed cleanly), the
+    // sessions the logins in flight opened are there. (Notes are the example's memory.)
+    server = await ServerProcess.start(build, db);
+    http = new Http(server.baseUrl);
+    for (const token of logins) expect((await http.get('/auth/me', { token })).status).toBe(200);
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+  }, 120_000);
 });

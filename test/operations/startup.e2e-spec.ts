@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { readableConsole } from '../../src/common/logging';
 import { ADMIN_ENV, ADMIN } from '../support/factories';
+import { TEST_SECRET } from '../support/test-app';
 import { freePort, hasScript, runCommand, ServerBuild, ServerProcess } from '../support/server-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -113,6 +114,35 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     expect(lines[0].msg).toMatch(new RegExp(`^Cannot reach the database at DATABASE_URL \\(127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED`));
     expect(output).not.toContain(DB_PASSWORD);
     expect(output).not.toMatch(/^\s+at /m);
+  });
+
+  it('a database whose signing keys were sealed under another AUTH_SECRET: exit 1, one line saying which secret to start with, never a secret', async () => {
+    // The keys of this database were sealed under the secret of every start above (ServerProcess's TEST_SECRET).
+    await start({});
+    // What a start with a secret generated anew at each start meets the second time.
+    const another = 'a-secret-generated-anew-at-this-start-0123456789';
+    for (const env of [{ LOG_LEVEL: 'info', AUTH_SECRET: another }, { LOG_LEVEL: 'warn', AUTH_SECRET: another }]) {
+      const { exit, output } = await ServerProcess.run(build, db, { ...dbEnv, ...env });
+      expect(exit).toEqual({ code: 1, signal: null });
+      const problems = records(output).filter((line) => line.level >= 40);
+      expect(problems).toEqual([
+        expect.objectContaining({
+          level: 60,
+          msg: expect.stringMatching(/^The signing keys in this database were sealed under another AUTH_SECRET: start with the AUTH_SECRET this database was created with .*AUTH_SECRET_PREVIOUS/),
+        }),
+      ]);
+      expect(output).not.toContain(another);
+      expect(output).not.toContain(TEST_SECRET);
+      expect(output).not.toMatch(/^\s+at /m);
+    }
+    // With AUTH_SECRET_PREVIOUS set, and neither the secret of the keys: the same line, in its words.
+    const both = await ServerProcess.run(build, db, { ...dbEnv, AUTH_SECRET: another, AUTH_SECRET_PREVIOUS: `${another}-previous` });
+    expect(both.exit).toEqual({ code: 1, signal: null });
+    expect(records(both.output)).toEqual([
+      expect.objectContaining({ level: 60, msg: expect.stringMatching(/sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS: set AUTH_SECRET to the secret this database was created with/) }),
+    ]);
+    // The right secret again: it starts.
+    await start({});
   });
 
   it('the commands say the same of an unreachable DATABASE_URL: db:migrate, admin:create, keys:rotate', async () => {

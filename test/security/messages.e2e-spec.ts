@@ -89,12 +89,14 @@ describe('error messages a person understands', () => {
         const wrongType = await t.http.post(path, { refreshToken: 42 });
         expectError(wrongType, 400);
         expect(wrongType.body.message).toEqual(['refreshToken must be a string']);
-        const tooLong = await t.http.post(path, { refreshToken: 'r'.repeat(2100) });
-        expect(tooLong.body.message).toEqual(['refreshToken must be at most 2048 characters']);
       }
+      const tooLong = await t.http.post('/auth/refresh', { refreshToken: 'r'.repeat(2100) });
+      expect(tooLong.body.message).toEqual(['refreshToken must be at most 2048 characters']);
+      // RFC 7009 §2.2: revoke answers a token that is not ours 200, however long.
+      expect((await t.http.post('/auth/revoke', { refreshToken: 'r'.repeat(2100) })).status).toBe(200);
       const revoke = await t.http.post('/auth/revoke', {});
       expectError(revoke, 400);
-      expect(revoke.body.message).toEqual([expect.stringMatching(/^refreshToken /)]);
+      expect(revoke.body.message).toEqual(['token must be given (or refreshToken, or the refresh cookie in cookie mode)']);
     });
 
     it('admin PATCH and paging: one message per bad field', async () => {
@@ -153,13 +155,13 @@ describe('error messages a person understands', () => {
       expect(JSON.parse(res.body)).toEqual({ statusCode: 415, message: 'Unsupported media type: send the body as application/json', error: 'Unsupported Media Type' });
     });
 
-    it('malformed or empty JSON: 400 saying so, quoting nothing of the body', async () => {
+    it('malformed JSON: 400 saying so, quoting nothing of the body; an empty one is no body: the missing fields', async () => {
       const bad = await post('/auth/login', '{"email": "a@example.com", "password": hunter22}');
       expectError(bad, 400);
       expect(bad.body.message).toBe('Request body is not valid JSON');
       const empty = await post('/auth/login', '');
       expectError(empty, 400);
-      expect(empty.body.message).toBe('Request body is empty');
+      expect(empty.body.message).toEqual(['email is required', 'password is required']);
     });
 
     it('JSON in another charset: 415 saying to send it in UTF-8', async () => {

@@ -18,7 +18,28 @@ const ROOT = resolve(__dirname, '..', '..');
  * the build only has to produce JavaScript.
  */
 export class ServerBuild {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly entry = 'main.js',
+  ) {}
+
+  /**
+   * A server of your own, as examples/notes is: `npx tsc -p <project>` (here with
+   * `--outDir` a temporary directory), run as `node dist/<entry>`.
+   */
+  static createExample(project: string, entry: string): ServerBuild {
+    const dir = mkdtempSync(join(tmpdir(), 'example-build-'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    symlinkSync(join(ROOT, 'prisma'), join(dir, 'prisma'), 'dir');
+    symlinkSync(join(ROOT, 'mail-templates'), join(dir, 'mail-templates'), 'dir');
+    const tsc = require.resolve('typescript/bin/tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, project), '--outDir', join(dir, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+    if (!existsSync(join(dir, 'dist', entry))) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`tsc produced no dist/${entry}:\n${result.stdout}\n${result.stderr}`);
+    }
+    return new ServerBuild(dir, entry);
+  }
 
   static create(): ServerBuild {
     const dir = mkdtempSync(join(tmpdir(), 'auth-build-'));
@@ -39,7 +60,7 @@ export class ServerBuild {
   }
 
   get main(): string {
-    return join(this.dir, 'dist', 'main.js');
+    return join(this.dir, 'dist', this.entry);
   }
 
   remove(): void {

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { isCanonicalEs256, type TokenFacts } from '@nest-auth-backend/revocation-window';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { AUTH_CLIENT_OPTIONS, type AuthClientOptions } from './options';
+import { AUTH_CLIENT_OPTIONS, checkAuthClientOptions, type AuthClientOptions } from './options';
+import { RefusalLog } from './refusal-log';
 import { RevocationFeedClient } from './revocation-feed-client';
 
 /** The caller of a protected route (`@CurrentUser()`). */
@@ -18,6 +19,8 @@ const ALGORITHMS = ['ES256', 'RS256'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Tokens verified once, until they expire; past the bound the oldest go first. */
 const MAX_VERIFIED = 10_000;
+/** A claim value as a log line shows it: quoted (a newline cannot start a line of its own), and short. */
+const shown = (value: unknown): string => (JSON.stringify(value) ?? 'none').slice(0, 200);
 
 /**
  * Decides whether an access token is good, the way the auth server does, without asking
@@ -30,6 +33,8 @@ const MAX_VERIFIED = 10_000;
 @Injectable()
 export class AuthClient implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuthClient');
+  private readonly refusals = new RefusalLog((line) => this.logger.warn(line));
+  private readonly jwksUrl: string;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly feed: RevocationFeedClient;
   private readonly serverUrl: string;
@@ -39,11 +44,13 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
   introspections = 0;
 
   constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {
+    checkAuthClientOptions(options);
     this.serverUrl = (options.serverUrl ?? options.issuer).replace(/\/+$/, '');
     // RFC 6749 §2.3.1: each part form-urlencoded, then Basic.
     const basic = `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`;
     this.authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
-    this.jwks = createRemoteJWKSet(new URL(`${this.serverUrl}/.well-known/jwks.json`));
+    this.jwksUrl = `${this.serverUrl}/.well-known/jwks.json`;
+    this.jwks = createRemoteJWKSet(new URL(this.jwksUrl));
     this.feed = new RevocationFeedClient({
       url: `${this.serverUrl}/auth/revocations`,
       authorization: this.authorization,
@@ -108,6 +115,8 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       if (typeof code !== 'string' || code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_TIMEOUT') {
         throw new ServiceUnavailableException('Auth server unreachable');
       }
+      const problem = this.settingsProblem(error);
+      if (problem) this.refusals.refused(problem);
       throw new UnauthorizedException(code === 'ERR_JWT_EXPIRED' ? 'Access token expired' : 'Invalid access token');
     }
     // One spelling per token: the high-s twin of an ES256 signature verifies too, but the auth server never issues it.
@@ -120,6 +129,27 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { facts, expiresAt: (exp as number) * 1000 });
     return facts;
+  }
+
+  /**
+   * Why jose refused a token, when this service's settings may be the cause: a token of
+   * the auth server (its signature verified) with another issuer or audience than the
+   * options say, or one signed by a key the JWKS at serverUrl does not publish (another
+   * auth server's, a revoked key's, or a forgery: one reason whatever the kid). Never the
+   * token. Null for an expired, forged or malformed token: the caller's problem, not ours.
+   */
+  private settingsProblem(error: unknown): string | null {
+    const { code, claim, payload } = error as { code?: unknown; claim?: unknown; payload?: Record<string, unknown> };
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'iss') {
+      return `Refused access tokens of issuer ${shown(payload?.iss)}: this service expects issuer ${shown(this.options.issuer)} (the issuer option: the auth server's JWT_ISSUER, by default its APP_URL)`;
+    }
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'aud') {
+      return `Refused access tokens for audience ${shown(payload?.aud)}: this service expects audience ${shown(this.options.audience)} (the audience option: the auth server's JWT_AUDIENCE)`;
+    }
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY') {
+      return `Refused access tokens signed by a key that ${this.jwksUrl} does not publish: tokens of another auth server (check serverUrl and issuer), of a revoked key, or forged`;
+    }
+    return null;
   }
 
   /** RFC 7662 at the auth server: the state of the token now. */

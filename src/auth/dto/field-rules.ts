@@ -8,6 +8,13 @@ import { IsDefined, ValidateBy, type ValidationOptions } from 'class-validator';
  * ValidationPipe both read these decorators, so login's messages are the same either way.
  */
 
+/**
+ * RFC 6749 §3.1, which RFC 7009 and RFC 7662 build on: "Parameters sent without a value
+ * MUST be treated as if they were omitted from the request." For `@Transform`: `token=`
+ * (or `{"token": ""}`) is a missing token, not an invalid one.
+ */
+export const omittedIfEmpty = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
 /** `<field> is required` when the value is undefined or null. */
 export const Required = (field: string): PropertyDecorator => IsDefined({ message: `${field} is required` });
 

@@ -37,6 +37,11 @@ export class KeyEncryption {
     if (secrets.previous) this.previous = deriveKey(secrets.previous, purpose);
   }
 
+  /** Whether AUTH_SECRET_PREVIOUS is set: what a refusal tells the operator to change differs. */
+  get hasPrevious(): boolean {
+    return this.previous !== undefined;
+  }
+
   /** `plaintext` sealed under the current secret, bound to `context` (the kid). */
   seal(plaintext: Buffer, context: string): Buffer {
     const iv = randomBytes(IV_BYTES);

@@ -4,7 +4,7 @@ import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
 import { RevocationService, type KeyNotice } from '../revocation/revocation.service';
-import { KeyEncryption } from './key-encryption';
+import { KeyDecryptionError, KeyEncryption } from './key-encryption';
 import { KEY_CLOCK_SKEW_MS, KeyRing, type RingKey } from './key-ring';
 import { addSigningKey, type AddedKey } from './key-rotation';
 import { statusOf, trustRow, type KeyStatus, type PublishedJwk, type SigningAlgorithm, type SigningKeyRow } from './signing-key';
@@ -57,8 +57,8 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
   private loadApplied = 0;
   /** Keys heard revoked: never back in memory, whatever a reload that started earlier read. */
   private readonly revoked = new Set<string>();
-  /** Keys that failed the trust check, reported once each. */
-  private readonly untrusted = new Set<string>();
+  /** Keys that failed the trust check, and why: reported once each, from the end of a successful start on. */
+  private readonly untrusted = new Map<string, Error>();
   private readonly changeListeners: Array<() => void> = [];
 
   constructor(
@@ -86,18 +86,36 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     });
     if (added) this.logger.log(`Created the first signing key ${added.kid} (${this.algorithm})`);
     await this.reload();
-    if (!this.ring.signingKey(Date.now())) {
-      throw new Error(
-        'No signing key in the database can be opened with AUTH_SECRET (or AUTH_SECRET_PREVIOUS). If the server secret ' +
-          'changed, set AUTH_SECRET_PREVIOUS to the former one; a key made under another secret is never trusted.',
-      );
-    }
+    if (!this.ring.signingKey(Date.now())) throw new Error(this.cannotSign());
     this.ready = true;
+    for (const [kid, error] of this.untrusted) this.reportUntrusted(kid, error);
     if (this.rotationMs > 0) {
       // Looked at often enough that a key is late by at most a tenth of the period (a minute at most).
       const every = Math.min(this.rotationMs / 10, 60_000);
       this.rotationTimer = setInterval(() => void this.rotateIfDue(), every).unref();
     }
+  }
+
+  /**
+   * Why the start stops, in the one line main.ts prints (the keys that failed are not
+   * listed before it: this says it for all of them). Keys that do not open are keys sealed
+   * under another AUTH_SECRET, the secret of the start that created them; a secret
+   * generated anew at each start (`AUTH_SECRET=$(openssl rand …) npm start`) makes every
+   * restart such a start. Never a secret itself.
+   */
+  private cannotSign(): string {
+    if (![...this.untrusted.values()].some((error) => error instanceof KeyDecryptionError)) {
+      return 'No signing key in the database can be opened with AUTH_SECRET (or AUTH_SECRET_PREVIOUS); a key made under another secret is never trusted.';
+    }
+    return this.encryption.hasPrevious
+      ? 'The signing keys in this database were sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS: set AUTH_SECRET to the secret this database was created with (or, to change the secret, AUTH_SECRET_PREVIOUS to it).'
+      : 'The signing keys in this database were sealed under another AUTH_SECRET: start with the AUTH_SECRET this database was created with ' +
+          '(keep it, e.g. in .env: a secret generated anew at each start cannot open them), or, to change the secret, ' +
+          'set the new one as AUTH_SECRET and the old one as AUTH_SECRET_PREVIOUS.';
+  }
+
+  private reportUntrusted(kid: string, error: Error): void {
+    this.logger.error(`Signing key ${kid} is not trusted here, its tokens are refused: ${error.message}`);
   }
 
   onApplicationShutdown(): void {
@@ -243,8 +261,9 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
         keys.push(key);
       } catch (error) {
         if (!this.untrusted.has(row.kid)) {
-          this.untrusted.add(row.kid);
-          this.logger.error(`Signing key ${row.kid} is not trusted here, its tokens are refused: ${(error as Error).message}`);
+          this.untrusted.set(row.kid, error as Error);
+          // Before the start is decided, onModuleInit reports it (or says why it cannot start).
+          if (this.ready) this.reportUntrusted(row.kid, error as Error);
         }
       }
     }

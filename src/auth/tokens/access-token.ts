@@ -55,7 +55,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /** Far above a real token (~500 characters with ES256, ~700 with RS256); refused before anything is decoded. */
-const MAX_TOKEN_LENGTH = 4096;
+export const MAX_TOKEN_LENGTH = 4096;
 /** The one header our signer writes: RFC 9068's, `{ alg, typ: "at+jwt", kid }`. */
 const HEADER_KEYS = ['alg', 'typ', 'kid'];
 /** Exactly the claims `sign` issues. */

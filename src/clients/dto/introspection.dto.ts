@@ -1,16 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString } from 'class-validator';
-import { given, Required } from '../../auth/dto/field-rules';
+import { given, omittedIfEmpty, Required } from '../../auth/dto/field-rules';
 
 /**
- * RFC 6749 §3.1, which RFC 7662 builds on: "Parameters sent without a value MUST be
- * treated as if they were omitted from the request." So `token=` (or `{"token": ""}`) is
- * a missing token, a 400, not a token that is inactive: RFC 7662 §2.1 makes it REQUIRED.
+ * POST /auth/introspect, form-encoded (RFC 7662 §2.1) or JSON. A field sent twice is not a
+ * string: 400. `token=` is a missing token (omittedIfEmpty), a 400, not a token that is
+ * inactive: RFC 7662 §2.1 makes it REQUIRED.
  */
-const omittedIfEmpty = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
-
-/** POST /auth/introspect, form-encoded (RFC 7662 §2.1) or JSON. A field sent twice is not a string: 400. */
 export class IntrospectDto {
   @ApiProperty({ minLength: 1, description: 'The access token to check' })
   @Transform(omittedIfEmpty)
