@@ -31,7 +31,7 @@ export class NotesController {
   @ApiUnauthorizedResponse({ description: 'No valid access token' })
   @Get('mine')
   mine(@CurrentUser() me: AuthUser): NoteDto[] {
-    return this.notes.ofOwner(me.id).map(NoteDto.from);
+    return this.notes.ofOwner(me.id).map((note) => NoteDto.from(note));
   }
 
   @ApiBearerAuth()
@@ -48,6 +48,6 @@ export class NotesController {
   @ApiOkResponse({ type: [NoteDto], description: 'Every user’s notes, oldest first' })
   @Get('all')
   all(): NoteDto[] {
-    return this.notes.all().map(NoteDto.from);
+    return this.notes.all().map((note) => NoteDto.from(note));
   }
 }

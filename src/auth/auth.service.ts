@@ -222,7 +222,14 @@ export class AuthService {
   private respond({ session, user, refreshToken }: SessionGrant): TokenGrant {
     this.profiles.remember(user);
     const accessToken = this.accessTokens.sign({ userId: user.id, sessionId: session.id, tokenVersion: user.refreshTokenVersion, role: user.role });
-    const response = { accessToken, refreshToken, tokenType: 'Bearer' as const, expiresIn: this.accessTokens.ttl, sessionId: session.id, user: UserDto.from(user) };
+    const response = {
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer' as const,
+      expiresIn: this.accessTokens.ttl,
+      sessionId: session.id,
+      user: UserDto.from(user),
+    };
     return { response, sessionExpiresAt: session.absoluteExpiresAt };
   }
 }

@@ -67,7 +67,7 @@ export function databaseUnavailability(error: unknown): ErrorBody | undefined {
     const e = queue.shift();
     if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
-    const { name, code, kind, originalCode, severity, message, cause, meta } = e as Record<string, any>;
+    const { name, code, kind, originalCode, severity, message, cause, meta } = e as Record<string, unknown>;
     if (code === DISK_FULL_SQLSTATE || originalCode === DISK_FULL_SQLSTATE) return DATABASE_DISK_FULL;
     if (name === 'PrismaClientInitializationError') return DATABASE_UNAVAILABLE;
     for (const c of [code, originalCode]) {
@@ -77,7 +77,7 @@ export function databaseUnavailability(error: unknown): ErrorBody | undefined {
     if (typeof kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return DATABASE_UNAVAILABLE;
     if (severity === UNAVAILABLE_SEVERITY) return DATABASE_UNAVAILABLE;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return DATABASE_UNAVAILABLE;
-    queue.push(cause, meta?.driverAdapterError);
+    queue.push(cause, (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
   return undefined;
 }
@@ -153,7 +153,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const { httpAdapter } = this.adapterHost;
-    const response = host.switchToHttp().getResponse();
+    const response = host.switchToHttp().getResponse<unknown>();
     const wrongMethod = methodNotAllowed(exception, host.switchToHttp().getRequest<FastifyRequest | undefined>(), httpAdapter.getInstance());
     const { status, body } = wrongMethod ? { status: wrongMethod.body.statusCode, body: wrongMethod.body } : this.toResponse(exception);
     if (httpAdapter.isHeadersSent(response)) {

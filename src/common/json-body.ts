@@ -44,7 +44,7 @@ export function acceptJsonOnly(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
       done(new BadRequestException('JSON body is not valid UTF-8'), undefined);
       return;
     }
-    parseJson(request, text, (error, value) => {
+    void parseJson(request, text, (error, value) => {
       if (error) done(error, undefined);
       else if (typeof value !== 'object' || value === null || Array.isArray(value)) done(new BadRequestException(NOT_AN_OBJECT), undefined);
       else if (depthExceeds(value, maxDepth)) done(new BadRequestException('JSON body is nested too deeply'), undefined);
@@ -86,7 +86,7 @@ export function acceptFormOn(fastify: FastifyInstance, routes: string[]): void {
       done(new BadRequestException('Form body is not valid UTF-8'), undefined);
       return;
     }
-    const fields: Record<string, string | string[]> = Object.create(null);
+    const fields = Object.create(null) as Record<string, string | string[]>;
     for (const [name, value] of new URLSearchParams(text)) {
       const seen = fields[name];
       fields[name] = seen === undefined ? value : ([] as string[]).concat(seen, value);

@@ -114,7 +114,7 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  */
 export const QUERY_TIMEOUT_MS = 10_000;
 
-async function openServer(url: string, poolSize: number): Promise<Database> {
+function openServer(url: string, poolSize: number): Database {
   const pool = new Pool({
     connectionString: url,
     max: poolSize,

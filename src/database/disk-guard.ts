@@ -121,7 +121,7 @@ export class DiskGuard {
       (e): e is Record<string, unknown> => typeof e === 'object' && e !== null && (e as { severity?: unknown }).severity === 'PANIC',
     );
     if (!panic) return;
-    const code = String(panic.originalCode ?? panic.code ?? '') || undefined;
+    const code = [panic.originalCode, panic.code].find((c): c is string => typeof c === 'string' && c !== '');
     const what = String(panic.originalMessage ?? panic.message);
     this.stopped = new DatabaseStoppedError(
       code,

@@ -19,7 +19,6 @@ export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 /** prisma/migrations of the nearest enclosing project (from src/, dist/ or another build). */
 export const MIGRATIONS_DIR = findUp(join('prisma', 'migrations'), __dirname);
 
-
 // Prisma's own DDL for its history table (schema-engine, postgres flavour).
 const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS _prisma_migrations (

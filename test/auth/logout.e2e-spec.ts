@@ -204,7 +204,11 @@ describe('cookie transport (X-Auth-Mode: cookie)', () => {
   });
 
   it('revoke in cookie mode: the cookie is the token, with no body, a JSON body or a form; the cookie is cleared', async () => {
-    for (const [body, type] of [[undefined, undefined], ['{}', 'application/json'], ['token_type_hint=refresh_token', 'application/x-www-form-urlencoded']]) {
+    for (const [body, type] of [
+      [undefined, undefined],
+      ['{}', 'application/json'],
+      ['token_type_hint=refresh_token', 'application/x-www-form-urlencoded'],
+    ]) {
       const user = await newUser(t.http);
       const login = await t.http.post('/auth/login', { email: user.email, password: user.password }, { headers: COOKIE });
       const token = cookieOf(login.headers)!.split(';')[0].split('=')[1];
@@ -222,7 +226,9 @@ describe('cookie transport (X-Auth-Mode: cookie)', () => {
     const login = await t.http.post('/auth/login', { email: user.email, password: user.password }, { headers: COOKIE });
     const token = cookieOf(login.headers)!.split(';')[0].split('=')[1];
     for (const type of ['application/x-www-form-urlencoded', 'application/json']) {
-      const res = await t.http.post('/auth/revoke', type === 'application/json' ? '{}' : '', { headers: { cookie: `refresh_token=${token}`, 'content-type': type } });
+      const res = await t.http.post('/auth/revoke', type === 'application/json' ? '{}' : '', {
+        headers: { cookie: `refresh_token=${token}`, 'content-type': type },
+      });
       expect([type, res.status]).toEqual([type, 403]);
     }
     expect((await t.http.get('/auth/me', { token: login.body.accessToken })).status).toBe(200);

@@ -17,9 +17,7 @@ describe('password hashing under a registration flood', () => {
 
   it('sheds the excess of 120 concurrent registrations with 503 + Retry-After, while every concurrent login succeeds', async () => {
     const owner = await newUser(t.http);
-    const flood = Array.from({ length: 120 }, (_, i) =>
-      t.http.post('/auth/register', { email: `flood-${i}@example.com`, password: 'flood password 123' }),
-    );
+    const flood = Array.from({ length: 120 }, (_, i) => t.http.post('/auth/register', { email: `flood-${i}@example.com`, password: 'flood password 123' }));
     const logins = Array.from({ length: 10 }, () => newSession(t.http, owner));
     const registrations = await Promise.all(flood);
 

@@ -4,8 +4,7 @@ import { useApp } from '../support/test-app';
 describe('login rate limit (RATE_LIMIT_LOGIN per IP and per email, in the database)', () => {
   const t = useApp({ RATE_LIMIT_LOGIN: '3', TRUST_PROXY: 'true', ...ADMIN_ENV });
 
-  const login = (email: string, password: string, ip: string) =>
-    t.http.post('/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
+  const login = (email: string, password: string, ip: string) => t.http.post('/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
 
   it('answers 429 with Retry-After after the limit per IP, and counts failed attempts', async () => {
     const user = await newUser(t.http);
@@ -51,7 +50,11 @@ describe('login rate limit (RATE_LIMIT_LOGIN per IP and per email, in the databa
   });
 
   describe('device cookies: strangers cannot lock an owner out', () => {
-    const deviceCookieOf = (headers: Headers) => headers.getSetCookie().find((c) => c.startsWith('auth_device='))?.split(';')[0];
+    const deviceCookieOf = (headers: Headers) =>
+      headers
+        .getSetCookie()
+        .find((c) => c.startsWith('auth_device='))
+        ?.split(';')[0];
     const loginWith = (email: string, password: string, ip: string, cookie?: string) =>
       t.http.post('/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip, ...(cookie ? { cookie } : {}) } });
 

@@ -6,8 +6,7 @@ describe('refresh: rotation, reuse detection, concurrent grace, expiry', () => {
 
   const refresh = (refreshToken: string) => t.http.post('/auth/refresh', { refreshToken });
   /** Moves the last rotation of a session back in time, past REFRESH_REUSE_GRACE (30 s). */
-  const pastGrace = (sessionId: string) =>
-    t.server.prisma.session.update({ where: { id: sessionId }, data: { rotatedAt: new Date(Date.now() - 60_000) } });
+  const pastGrace = (sessionId: string) => t.server.prisma.session.update({ where: { id: sessionId }, data: { rotatedAt: new Date(Date.now() - 60_000) } });
 
   it('returns a new refresh token and a working access token; only hashes are stored', async () => {
     const user = await newUser(t.http);
@@ -20,7 +19,8 @@ describe('refresh: rotation, reuse detection, concurrent grace, expiry', () => {
 
     const session = await t.server.prisma.session.findUniqueOrThrow({ where: { id: user.sessionId } });
     expect(session.refreshTokenHash).toMatch(/^[0-9a-f]{64}$/);
-    const stored = JSON.stringify(await t.server.prisma.$queryRaw`SELECT * FROM sessions`) +
+    const stored =
+      JSON.stringify(await t.server.prisma.$queryRaw`SELECT * FROM sessions`) +
       JSON.stringify(await t.server.prisma.$queryRaw`SELECT * FROM rotated_refresh_tokens`);
     expect(stored).not.toContain(user.refreshToken);
     expect(stored).not.toContain(res.body.refreshToken);

@@ -15,7 +15,15 @@ describe('register and login', () => {
       tokenType: 'Bearer',
       expiresIn: 900,
       sessionId: expect.any(String),
-      user: { id: expect.any(String), email: 'grace@example.com', emailVerified: false, name: 'Grace', role: 'USER', disabled: false, createdAt: expect.any(String) },
+      user: {
+        id: expect.any(String),
+        email: 'grace@example.com',
+        emailVerified: false,
+        name: 'Grace',
+        role: 'USER',
+        disabled: false,
+        createdAt: expect.any(String),
+      },
     });
     const me = await t.http.get('/auth/me', { token: res.body.accessToken });
     expect(me.status).toBe(200);

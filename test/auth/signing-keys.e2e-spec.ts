@@ -257,9 +257,7 @@ describe('signing keys at rest: sealed under AUTH_SECRET, and the secret itself 
     expect((await t.http.post('/auth/refresh', { refreshToken: first.body.refreshToken })).status).toBe(200);
     // …and a server with only the old one (or any other) cannot open the keys: it does not start, and says why.
     await t.server.close();
-    await expect(startApp(t.db, { ...LEAD, AUTH_SECRET: OLD })).rejects.toThrow(
-      /^The signing keys in this database were sealed under another AUTH_SECRET: /,
-    );
+    await expect(startApp(t.db, { ...LEAD, AUTH_SECRET: OLD })).rejects.toThrow(/^The signing keys in this database were sealed under another AUTH_SECRET: /);
     await t.restart({ ...LEAD, AUTH_SECRET: NEW });
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
   });

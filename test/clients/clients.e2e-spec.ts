@@ -23,7 +23,11 @@ describe('relying parties: clients, introspection and the revocation feed', () =
 
   describe('/admin/clients', () => {
     it('registers a service: the secret shown once (256 bits), stored only as its SHA-256, never listed, audited without it', async () => {
-      const res = await t.http.post('/admin/clients', { name: ' orders ', backchannelLogoutUri: 'https://orders.internal/logout' }, { token: admin.accessToken });
+      const res = await t.http.post(
+        '/admin/clients',
+        { name: ' orders ', backchannelLogoutUri: 'https://orders.internal/logout' },
+        { token: admin.accessToken },
+      );
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         id: expect.any(String),
@@ -67,15 +71,21 @@ describe('relying parties: clients, introspection and the revocation feed', () =
     });
 
     // Every back-channel logout would fail on these: refused when the client is registered.
-    it.each(['http://[fe80::1%25lo]:1/x', 'http://', 'ftp://x', 'http://exa mple.com', 'http:example.com', ' https://example.com/x', 'https://example.com/a\nb', 'https://example.com\\hook'])(
-      'refuses the backchannelLogoutUri %j with a 400 that says why (never a 500), and registers nothing',
-      async (backchannelLogoutUri) => {
-        const before = (await t.http.get('/admin/clients', { token: admin.accessToken })).body.items;
-        const res = await t.http.post('/admin/clients', { name: 'undeliverable', backchannelLogoutUri }, { token: admin.accessToken });
-        expect([res.status, res.body]).toEqual([400, { statusCode: 400, message: ['backchannelLogoutUri must be an http or https URL'], error: 'Bad Request' }]);
-        expect((await t.http.get('/admin/clients', { token: admin.accessToken })).body.items).toEqual(before);
-      },
-    );
+    it.each([
+      'http://[fe80::1%25lo]:1/x',
+      'http://',
+      'ftp://x',
+      'http://exa mple.com',
+      'http:example.com',
+      ' https://example.com/x',
+      'https://example.com/a\nb',
+      'https://example.com\\hook',
+    ])('refuses the backchannelLogoutUri %j with a 400 that says why (never a 500), and registers nothing', async (backchannelLogoutUri) => {
+      const before = (await t.http.get('/admin/clients', { token: admin.accessToken })).body.items;
+      const res = await t.http.post('/admin/clients', { name: 'undeliverable', backchannelLogoutUri }, { token: admin.accessToken });
+      expect([res.status, res.body]).toEqual([400, { statusCode: 400, message: ['backchannelLogoutUri must be an http or https URL'], error: 'Bad Request' }]);
+      expect((await t.http.get('/admin/clients', { token: admin.accessToken })).body.items).toEqual(before);
+    });
 
     it('rotates a secret: the new one works at once, the old one for 24 h, then not', async () => {
       const client = await createClient();
@@ -195,10 +205,12 @@ describe('relying parties: clients, introspection and the revocation feed', () =
     });
 
     it('400 without a token or with it twice; 415 for other media types; forms stay refused on every other route', async () => {
-      expect((await t.http.post('/auth/introspect', '', { headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' } })).body.message).toEqual([
-        'token is required',
-      ]);
-      const twice = await t.http.post('/auth/introspect', 'token=a&token=b', { headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(
+        (await t.http.post('/auth/introspect', '', { headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' } })).body.message,
+      ).toEqual(['token is required']);
+      const twice = await t.http.post('/auth/introspect', 'token=a&token=b', {
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect([twice.status, twice.body.message]).toEqual([400, ['token must be a string (sent once)']]);
       expect((await t.http.post('/auth/introspect', 'token=a', { headers: { authorization: auth, 'content-type': 'text/plain' } })).status).toBe(415);
       const login = await t.http.post('/auth/login', 'email=a%40b.c&password=x', { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -236,7 +248,11 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       const ready = await feed.next((m) => m.event === 'ready');
       expect(ready.data).toEqual({ windowMs: t.server.config.auth.accessTokenTtl * 1000 + 5000, at: expect.any(Number) });
       const replayed = feed.messages.slice(0, feed.messages.indexOf(ready));
-      expect(replayed).toContainEqual({ event: 'session.ended', id: expect.stringMatching(/^\d+$/), data: { userId: ended.id, sessionId: ended.sessionId, at: expect.any(Number) } });
+      expect(replayed).toContainEqual({
+        event: 'session.ended',
+        id: expect.stringMatching(/^\d+$/),
+        data: { userId: ended.id, sessionId: ended.sessionId, at: expect.any(Number) },
+      });
       expect(replayed.every((m) => m.event !== 'heartbeat')).toBe(true);
 
       // Live: the logout of another user, after ready.
@@ -249,7 +265,11 @@ describe('relying parties: clients, introspection and the revocation feed', () =
       await feed.next((m) => m.event === 'heartbeat' && m.data.at >= live.data.at, feed.messages.indexOf(live));
       // A role change, as its own event.
       await t.http.patch(`/admin/users/${user.id}`, { role: 'ADMIN' }, { token: admin.accessToken });
-      expect((await feed.next((m) => m.event === 'user.role_changed' && m.data.userId === user.id)).data).toEqual({ userId: user.id, role: 'ADMIN', at: expect.any(Number) });
+      expect((await feed.next((m) => m.event === 'user.role_changed' && m.data.userId === user.id)).data).toEqual({
+        userId: user.id,
+        role: 'ADMIN',
+        at: expect.any(Number),
+      });
 
       expect((await t.http.delete(`/admin/clients/${client.id}`, { token: admin.accessToken })).status).toBe(204);
       await feed.ended;

@@ -53,7 +53,9 @@ describe('examples/protected-service: revocations reach another service, with no
 
   afterAll(async () => {
     if (delays.length > 0) {
-      console.log(`Delay from the auth server's response to the service's first refusal (${dbKind()}):\n${delays.map((d) => `  ${d.change}: ${d.ms} ms`).join('\n')}`);
+      console.log(
+        `Delay from the auth server's response to the service's first refusal (${dbKind()}):\n${delays.map((d) => `  ${d.change}: ${d.ms} ms`).join('\n')}`,
+      );
     }
     await example?.stop();
     await proxy?.close();
@@ -65,16 +67,25 @@ describe('examples/protected-service: revocations reach another service, with no
   const whoami = (token: string) => service.get('/whoami', { token });
 
   /** Asks the service until `refused` says so, records the delay, then checks it never accepts again. */
-  async function refusedAfter(change: string, respondedAt: number, token: string, refused: (status: number, body: any) => boolean = (status) => status === 401) {
+  async function refusedAfter(
+    change: string,
+    respondedAt: number,
+    token: string,
+    refused: (status: number, body: any) => boolean = (status) => status === 401,
+  ) {
     const answers: number[] = [];
     let firstRefusalAt = 0;
-    await waitFor(`the service to refuse after ${change}`, async () => {
-      const res = await whoami(token);
-      answers.push(res.status);
-      if (!refused(res.status, res.body)) return false;
-      firstRefusalAt = Date.now();
-      return true;
-    }, { attempts: 2000, everyMs: 1 });
+    await waitFor(
+      `the service to refuse after ${change}`,
+      async () => {
+        const res = await whoami(token);
+        answers.push(res.status);
+        if (!refused(res.status, res.body)) return false;
+        firstRefusalAt = Date.now();
+        return true;
+      },
+      { attempts: 2000, everyMs: 1 },
+    );
     delays.push({ change, ms: firstRefusalAt - respondedAt });
     for (let i = 0; i < 10; i++) {
       const res = await whoami(token);

@@ -101,9 +101,7 @@ describe('examples/notes: a feature module mounted with extraImports', () => {
 
   it('documents its routes in /docs-json: the admin one with 401 and 403, the POST with 400', async () => {
     const paths = (await t.http.get('/docs-json')).body.paths;
-    expect(Object.keys(paths)).toEqual(
-      expect.arrayContaining(['/examples/notes/public', '/examples/notes/mine', '/examples/notes', '/examples/notes/all']),
-    );
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/examples/notes/public', '/examples/notes/mine', '/examples/notes', '/examples/notes/all']));
     const all = paths['/examples/notes/all'].get;
     expect(all.security).toEqual([{ bearer: [] }]);
     expect(Object.keys(all.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
@@ -141,7 +139,7 @@ describe('examples/notes as a process: SIGTERM', () => {
   it('finishes the requests in flight, lets go of idle keep-alive connections, exits 0, and keeps what they wrote', async () => {
     let server = await ServerProcess.start(build, db);
     let http = new Http(server.baseUrl);
-    let logins: string[] = [];
+    let logins: string[];
     const users = await Promise.all(Array.from({ length: 5 }, () => newUser(http)));
     const client = new KeepAliveClient(server.baseUrl);
     try {

@@ -258,7 +258,7 @@ describe('operations: the OpenAPI document', () => {
   });
 
   it('says when to come back on every 429', () => {
-    for (const [route, row] of rows.filter(([, r]) => r.throttled)) {
+    for (const [route] of rows.filter(([, r]) => r.throttled)) {
       expect({ route, headers: Object.keys(operation(route).responses['429']?.headers ?? {}) }).toEqual({ route, headers: ['Retry-After'] });
     }
   });

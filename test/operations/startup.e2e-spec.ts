@@ -67,7 +67,7 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     expect(server.logs()).not.toContain(DB_PASSWORD);
   });
 
-  it('at LOG_LEVEL=info shows none of Nest\'s module and route lines, and no admin when none was created', async () => {
+  it("at LOG_LEVEL=info shows none of Nest's module and route lines, and no admin when none was created", async () => {
     const { server, lines } = await start(ADMIN_ENV);
     expect(lines.filter((line) => /^(NestFactory|InstanceLoader|RoutesResolver|RouterExplorer|NestApplication)$/.test(line.context ?? ''))).toEqual([]);
     expect(server.logs()).not.toMatch(/successfully started|dependencies initialized|Mapped \{/);
@@ -121,14 +121,19 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     await start({});
     // What a start with a secret generated anew at each start meets the second time.
     const another = 'a-secret-generated-anew-at-this-start-0123456789';
-    for (const env of [{ LOG_LEVEL: 'info', AUTH_SECRET: another }, { LOG_LEVEL: 'warn', AUTH_SECRET: another }]) {
+    for (const env of [
+      { LOG_LEVEL: 'info', AUTH_SECRET: another },
+      { LOG_LEVEL: 'warn', AUTH_SECRET: another },
+    ]) {
       const { exit, output } = await ServerProcess.run(build, db, { ...dbEnv, ...env });
       expect(exit).toEqual({ code: 1, signal: null });
       const problems = records(output).filter((line) => line.level >= 40);
       expect(problems).toEqual([
         expect.objectContaining({
           level: 60,
-          msg: expect.stringMatching(/^The signing keys in this database were sealed under another AUTH_SECRET: start with the AUTH_SECRET this database was created with .*AUTH_SECRET_PREVIOUS/),
+          msg: expect.stringMatching(
+            /^The signing keys in this database were sealed under another AUTH_SECRET: start with the AUTH_SECRET this database was created with .*AUTH_SECRET_PREVIOUS/,
+          ),
         }),
       ]);
       expect(output).not.toContain(another);
@@ -139,7 +144,10 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     const both = await ServerProcess.run(build, db, { ...dbEnv, AUTH_SECRET: another, AUTH_SECRET_PREVIOUS: `${another}-previous` });
     expect(both.exit).toEqual({ code: 1, signal: null });
     expect(records(both.output)).toEqual([
-      expect.objectContaining({ level: 60, msg: expect.stringMatching(/sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS: set AUTH_SECRET to the secret this database was created with/) }),
+      expect.objectContaining({
+        level: 60,
+        msg: expect.stringMatching(/sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS: set AUTH_SECRET to the secret this database was created with/),
+      }),
     ]);
     // The right secret again: it starts.
     await start({});
@@ -155,12 +163,15 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     ] as const) {
       const { code, output } = await runCommand(build, script, db, [], { ...env, ...unreachable });
       expect({ script, code }).toEqual({ script, code: 1 });
-      expect(output.trim()).toMatch(new RegExp(`^Cannot reach the database at DATABASE_URL \\(127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED.*Check that PostgreSQL runs there`));
+      expect(output.trim()).toMatch(
+        new RegExp(`^Cannot reach the database at DATABASE_URL \\(127\\.0\\.0\\.1:${port}\\): .*ECONNREFUSED.*Check that PostgreSQL runs there`),
+      );
       expect(output).not.toContain(DB_PASSWORD);
       expect(output).not.toMatch(/^\s+at /m);
     }
   });
 
+  /* eslint-disable jest/no-standalone-expect -- the test block is `it` or `it.skip`, as util-linux `script` is there or not */
   (hasScript() ? it : it.skip)('in development on a terminal: readable lines, not JSON', async () => {
     const server = await ServerProcess.start(build, db, { ...dbEnv, NODE_ENV: 'development', LOG_LEVEL: 'info' }, { tty: true });
     await server.stop();
@@ -168,6 +179,7 @@ describe('start-up, as `node dist/main.js` prints it', () => {
     expect(output).toMatch(/INFO.*Listening on http:\/\/127\.0\.0\.1:\d+ — docs/);
     expect(output).not.toContain('{"level"');
   });
+  /* eslint-enable jest/no-standalone-expect */
 });
 
 describe('readableConsole: where logs are readable lines rather than JSON', () => {
@@ -178,6 +190,6 @@ describe('readableConsole: where logs are readable lines rather than JSON', () =
     ['production', true, false],
     ['test', true, false],
   ])('NODE_ENV=%s, stdout a TTY: %s → %s', (nodeEnv, isTTY, readable) => {
-    expect(readableConsole(nodeEnv as string, isTTY as boolean | undefined)).toBe(readable);
+    expect(readableConsole(nodeEnv, isTTY)).toBe(readable);
   });
 });

@@ -33,8 +33,7 @@ function walk(root: string): Entry[] {
 }
 
 /** What is not owner-only: a directory not 0700, a file not 0600, as "path mode" lines. */
-const notPrivate = (entries: Entry[]) =>
-  entries.filter((e) => e.mode !== (e.kind === 'dir' ? 0o700 : 0o600)).map((e) => `${e.path} ${e.mode.toString(8)}`);
+const notPrivate = (entries: Entry[]) => entries.filter((e) => e.mode !== (e.kind === 'dir' ? 0o700 : 0o600)).map((e) => `${e.path} ${e.mode.toString(8)}`);
 
 /**
  * DATA_DIR holds the embedded database (password hashes, in its tables and in its WAL),

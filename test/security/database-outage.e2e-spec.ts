@@ -91,7 +91,12 @@ describe('database outage', () => {
 });
 
 describe('isDatabaseUnavailable', () => {
-  const wrap = (cause: unknown) => Object.assign(new Error('Database error'), { name: 'PrismaClientKnownRequestError', code: 'P2039', meta: { driverAdapterError: { name: 'DriverAdapterError', cause } } });
+  const wrap = (cause: unknown) =>
+    Object.assign(new Error('Database error'), {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P2039',
+      meta: { driverAdapterError: { name: 'DriverAdapterError', cause } },
+    });
 
   it.each([
     ['PrismaClientInitializationError', Object.assign(new Error('x'), { name: 'PrismaClientInitializationError' })],
@@ -117,7 +122,14 @@ describe('isDatabaseUnavailable', () => {
     ['a TypeError', new TypeError('Cannot read properties of null')],
     ['a string', 'ECONNREFUSED'],
     ['null', null],
-    ['a cycle of causes', (() => { const e: Error & { cause?: unknown } = new Error('x'); e.cause = e; return e; })()],
+    [
+      'a cycle of causes',
+      (() => {
+        const e: Error & { cause?: unknown } = new Error('x');
+        e.cause = e;
+        return e;
+      })(),
+    ],
   ])('is false for %s', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
   });

@@ -68,7 +68,11 @@ describe('an empty body sent as application/json', () => {
     const user = await newUser(t.http);
     const COOKIE = { 'x-auth-mode': 'cookie' };
     const login = await t.http.post('/auth/login', { email: user.email, password: user.password }, { headers: COOKIE });
-    const cookieOf = (headers: Headers) => headers.getSetCookie().find((c) => c.startsWith('refresh_token='))!.split(';')[0];
+    const cookieOf = (headers: Headers) =>
+      headers
+        .getSetCookie()
+        .find((c) => c.startsWith('refresh_token='))!
+        .split(';')[0];
     const refreshed = await empty('POST', '/auth/refresh', undefined, { ...COOKIE, cookie: cookieOf(login.headers) });
     expect(refreshed.status).toBe(200);
     const revoked = await empty('POST', '/auth/revoke', undefined, { ...COOKIE, cookie: cookieOf(refreshed.headers) });
@@ -99,7 +103,11 @@ describe('an empty body sent as application/json', () => {
   });
 
   it('a body of whitespace is still not JSON: 400', async () => {
-    const res = await t.http.request('POST', '/auth/logout', { body: ' ', token: (await newUser(t.http)).accessToken, headers: { 'content-type': 'application/json' } });
+    const res = await t.http.request('POST', '/auth/logout', {
+      body: ' ',
+      token: (await newUser(t.http)).accessToken,
+      headers: { 'content-type': 'application/json' },
+    });
     expectError(res, 400);
     expect(res.body.message).toBe('Request body is not valid JSON');
   });

@@ -39,7 +39,11 @@ describe('hostile input', () => {
     it('answers 413 to an oversized chunked body (no Content-Length to trust)', async () => {
       const body = JSON.stringify({ email: 'chunked@example.com', password: 'x'.repeat(20_000) });
       const chunked = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
-      const res = await rawRequest(t.server.baseUrl, ['POST /auth/register HTTP/1.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], '0\r\n\r\n');
+      const res = await rawRequest(
+        t.server.baseUrl,
+        ['POST /auth/register HTTP/1.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked'],
+        '0\r\n\r\n',
+      );
       // An empty chunked body first (sanity: the raw request is understood), then the big one.
       expect(res.status).toBe(400);
       const big = await rawRequest(t.server.baseUrl, ['POST /auth/register HTTP/1.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked'], chunked);
@@ -270,7 +274,13 @@ describe('hostile input', () => {
   });
 
   describe('wrong JSON types where strings are expected', () => {
-    const WRONG = [['an array', ['a@example.com']], ['a number', 12345678], ['null', null], ['an object', { $ne: null }], ['true', true]] as const;
+    const WRONG = [
+      ['an array', ['a@example.com']],
+      ['a number', 12345678],
+      ['null', null],
+      ['an object', { $ne: null }],
+      ['true', true],
+    ] as const;
 
     it.each(WRONG)('refuses %s as email, password or name on register: 400, no user', async (_, value) => {
       const before = await userCount();
@@ -298,7 +308,15 @@ describe('hostile input', () => {
     });
 
     it('refuses wrong types in PATCH /admin/users/:id: 400, and the user is unchanged', async () => {
-      for (const body of [{ role: 'SUPERUSER' }, { role: ['ADMIN'] }, { role: 'admin' }, { role: null }, { disabled: 'yes' }, { disabled: 1 }, { disabled: null }]) {
+      for (const body of [
+        { role: 'SUPERUSER' },
+        { role: ['ADMIN'] },
+        { role: 'admin' },
+        { role: null },
+        { disabled: 'yes' },
+        { disabled: 1 },
+        { disabled: null },
+      ]) {
         expectError(await t.http.patch(`/admin/users/${user.id}`, body, { token: admin.accessToken }), 400);
       }
       const row = await t.server.prisma.user.findUniqueOrThrow({ where: { id: user.id } });

@@ -16,7 +16,11 @@ describe('logs hold no secrets', () => {
   const t = useApp();
   const secrets = new Set<string>();
   const keep = (...values: Array<string | undefined | null>) => values.forEach((v) => v && secrets.add(v));
-  const cookieOf = (headers: Headers) => headers.getSetCookie().find((c) => c.startsWith('refresh_token='))?.split(';')[0];
+  const cookieOf = (headers: Headers) =>
+    headers
+      .getSetCookie()
+      .find((c) => c.startsWith('refresh_token='))
+      ?.split(';')[0];
 
   it('after a full flow: register, logins, refreshes in both transports, logouts, revoke, password change, refusals', async () => {
     const password = `pw-${randomBytes(12).toString('hex')}`;
@@ -72,9 +76,18 @@ describe('logs hold no secrets', () => {
     expectError(await t.http.get('/auth/me', { token: again.body.accessToken }), 401);
     expectError(await t.http.get(`/auth/me?access_token=${again.body.accessToken}`), 401);
     expectError(await t.http.post('/auth/register', { email: 'not-an-email', password: newPassword, role: 'ADMIN' }), 400);
-    expectError(await t.http.request('POST', '/auth/login', { body: `{"email":"${email}","password":"${newPassword}"`, headers: { 'content-type': 'application/json' } }), 400);
+    expectError(
+      await t.http.request('POST', '/auth/login', { body: `{"email":"${email}","password":"${newPassword}"`, headers: { 'content-type': 'application/json' } }),
+      400,
+    );
     expectError(await t.http.post('/auth/login', { email, password: newPassword + 'x'.repeat(17_000) }), 413);
-    expectError(await t.http.request('POST', '/auth/login', { body: `email=${email}&password=${newPassword}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
+    expectError(
+      await t.http.request('POST', '/auth/login', {
+        body: `email=${email}&password=${newPassword}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      415,
+    );
 
     const row = await t.server.prisma.user.findUniqueOrThrow({ where: { email } });
     keep(row.passwordHash);

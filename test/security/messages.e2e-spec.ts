@@ -135,7 +135,11 @@ describe('error messages a person understands', () => {
         expectError(res, 400);
         expect([path, res.body.message]).toEqual([path, 'the body must be a JSON object']);
       }
-      const patch = await t.http.request('PATCH', `/admin/users/${user.id}`, { body, token: admin.accessToken, headers: { 'content-type': 'application/json' } });
+      const patch = await t.http.request('PATCH', `/admin/users/${user.id}`, {
+        body,
+        token: admin.accessToken,
+        headers: { 'content-type': 'application/json' },
+      });
       expectError(patch, 400);
       expect(patch.body.message).toBe('the body must be a JSON object');
     });
@@ -152,7 +156,11 @@ describe('error messages a person understands', () => {
     it('a body without Content-Type: 415 saying to send application/json', async () => {
       const res = await rawRequest(t.server.baseUrl, ['POST /auth/login HTTP/1.1'], '{"email":"a@example.com","password":"x"}');
       expect(`${res.status} ${res.body}`).toMatch(/^415 /);
-      expect(JSON.parse(res.body)).toEqual({ statusCode: 415, message: 'Unsupported media type: send the body as application/json', error: 'Unsupported Media Type' });
+      expect(JSON.parse(res.body)).toEqual({
+        statusCode: 415,
+        message: 'Unsupported media type: send the body as application/json',
+        error: 'Unsupported Media Type',
+      });
     });
 
     it('malformed JSON: 400 saying so, quoting nothing of the body; an empty one is no body: the missing fields', async () => {
@@ -178,7 +186,11 @@ describe('error messages a person understands', () => {
         expect(res.status).toBe(405);
       } else {
         expectError(res, 405);
-        expect(res.body).toEqual({ statusCode: 405, message: `Method ${method} is not allowed on this path; it accepts ${allow}`, error: 'Method Not Allowed' });
+        expect(res.body).toEqual({
+          statusCode: 405,
+          message: `Method ${method} is not allowed on this path; it accepts ${allow}`,
+          error: 'Method Not Allowed',
+        });
       }
       expect([method, path, res.headers.get('allow')]).toEqual([method, path, allow]);
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -253,7 +265,9 @@ describe('405 beside CORS preflights', () => {
 
   it('a listed origin’s preflight is still answered 204; an unlisted one gets 405 with Allow and no CORS header', async () => {
     const preflight = (origin: string) =>
-      t.http.request('OPTIONS', '/auth/login', { headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      t.http.request('OPTIONS', '/auth/login', {
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
     const listed = await preflight(ORIGIN);
     expect(listed.status).toBe(204);
     expect(listed.headers.get('access-control-allow-origin')).toBe(ORIGIN);

@@ -10,11 +10,9 @@ import type { HttpResponse } from '../support/http';
  * a local server that records whether anything was fetched from it.
  */
 
-export const b64url = (value: unknown): string =>
-  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+export const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
-export const decodeSegment = <T = Record<string, unknown>>(segment: string): T =>
-  JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as T;
+export const decodeSegment = <T = Record<string, unknown>>(segment: string): T => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as T;
 
 export type Signer = (signingInput: string) => string;
 
@@ -43,7 +41,9 @@ export const ps256 =
 export const es256 =
   (privateKey: KeyLike): Signer =>
   (input) =>
-    toCanonicalEs256(`${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' } as never).toString('base64url')}`).split('.')[2];
+    toCanonicalEs256(`${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' } as never).toString('base64url')}`).split(
+      '.',
+    )[2];
 
 /** The same ES256 token under the other valid signature of its claims: (r, n - s). */
 export function highSTwin(token: string): string {

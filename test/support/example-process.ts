@@ -31,7 +31,10 @@ function build(): string {
   symlinkSync(join(ROOT, 'packages', 'nest-auth-client'), join(modules, '@nest-auth-backend', 'client'), 'dir');
   symlinkSync(join(ROOT, 'packages', 'revocation-window'), join(modules, '@nest-auth-backend', 'revocation-window'), 'dir');
   const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'examples/protected-service'), '--outDir', join(dir, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'examples/protected-service'), '--outDir', join(dir, 'dist')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (!existsSync(join(dir, 'dist', 'main.js'))) throw new Error(`tsc produced no main.js:\n${result.stdout}\n${result.stderr}`);
   return (compiled = dir);
 }

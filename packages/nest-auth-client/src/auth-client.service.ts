@@ -122,7 +122,15 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
     // One spelling per token: the high-s twin of an ES256 signature verifies too, but the auth server never issues it.
     if (alg === 'ES256' && !isCanonicalEs256(token)) throw new UnauthorizedException('Invalid access token');
     const { sub, sid, ver, role, exp } = payload as Record<string, unknown>;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid) || !Number.isSafeInteger(ver) || (role !== 'USER' && role !== 'ADMIN') || !kid) {
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      !UUID.test(sub) ||
+      !UUID.test(sid) ||
+      !Number.isSafeInteger(ver) ||
+      (role !== 'USER' && role !== 'ADMIN') ||
+      !kid
+    ) {
       throw new UnauthorizedException('Invalid access token');
     }
     const facts: TokenFacts = { sub, sid, ver: ver as number, role, kid };

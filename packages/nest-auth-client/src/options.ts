@@ -46,7 +46,7 @@ export function checkAuthClientOptions(options: Partial<AuthClientOptions> | und
   const required: Array<[keyof AuthClientOptions, string]> = [
     ['issuer', "the auth server's JWT_ISSUER, by default its APP_URL"],
     ['audience', "the auth server's JWT_AUDIENCE, by default nest-auth-backend"],
-    ['clientId', 'this service\'s client id, from POST /admin/clients on the auth server'],
+    ['clientId', "this service's client id, from POST /admin/clients on the auth server"],
     ['clientSecret', 'its secret, shown once by POST /admin/clients'],
   ];
   for (const [name, meaning] of required) {

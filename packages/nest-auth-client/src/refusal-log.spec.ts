@@ -4,7 +4,10 @@ describe('RefusalLog', () => {
   it('says a reason once, then again after the interval with how many were refused meanwhile', () => {
     const lines: string[] = [];
     let now = 0;
-    const log = new RefusalLog((line) => lines.push(line), () => now);
+    const log = new RefusalLog(
+      (line) => lines.push(line),
+      () => now,
+    );
     for (let i = 0; i < 1000; i++) log.refused('issuer');
     log.refused('audience');
     expect(lines).toEqual(['issuer', 'audience']);

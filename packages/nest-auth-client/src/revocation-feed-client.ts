@@ -124,7 +124,6 @@ export class RevocationFeedClient {
     const event = fromFeedEvent(name, message.data, message.id);
     if (event) this.state.apply(event);
   }
-
 }
 
 function parseJson(text: string): Record<string, unknown> | null {

@@ -5,8 +5,7 @@ import { newSigningKey, trustRow, type SigningKeyRow } from './signing-key';
 
 const OLD = randomBytes(32).toString('base64url');
 const NEW = randomBytes(32).toString('base64url');
-const under = (current: string, previous?: string) =>
-  new KeyEncryption({ current: secretKey(current), ...(previous && { previous: secretKey(previous) }) });
+const under = (current: string, previous?: string) => new KeyEncryption({ current: secretKey(current), ...(previous && { previous: secretKey(previous) }) });
 
 describe('KeyEncryption: private signing keys at rest', () => {
   const plaintext = randomBytes(138);

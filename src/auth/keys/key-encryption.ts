@@ -59,9 +59,7 @@ export class KeyEncryption {
     if (plaintext) return { plaintext, sealedWithPrevious: false };
     const old = this.previous && openWith(this.previous, bytes, context);
     if (old) return { plaintext: old, sealedWithPrevious: true };
-    throw new KeyDecryptionError(
-      this.previous ? 'sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS' : 'not sealed under AUTH_SECRET',
-    );
+    throw new KeyDecryptionError(this.previous ? 'sealed under neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS' : 'not sealed under AUTH_SECRET');
   }
 }
 

@@ -61,9 +61,7 @@ export class KeyRing {
 
   /** The JWKS: every key that is next, active, or signed a token that can still be valid. */
   published(now: number): PublishedJwk[] {
-    return this.keys
-      .filter((key) => this.stillVerifies(key, now))
-      .map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.algorithm, use: 'sig' }));
+    return this.keys.filter((key) => this.stillVerifies(key, now)).map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.algorithm, use: 'sig' }));
   }
 
   /** The same ring without `kid` (a revocation heard, before the reload). */

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
       leadSeconds: config.auth.signingKeyLead,
       via: 'keys:rotate',
     });
-    console.log(`New signing key ${added!.kid} (${config.auth.algorithm}): published now, signs from ${added!.activatesAt.toISOString()} (${database.description})`);
+    console.log(
+      `New signing key ${added!.kid} (${config.auth.algorithm}): published now, signs from ${added!.activatesAt.toISOString()} (${database.description})`,
+    );
   } finally {
     await prisma.$disconnect();
     await database.close();

@@ -39,8 +39,7 @@ const generate = promisify(generateKeyPair);
 
 /** A fresh key pair for `algorithm` (P-256, or RSA 2048 bits), its private part sealed at once. */
 export async function newSigningKey(algorithm: SigningAlgorithm, encryption: KeyEncryption): Promise<NewSigningKey> {
-  const { privateKey } =
-    algorithm === 'ES256' ? await generate('ec', { namedCurve: 'P-256' }) : await generate('rsa', { modulusLength: 2048 });
+  const { privateKey } = algorithm === 'ES256' ? await generate('ec', { namedCurve: 'P-256' }) : await generate('rsa', { modulusLength: 2048 });
   const publicJwk = publicJwkOf(createPublicKey(privateKey));
   const kid = thumbprint(publicJwk);
   const der = privateKey.export({ type: 'pkcs8', format: 'der' });
@@ -57,8 +56,7 @@ export function publicJwkOf(key: KeyObject): PublicJwk {
 
 /** RFC 7638: SHA-256 of the required members, in lexicographic order, without whitespace. */
 export function thumbprint(jwk: PublicJwk): string {
-  const canonical =
-    jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
+  const canonical = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
 }
 
