@@ -2,9 +2,8 @@ import { NotesModule } from '../../examples/notes/notes.module';
 import { ADMIN_ENV, newAdmin, newUser, type TestUser } from '../support/factories';
 import { Http } from '../support/http';
 import { KeepAliveClient, type RawResponse } from '../support/keep-alive-client';
-import { ServerBuild, ServerProcess, type Exit } from '../support/server-process';
+import { ServerBuild, ServerProcess, useServerBuild, type Exit } from '../support/server-process';
 import { useApp } from '../support/test-app';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { within } from '../support/wait';
 
 /**
@@ -116,28 +115,17 @@ describe('examples/notes: a feature module mounted with extraImports', () => {
  * it: the same graceful stop as the server's own main.ts (test/resilience/faults.e2e-spec.ts).
  */
 describe('examples/notes as a process: SIGTERM', () => {
-  let build: ServerBuild;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    build = ServerBuild.createExample('examples/notes', 'examples/notes/main.js');
-    db = await createTestDatabase();
-  }, 180_000);
-  afterAll(async () => {
-    await ServerProcess.killAll();
-    build?.remove();
-    await db?.drop();
-  });
+  const ctx = useServerBuild(() => ServerBuild.createExample('examples/notes', 'examples/notes/main.js'));
 
   it('starts as examples/README.md runs it, in development (mails written to files, from the shipped templates)', async () => {
-    const server = await ServerProcess.start(build, db, { NODE_ENV: 'development' });
+    const server = await ServerProcess.start(ctx.build, ctx.db, { NODE_ENV: 'development' });
     expect((await new Http(server.baseUrl).get('/examples/notes/public')).status).toBe(200);
     server.kill('SIGKILL');
     await server.exited;
   });
 
   it('finishes the requests in flight, lets go of idle keep-alive connections, exits 0, and keeps what they wrote', async () => {
-    let server = await ServerProcess.start(build, db);
+    let server = await ServerProcess.start(ctx.build, ctx.db);
     let http = new Http(server.baseUrl);
     let logins: string[];
     const users = await Promise.all(Array.from({ length: 5 }, () => newUser(http)));
@@ -167,7 +155,7 @@ describe('examples/notes as a process: SIGTERM', () => {
 
     // Restarted on the same database (for PGlite: the same directory, closed cleanly), the
     // sessions the logins in flight opened are there. (Notes are the example's memory.)
-    server = await ServerProcess.start(build, db);
+    server = await ServerProcess.start(ctx.build, ctx.db);
     http = new Http(server.baseUrl);
     for (const token of logins) expect((await http.get('/auth/me', { token })).status).toBe(200);
     expect(await server.stop()).toEqual({ code: 0, signal: null });

@@ -69,12 +69,12 @@ export class ServerBuild {
 }
 
 /** A build of the server and a database of its own, for the server processes of one `describe`; every process is SIGKILLed after. */
-export function useServerBuild(): { build: ServerBuild; db: TestDatabase } {
+export function useServerBuild(create: () => ServerBuild = () => ServerBuild.create()): { build: ServerBuild; db: TestDatabase } {
   const ctx = {} as { build: ServerBuild; db: TestDatabase };
   beforeAll(async () => {
-    ctx.build = ServerBuild.create();
+    ctx.build = create();
     ctx.db = await createTestDatabase();
-  });
+  }, 180_000);
   afterAll(async () => {
     await ServerProcess.killAll();
     ctx.build?.remove();
