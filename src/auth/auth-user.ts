@@ -1,11 +1,10 @@
 import type { Role } from '../generated/prisma/client';
 
 /**
- * The caller, as every guard leaves it on `request.user` (`@CurrentUser()`): never a
- * database row, never a hash.
- * - passport-jwt: the holder of a valid access token, of session `sessionId`;
- * - passport-local: the account whose password was just checked, and `sessionId` the id
- *   of the session this sign-in opens (drawn at sign-in; the login handler opens it).
+ * The caller of a bearer-authenticated route, as JwtStrategy leaves it on `request.user`
+ * (`@CurrentUser()`): the holder of a valid access token of session `sessionId`. Never a
+ * database row, never a hash. (A sign-in route's `request.user` is what its method proved:
+ * SignInFacts, read with `@Proven()`.)
  */
 export interface AuthUser {
   id: string;
@@ -13,9 +12,4 @@ export interface AuthUser {
   /** The user's current role (a change applies from the next request), not the token's claim. */
   role: Role;
   tokenVersion: number;
-  /**
-   * passport-local only: the credential this sign-in was checked against (see
-   * `credentialStamp`). The session opens only if the account still has it.
-   */
-  credential?: string;
 }

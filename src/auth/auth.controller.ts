@@ -13,6 +13,9 @@ import { NO_TOKEN_TO_REVOKE, RevokeDto } from './dto/revoke.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { VerificationRequiredDto } from './recovery/recovery.dto';
+import { MfaRequiredDto } from './sign-in/mfa-required.dto';
+import { Proven } from './sign-in/proven.decorator';
+import type { SignInFacts } from './sign-in/sign-in-facts';
 import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
@@ -69,24 +72,30 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiCookieMode()
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
+  @ApiOkResponse({
+    description: 'The token response; when the sign-in needs a further step (a second factor), `{ mfaRequired: true, mfaToken, methods, expiresIn }` and no session',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }] },
+  })
   @ApiJsonBody()
   @ApiErrors(
     {
       401: 'Unknown email, wrong password or disabled account (one message)',
-      403: 'REQUIRE_VERIFIED_EMAIL=true, the password was right, and the address is not verified yet',
+      403: 'REQUIRE_VERIFIED_EMAIL=true, the password was right, and the address is not verified yet (or a further step is required that the account cannot take)',
       503: DATABASE_OR_BUSY,
     },
     429,
   )
   async login(
     @Body() _credentials: LoginDto,
-    @CurrentUser() me: AuthUser,
+    @Proven() facts: SignInFacts,
     @Req() req: FastifyRequest,
     @Client() client: ClientMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenResponseDto> {
-    const grant = await this.auth.login(me, client);
+  ): Promise<TokenResponseDto | MfaRequiredDto> {
+    const grant = await this.auth.login(facts, client);
+    // A further step first: no session yet, so no refresh token, no cookie, no device.
+    if ('mfaRequired' in grant) return grant;
     const body = this.transport.deliver(req, reply, grant);
     // This client has now signed in to the account: its own login budget from here on.
     this.devices.remember(req, reply, grant.response.user.email);

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/configuration';
 import { MailModule } from '../mail/mail.module';
@@ -19,6 +19,11 @@ import { RevocationModule } from './revocation/revocation.module';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
 import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
+import { PendingSignIns } from './sign-in/pending-sign-ins';
+import { PasswordMethod } from './sign-in/password/password.method';
+import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
+import { SignInPolicy } from './sign-in/sign-in-policy';
+import { SignInService } from './sign-in/sign-in.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { AuthThrottlingModule } from './throttling/auth-throttling.module';
@@ -28,6 +33,8 @@ import { RefreshTransport } from './transport/refresh-transport';
 @Module({
   imports: [
     PassportModule,
+    // The sign-in methods and rules register themselves (@ProvidesSignInMethod, @ProvidesSignInRule), in any module.
+    DiscoveryModule,
     TokensModule,
     RevocationModule,
     SessionsRepositoryModule,
@@ -50,6 +57,13 @@ import { RefreshTransport } from './transport/refresh-transport';
       useFactory: (config: ConfigService<AppConfig, true>) => config.get('auth', { infer: true }).argon2,
     },
     RefreshTransport,
+    // Sign-in as steps (src/auth/sign-in): methods prove, the policy decides, then a session opens.
+    SignInService,
+    SignInPolicy,
+    SignInMethods,
+    SignInRules,
+    PendingSignIns,
+    PasswordMethod,
     LocalStrategy,
     JwtStrategy,
     // Deny by default: every route needs a valid access token unless @Public(); then roles.

@@ -1,13 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
-import { MetricsService } from '../metrics/metrics.service';
-import { normalizeEmail } from '../users/email';
-import type { User } from '../generated/prisma/client';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { isEmailTaken, UsersRepository } from '../users/users.repository';
@@ -22,25 +18,16 @@ import { RevocationService } from './revocation/revocation.service';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
 import { SessionsRepository } from './sessions/sessions.repository';
-import { AccessTokens, MAX_TOKEN_LENGTH } from './tokens/access-token';
+import type { MfaRequiredDto } from './sign-in/mfa-required.dto';
+import { PASSWORD_FACTS } from './sign-in/password/password.method';
+import type { SignInFacts } from './sign-in/sign-in-facts';
+import { SignInService } from './sign-in/sign-in.service';
+import { AccessTokens, MAX_TOKEN_LENGTH, type Acr } from './tokens/access-token';
 import { RefreshTokens } from './tokens/refresh-token';
 
-/** The one message for every failed login: unknown email, wrong password, disabled account. */
-export const LOGIN_FAILED = 'Invalid email or password';
 export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';
 export const EMAIL_TAKEN = 'Email is already registered';
 export const REGISTRATION_DISABLED = 'Registration is disabled on this server: ask an administrator for an account';
-/** REQUIRE_VERIFIED_EMAIL: said only once the password was right (a wrong one stays LOGIN_FAILED). */
-export const EMAIL_NOT_VERIFIED = 'Email address is not verified';
-
-/**
- * What a sign-in was checked against: the password hash and the token version, as one
- * fingerprint (SHA-256, so that `request.user` never holds the hash itself). A password
- * change or reset replaces the hash; logout-all, force-logout and a reset raise the version.
- */
-export function credentialStamp(user: Pick<User, 'passwordHash' | 'refreshTokenVersion'>): string {
-  return createHash('sha256').update(`${user.refreshTokenVersion}:${user.passwordHash}`).digest('base64url');
-}
 
 /** A token response before the controller picks the transport of the refresh token. */
 export interface TokenGrant {
@@ -67,7 +54,7 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokens,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
+    private readonly signIn: SignInService,
     private readonly recovery: RecoveryService,
     private readonly accountTokens: AccountTokensRepository,
     config: ConfigService<AppConfig, true>,
@@ -93,7 +80,8 @@ export class AuthService {
           await this.audit.record({ type: 'user.registered', userId: user.id, client }, tx);
           return { user };
         }
-        const grant = await this.rotation.open(tx, user, client);
+        // A registration proved the password it chose: its first session is a password sign-in's.
+        const grant = await this.rotation.open(tx, user, client, PASSWORD_FACTS);
         await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
         return grant;
       });
@@ -106,46 +94,12 @@ export class AuthService {
   }
 
   /**
-   * Checks a login (LocalStrategy). Always spends one argon2 verification, against a
-   * dummy hash when the email is unknown, and answers the same for every failure, so
-   * neither the status, the body nor the time tells which check failed.
+   * POST /auth/login after LocalStrategy proved the password: the sign-in pipeline decides
+   * (src/auth/sign-in), then the token response, or the further step it wants.
    */
-  async validateCredentials(email: string, password: string, client: ClientMeta): Promise<AuthUser> {
-    const user = await this.users.findByEmail(email);
-    const passwordOk = await this.passwords.verify(user?.passwordHash, password);
-    if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
-      this.metrics.login('failed');
-      await this.audit.record({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
-      throw new ForbiddenException(EMAIL_NOT_VERIFIED);
-    }
-    if (user && passwordOk && !user.disabled) {
-      this.metrics.login('succeeded');
-      return { id: user.id, role: user.role, tokenVersion: user.refreshTokenVersion, sessionId: randomUUID(), credential: credentialStamp(user) };
-    }
-    this.metrics.login('failed');
-    const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
-    await this.audit.record({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
-    throw new UnauthorizedException(LOGIN_FAILED);
-  }
-
-  /**
-   * Opens the session that LocalStrategy drew for `me`, for the user as it is now. The
-   * password was checked against a hash read before the argon2 queue; a change committed
-   * since (another password, a reset, logout-all, disabling) must not be outlived by this
-   * sign-in. So the user's row is locked and the credential compared: either the change
-   * committed first and this sign-in is refused, or it waits for this transaction and then
-   * ends the session opened here with the others.
-   */
-  async login(me: AuthUser, client: ClientMeta): Promise<TokenGrant> {
-    const grant = await this.prisma.$transaction(async (tx) => {
-      const user = await this.users.lockForSignIn(tx, me.id);
-      // Disabled, gone or its credential replaced since the password check: the same answer as any failure.
-      if (!user || user.disabled || credentialStamp(user) !== me.credential) throw new UnauthorizedException(LOGIN_FAILED);
-      const opened = await this.rotation.open(tx, user, client, me.sessionId);
-      await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: me.sessionId, client }, tx);
-      return opened;
-    });
-    return this.respond(grant);
+  async login(facts: SignInFacts, client: ClientMeta): Promise<TokenGrant | MfaRequiredDto> {
+    const outcome = await this.signIn.complete(facts, client);
+    return 'mfaRequired' in outcome ? outcome : this.respond(outcome);
   }
 
   async refresh(refreshToken: string, client: ClientMeta): Promise<TokenGrant> {
@@ -221,7 +175,16 @@ export class AuthService {
 
   private respond({ session, user, refreshToken }: SessionGrant): TokenGrant {
     this.profiles.remember(user);
-    const accessToken = this.accessTokens.sign({ userId: user.id, sessionId: session.id, tokenVersion: user.refreshTokenVersion, role: user.role });
+    const accessToken = this.accessTokens.sign({
+      userId: user.id,
+      sessionId: session.id,
+      tokenVersion: user.refreshTokenVersion,
+      role: user.role,
+      // The session's sign-in facts: a refresh carries them over, it is not an authentication.
+      authTime: session.authTime,
+      amr: session.amr,
+      acr: session.acr as Acr,
+    });
     const response = {
       accessToken,
       refreshToken,

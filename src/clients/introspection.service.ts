@@ -50,6 +50,9 @@ export class IntrospectionService {
       iss: claims.iss,
       aud: claims.aud,
       jti: claims.jti,
+      auth_time: claims.auth_time,
+      amr: claims.amr,
+      acr: claims.acr,
       token_type: 'access_token',
     };
   }

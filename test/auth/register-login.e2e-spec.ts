@@ -43,8 +43,13 @@ describe('register and login', () => {
       iss: t.server.config.app.url,
       aud: 'nest-auth-backend',
       jti: expect.any(String),
+      // The sign-in facts of the session (a registration is a password sign-in).
+      auth_time: expect.any(Number),
+      amr: ['pwd'],
+      acr: 'aal1',
     });
     expect(claims.exp - claims.iat).toBe(900);
+    expect(claims.auth_time).toBeLessThanOrEqual(claims.iat);
     // RFC 9068: an explicitly typed access token, signed by the current asymmetric key.
     const header = JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString());
     expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });

@@ -180,6 +180,9 @@ describe('relying parties: clients, introspection and the revocation feed', () =
         iss: t.server.config.auth.issuer,
         aud: t.server.config.auth.audience,
         jti: expect.any(String),
+        auth_time: expect.any(Number),
+        amr: ['pwd'],
+        acr: 'aal1',
         token_type: 'access_token',
       });
       const json = await t.http.post('/auth/introspect', { token: user.accessToken }, { headers: { authorization: auth } });

@@ -67,6 +67,9 @@ describe('the cleanup job', () => {
         refreshTokenHash: randomBytes(32).toString('hex'),
         idleExpiresAt: expired,
         absoluteExpiresAt: expired,
+        authTime: expired,
+        amr: ['pwd'],
+        acr: 'aal1',
       })),
     });
     expect((await runCleanup()).sessions).toBe(count);

@@ -5,6 +5,7 @@ import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { Prisma, User } from '../../generated/prisma/client';
+import type { Acr } from '../tokens/access-token';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
 import { SessionEndingService } from './session-ending.service';
@@ -20,6 +21,12 @@ export const REFRESH_ERRORS = {
 /** A session just opened or rotated, with its refresh token in clear: returned to the client once, never stored. */
 export interface SessionGrant extends RotatedSession {
   refreshToken: string;
+}
+
+/** What the sign-in that opens a session proved (src/auth/sign-in): kept on it for its life. */
+export interface SessionFacts {
+  amr: string[];
+  acr: Acr;
 }
 
 /**
@@ -42,19 +49,21 @@ export class SessionRotationService {
     this.ttl = config.get('auth', { infer: true });
   }
 
-  /** Opens a session for `user` (inside the caller's transaction), with the id chosen at sign-in if any. */
-  async open(tx: Prisma.TransactionClient, user: User, client: ClientMeta, id?: string): Promise<SessionGrant> {
+  /** Opens a session for `user` (inside the caller's transaction) with the facts of its sign-in, authenticated now. */
+  async open(tx: Prisma.TransactionClient, user: User, client: ClientMeta, facts: SessionFacts): Promise<SessionGrant> {
     const refreshToken = this.refreshTokens.issue();
     const now = Date.now();
     const absoluteExpiresAt = new Date(now + this.ttl.sessionAbsoluteTtl * 1000);
     const idleExpiresAt = new Date(Math.min(now + this.ttl.sessionIdleTtl * 1000, absoluteExpiresAt.getTime()));
     const session = await this.sessions.create(tx, {
-      ...(id !== undefined && { id }),
       userId: user.id,
       refreshTokenHash: this.refreshTokens.hash(refreshToken),
       idleExpiresAt,
       absoluteExpiresAt,
       client,
+      authTime: new Date(now),
+      amr: facts.amr,
+      acr: facts.acr,
     });
     return { session, user, refreshToken };
   }

@@ -23,25 +23,27 @@ export interface SessionFilter {
 }
 
 export interface NewSession {
-  /** Chosen at sign-in (see LocalStrategy); otherwise the database draws one. */
-  id?: string;
   userId: string;
   refreshTokenHash: string;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
   client: ClientMeta;
+  /** The facts of the sign-in that opens it (src/auth/sign-in). */
+  authTime: Date;
+  amr: string[];
+  acr: string;
 }
 
 /** The user as a token response needs it: never the password hash. */
 export type GrantedUser = Pick<User, 'id' | 'email' | 'emailVerified' | 'name' | 'role' | 'disabled' | 'refreshTokenVersion' | 'createdAt'>;
 
-/** What a rotation returns: the session's new state and its user. */
+/** What a rotation returns: the session's new state (with the sign-in facts it keeps) and its user. */
 export interface RotatedSession {
-  session: Pick<Session, 'id' | 'generation' | 'absoluteExpiresAt'>;
+  session: Pick<Session, 'id' | 'generation' | 'absoluteExpiresAt' | 'authTime' | 'amr' | 'acr'>;
   user: GrantedUser;
 }
 
-type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date } & GrantedUser;
+type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date; authTime: Date; amr: string[]; acr: string } & GrantedUser;
 
 /** A session as "my devices" and the admin show it: never the refresh token hash. */
 export type SessionView = Pick<Session, 'id' | 'createdAt' | 'lastUsedAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'userAgent' | 'ip'>;
@@ -90,7 +92,7 @@ export class SessionsRepository {
                user_agent         = ${client.userAgent}
           FROM users u
          WHERE s.refresh_token_hash = ${presentedHash} AND u.id = s.user_id AND NOT u.disabled AND ${ACTIVE}
-        RETURNING s.id, s.user_id, s.generation, s.absolute_expires_at
+        RETURNING s.id, s.user_id, s.generation, s.absolute_expires_at, s.auth_time, s.amr, s.acr
       ), kept AS (
         INSERT INTO rotated_refresh_tokens (token_hash, session_id, generation)
         SELECT ${presentedHash}, id, generation - 1 FROM rotated
@@ -98,12 +100,12 @@ export class SessionsRepository {
         INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, data)
         SELECT 'token.refreshed', user_id, id, ${client.ip}, ${client.userAgent}, jsonb_build_object('generation', generation) FROM rotated
       )
-      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt",
+      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt", r.auth_time AS "authTime", r.amr, r.acr,
              u.id, u.email, u.email_verified AS "emailVerified", u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
         FROM rotated r JOIN users u ON u.id = r.user_id`;
     if (!row) return null;
-    const { sessionId, generation, absoluteExpiresAt, ...user } = row;
-    return { session: { id: sessionId, generation, absoluteExpiresAt }, user };
+    const { sessionId, generation, absoluteExpiresAt, authTime, amr, acr, ...user } = row;
+    return { session: { id: sessionId, generation, absoluteExpiresAt, authTime, amr, acr }, user };
   }
 
   /** What the database says about a presented token that did not rotate (see rotation-decision.ts). */

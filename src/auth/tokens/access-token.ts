@@ -12,7 +12,7 @@ import { SigningKeys } from '../keys/signing-keys.service';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 /** Claims of an access token (API.md, "Tokens"). */
-export interface AccessTokenClaims {
+export interface AccessTokenClaims extends SignInClaims {
   sub: string;
   sid: string;
   ver: number;
@@ -23,6 +23,39 @@ export interface AccessTokenClaims {
   aud: string;
   jti: string;
 }
+
+// ── The sign-in facts of the token's session (API.md, "Second factors"): what the sign-in
+//    proved (src/auth/sign-in), recorded on the session and carried over by every refresh.
+/** Assurance levels: aal1 one factor; aal2 two factors, or a passkey with user verification. */
+export const ACR_VALUES = ['aal1', 'aal2'] as const;
+export type Acr = (typeof ACR_VALUES)[number];
+export interface SignInClaims {
+  /** Epoch seconds of the session's last authentication (not of a refresh). */
+  auth_time: number;
+  /** RFC 8176 method references (`pwd`, `otp`, `hwk`, `mfa`…), as the sign-in proved them. */
+  amr: string[];
+  acr: Acr;
+}
+/** An RFC 8176 value's form (its registry's are short lower-case words): any method's, so a new method needs no change here. */
+const AMR_VALUE = /^[a-z]{2,16}$/;
+/** At most this many `amr` values: far above any sign-in (pwd, otp, mfa). */
+const MAX_AMR = 8;
+/** The session's facts as claims: `auth_time` in epoch seconds. */
+function signInClaims(subject: AccessTokenSubject): SignInClaims {
+  return { auth_time: Math.floor(subject.authTime.getTime() / 1000), amr: subject.amr, acr: subject.acr };
+}
+/**
+ * Whether a payload's sign-in claims are of the form we issue. `auth_time` is not after
+ * `iat` by more than the clock skew: the session may have been opened on an instance whose
+ * clock runs ahead of the one refreshing it.
+ */
+function validSignInClaims(p: Record<string, unknown>): boolean {
+  const { auth_time: authTime, amr, acr, iat } = p;
+  const timeOk = Number.isSafeInteger(authTime) && (authTime as number) >= 0 && (authTime as number) <= (iat as number) + CLOCK_SKEW_SECONDS;
+  const amrOk = Array.isArray(amr) && amr.length > 0 && amr.length <= MAX_AMR && amr.every((v) => typeof v === 'string' && AMR_VALUE.test(v));
+  return timeOk && amrOk && ACR_VALUES.includes(acr as Acr);
+}
+// ── (end of the sign-in facts)
 
 /** What a verified token says about its caller, and the key that signed it. */
 export type AccessTokenFacts = Pick<AccessTokenClaims, 'sub' | 'sid' | 'ver' | 'role'> & { kid: string };
@@ -44,6 +77,10 @@ export interface AccessTokenSubject {
   sessionId: string;
   tokenVersion: number;
   role: Role;
+  /** The session's sign-in facts (its `auth_time`, `amr`, `acr` columns). */
+  authTime: Date;
+  amr: string[];
+  acr: Acr;
 }
 
 /** A uuid as we issue them (randomUUID / PostgreSQL): lower case only, so that one id has one spelling. */
@@ -59,7 +96,7 @@ export const MAX_TOKEN_LENGTH = 4096;
 /** The one header our signer writes: RFC 9068's, `{ alg, typ: "at+jwt", kid }`. */
 const HEADER_KEYS = ['alg', 'typ', 'kid'];
 /** Exactly the claims `sign` issues. */
-const CLAIM_KEYS = new Set<string>(['sub', 'sid', 'ver', 'role', 'iat', 'exp', 'iss', 'aud', 'jti'] satisfies Array<keyof AccessTokenClaims>);
+const CLAIM_KEYS = new Set<string>(['sub', 'sid', 'ver', 'role', 'iat', 'exp', 'iss', 'aud', 'jti', 'auth_time', 'amr', 'acr'] satisfies Array<keyof AccessTokenClaims>);
 /** Clock difference tolerated between the instance that issued a token and this one. */
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -137,7 +174,7 @@ export class AccessTokens {
 
   sign(subject: AccessTokenSubject): string {
     const key = this.keys.signingKey();
-    const token = sign({ sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role }, key.privateKey, {
+    const token = sign({ sid: subject.sessionId, ver: subject.tokenVersion, role: subject.role, ...signInClaims(subject) }, key.privateKey, {
       algorithm: key.algorithm,
       // jsonwebtoken writes { alg, typ, kid } in this order; `typ` replaces its default "JWT".
       keyid: key.kid,
@@ -186,7 +223,7 @@ export class AccessTokens {
     const ids = [p.sub, p.sid, p.jti].every((id) => typeof id === 'string' && UUID.test(id));
     const facts = ids && Number.isSafeInteger(p.ver) && (p.ver as number) >= 0 && (p.role === 'USER' || p.role === 'ADMIN');
     const audience = p.iss === this.issuer && p.aud === this.audience;
-    return facts && audience && this.plausibleLifetime(p.iat, p.exp)
+    return facts && audience && this.plausibleLifetime(p.iat, p.exp) && validSignInClaims(p)
       ? { sub: p.sub as string, sid: p.sid as string, ver: p.ver as number, role: p.role as Role }
       : null;
   }

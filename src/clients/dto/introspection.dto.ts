@@ -32,5 +32,8 @@ export class IntrospectionDto {
   @ApiPropertyOptional() iss?: string;
   @ApiPropertyOptional() aud?: string;
   @ApiPropertyOptional({ format: 'uuid' }) jti?: string;
+  @ApiPropertyOptional({ description: "Epoch seconds of the session's last authentication" }) auth_time?: number;
+  @ApiPropertyOptional({ type: [String], description: 'RFC 8176 authentication methods, e.g. ["pwd"]' }) amr?: string[];
+  @ApiPropertyOptional({ enum: ['aal1', 'aal2'] }) acr?: string;
   @ApiPropertyOptional({ enum: ['access_token'] }) token_type?: string;
 }

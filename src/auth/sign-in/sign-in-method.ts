@@ -1,0 +1,33 @@
+import { DiscoveryService } from '@nestjs/core';
+import type { Tx } from '../../database/tx';
+import type { SignInFacts } from './sign-in-facts';
+
+/**
+ * A way to prove something at sign-in (the password; later TOTP, a recovery code, a
+ * passkey, another provider). Its own route or passport strategy takes the proof and
+ * yields `SignInFacts`; SignInService completes the sign-in with them. Registered with
+ * `@ProvidesSignInMethod()` on the provider, found wherever its module is mounted.
+ */
+export interface SignInMethod {
+  /** Its name in an `mfaRequired` answer's `methods` (and, later, /auth/login/mfa's `method`). */
+  readonly name: string;
+  /**
+   * Whether this user can take it as the next step of a sign-in that proved `facts`
+   * (a confirmed TOTP, a passkey registered). Absent: never a further step (a first factor).
+   */
+  offeredAfter?(tx: Tx, facts: SignInFacts): Promise<boolean>;
+}
+
+/**
+ * A rule of the sign-in policy: the level a sign-in with these facts must reach before a
+ * session opens (null: no demand). "The user has a confirmed second factor", or
+ * MFA_REQUIRED_ROLES, are rules. Registered with `@ProvidesSignInRule()`.
+ */
+export interface SignInRule {
+  requires(tx: Tx, facts: SignInFacts): Promise<SignInFacts['acr'] | null>;
+}
+
+/** Marks a provider as a SignInMethod (`grep -rn ProvidesSignInMethod` lists them all). */
+export const ProvidesSignInMethod = DiscoveryService.createDecorator<void>();
+/** Marks a provider as a SignInRule (`grep -rn ProvidesSignInRule` lists them all). */
+export const ProvidesSignInRule = DiscoveryService.createDecorator<void>();
