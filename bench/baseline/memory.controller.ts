@@ -36,7 +36,9 @@ export class MemoryController {
     const user = await this.prisma.user.findUniqueOrThrow({ where: { id: body.userId } });
     const sessionIds = Array.from({ length: body.count }, () => randomUUID());
     const facts = { authTime: new Date(), amr: ['pwd'], acr: 'aal1' as const };
-    const tokens = sessionIds.map((sessionId) => this.tokens.sign({ userId: user.id, sessionId, tokenVersion: user.refreshTokenVersion, role: user.role, ...facts }));
+    const tokens = sessionIds.map((sessionId) =>
+      this.tokens.sign({ userId: user.id, sessionId, tokenVersion: user.refreshTokenVersion, role: user.role, ...facts }),
+    );
     return { sessionIds, tokens };
   }
 

@@ -74,7 +74,8 @@ export class AuthController {
   @ApiCookieMode()
   @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
   @ApiOkResponse({
-    description: 'The token response; when the sign-in needs a further step (a second factor), `{ mfaRequired: true, mfaToken, methods, expiresIn }` and no session',
+    description:
+      'The token response; when the sign-in needs a further step (a second factor), `{ mfaRequired: true, mfaToken, methods, expiresIn }` and no session',
     schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }] },
   })
   @ApiJsonBody()

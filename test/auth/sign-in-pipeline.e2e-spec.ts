@@ -38,7 +38,8 @@ const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 
 describe('sign-in as steps: a method proves, the policy decides, only then a session opens', () => {
   const t = useApp({}, { extraImports: [SpecOnlyFactorModule] });
 
-  const login = (user: TestUser, headers: Record<string, string> = {}) => t.http.post('/auth/login', { email: user.email, password: user.password }, { headers });
+  const login = (user: TestUser, headers: Record<string, string> = {}) =>
+    t.http.post('/auth/login', { email: user.email, password: user.password }, { headers });
   const sessionIdsOf = async (userId: string) => (await t.server.prisma.session.findMany({ where: { userId }, orderBy: { id: 'asc' } })).map((s) => s.id);
   const loginsAudited = (userId: string) => t.server.prisma.auditEvent.count({ where: { userId, type: 'login.succeeded' } });
 

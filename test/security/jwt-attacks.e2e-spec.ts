@@ -390,6 +390,40 @@ describe('JWT attacks on a bearer-protected route', () => {
     });
   });
 
+  describe('the sign-in claims (auth_time, amr, acr) bent, signed with the real key', () => {
+    it('accepts them as issued, and an auth_time up to the clock skew after iat (a session opened on an instance whose clock runs ahead)', async () => {
+      expect(genuine.payload).toMatchObject({ auth_time: expect.any(Number), amr: ['pwd'], acr: 'aal1' });
+      expect((await me(realSigned({ auth_time: (genuine.payload.iat as number) + 30 }))).status).toBe(200);
+      expect((await me(realSigned({ amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' }))).status).toBe(200);
+    });
+
+    it.each([
+      ['auth_time', 'a string', (p: Record<string, unknown>) => String(p.auth_time)],
+      ['auth_time', 'a fraction', (p: Record<string, unknown>) => (p.auth_time as number) + 0.5],
+      ['auth_time', 'negative', () => -1],
+      ['auth_time', 'an hour after iat', (p: Record<string, unknown>) => (p.iat as number) + 3600],
+      ['auth_time', 'null', () => null],
+      ['amr', 'a string', () => 'pwd'],
+      ['amr', 'empty', () => []],
+      ['amr', 'a nested array', () => [['pwd']]],
+      ['amr', 'a number in it', () => [1]],
+      ['amr', 'an upper-case value', () => ['PWD']],
+      ['amr', 'too many values', () => Array.from({ length: 9 }, () => 'pwd')],
+      ['amr', 'an object', () => ({ 0: 'pwd' })],
+      ['acr', 'a level we do not issue', () => 'aal3'],
+      ['acr', 'another spelling', () => 'AAL1'],
+      ['acr', 'a number', () => 1],
+      ['acr', 'an array', () => ['aal1']],
+    ])('refuses %s = %s', async (claim, _label, make) => {
+      await refused(realSigned({ [claim]: make(genuine.payload) }));
+    });
+
+    it.each(['auth_time', 'amr', 'acr'])('refuses a token without %s (as every token issued before the claims existed)', async (claim) => {
+      const { [claim]: _gone, ...payload } = genuine.payload;
+      await refused(forge(genuine.header, payload, real));
+    });
+  });
+
   describe('typ, cty and other header tricks on a token signed with the real key', () => {
     it.each([
       ['typ JWT (the typ before RFC 9068)', { typ: 'JWT' }],

@@ -36,6 +36,7 @@ export interface SignInClaims {
   amr: string[];
   acr: Acr;
 }
+const SIGN_IN_CLAIM_KEYS = ['auth_time', 'amr', 'acr'] satisfies Array<keyof SignInClaims>;
 /** An RFC 8176 value's form (its registry's are short lower-case words): any method's, so a new method needs no change here. */
 const AMR_VALUE = /^[a-z]{2,16}$/;
 /** At most this many `amr` values: far above any sign-in (pwd, otp, mfa). */
@@ -96,7 +97,10 @@ export const MAX_TOKEN_LENGTH = 4096;
 /** The one header our signer writes: RFC 9068's, `{ alg, typ: "at+jwt", kid }`. */
 const HEADER_KEYS = ['alg', 'typ', 'kid'];
 /** Exactly the claims `sign` issues. */
-const CLAIM_KEYS = new Set<string>(['sub', 'sid', 'ver', 'role', 'iat', 'exp', 'iss', 'aud', 'jti', 'auth_time', 'amr', 'acr'] satisfies Array<keyof AccessTokenClaims>);
+const CLAIM_KEYS = new Set<string>([
+  ...(['sub', 'sid', 'ver', 'role', 'iat', 'exp', 'iss', 'aud', 'jti'] satisfies Array<keyof AccessTokenClaims>),
+  ...SIGN_IN_CLAIM_KEYS,
+]);
 /** Clock difference tolerated between the instance that issued a token and this one. */
 const CLOCK_SKEW_SECONDS = 60;
 

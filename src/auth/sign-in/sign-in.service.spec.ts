@@ -1,0 +1,76 @@
+import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import type { AuditService } from '../../audit/audit.service';
+import type { ClientMeta } from '../../common/client-meta';
+import type { PrismaService } from '../../database/prisma.service';
+import type { User } from '../../generated/prisma/client';
+import type { UsersRepository } from '../../users/users.repository';
+import type { SessionRotationService } from '../sessions/session-rotation.service';
+import { credentialStamp, LOGIN_FAILED, type SignInFacts } from './sign-in-facts';
+import type { SignInDecision, SignInPolicy } from './sign-in-policy';
+import { SIGN_IN_LEVEL_UNREACHABLE, SignInService } from './sign-in.service';
+
+const client: ClientMeta = { ip: '203.0.113.7', userAgent: 'spec' };
+const tx = { name: 'the sign-in transaction' };
+const user = { id: 'user-1', passwordHash: '$argon2id$…', refreshTokenVersion: 3, disabled: false } as User;
+const facts: SignInFacts = { userId: user.id, amr: ['pwd'], acr: 'aal1', credential: credentialStamp(user) };
+const mfaRequired = { mfaRequired: true as const, mfaToken: 'token', methods: ['totp'], expiresIn: 300 };
+
+/** The pipeline's end with its collaborators faked: the user row as locked, and the policy's decision. */
+function signInWith(locked: User | null, decision: SignInDecision) {
+  const prisma = { $transaction: jest.fn(async (work: (t: typeof tx) => Promise<unknown>) => work(tx)) };
+  const users = { lockForSignIn: jest.fn(async () => locked) };
+  const policy = { decide: jest.fn(async () => decision) };
+  const pending = { start: jest.fn(async () => mfaRequired) };
+  const opened = { session: { id: 'session-1' }, user, refreshToken: 'refresh' };
+  const rotation = { open: jest.fn(async () => opened) };
+  const audit = { record: jest.fn(async () => undefined) };
+  const service = new SignInService(
+    prisma as unknown as PrismaService,
+    users as unknown as UsersRepository,
+    policy as unknown as SignInPolicy,
+    pending,
+    rotation as unknown as SessionRotationService,
+    audit as unknown as AuditService,
+  );
+  return { service, users, policy, pending, rotation, audit, opened };
+}
+
+describe('SignInService.complete', () => {
+  it('opens the session with the facts when the policy says so, in the transaction that locked the user, and audits the login', async () => {
+    const { service, users, policy, rotation, audit, pending, opened } = signInWith(user, { next: 'open' });
+    expect(await service.complete(facts, client)).toBe(opened);
+    expect(users.lockForSignIn).toHaveBeenCalledWith(tx, user.id);
+    expect(policy.decide).toHaveBeenCalledWith(tx, facts);
+    expect(rotation.open).toHaveBeenCalledWith(tx, user, client, facts);
+    expect(audit.record).toHaveBeenCalledWith({ type: 'login.succeeded', userId: user.id, sessionId: 'session-1', client }, tx);
+    expect(pending.start).not.toHaveBeenCalled();
+  });
+
+  it('answers mfaRequired and opens nothing when the policy wants a further step', async () => {
+    const { service, rotation, audit, pending } = signInWith(user, { next: 'step', acr: 'aal2', methods: ['totp'] });
+    expect(await service.complete(facts, client)).toBe(mfaRequired);
+    expect(pending.start).toHaveBeenCalledWith(tx, facts, ['totp']);
+    expect(rotation.open).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
+  });
+
+  it('refuses with 403 when the policy demands a level the account cannot reach', async () => {
+    const { service, rotation, pending } = signInWith(user, { next: 'refuse', acr: 'aal2' });
+    await expect(service.complete(facts, client)).rejects.toThrow(new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE));
+    expect(rotation.open).not.toHaveBeenCalled();
+    expect(pending.start).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['gone', null],
+    ['disabled since the check', { ...user, disabled: true }],
+    ['its password replaced since the check', { ...user, passwordHash: '$argon2id$other' }],
+    ['its tokens revoked since the check (logout-all)', { ...user, refreshTokenVersion: 4 }],
+  ] as const)('refuses as any failed login, before the policy is asked, when the account is %s', async (_, locked) => {
+    const { service, policy, rotation, pending } = signInWith(locked, { next: 'open' });
+    await expect(service.complete(facts, client)).rejects.toThrow(new UnauthorizedException(LOGIN_FAILED));
+    expect(policy.decide).not.toHaveBeenCalled();
+    expect(rotation.open).not.toHaveBeenCalled();
+    expect(pending.start).not.toHaveBeenCalled();
+  });
+});
