@@ -1,4 +1,4 @@
-import type { Role } from '../generated/prisma/client';
+import type { Role } from '@nest-auth-backend/token-contract';
 
 /**
  * The caller, as every guard leaves it on `request.user` (`@CurrentUser()`): never a

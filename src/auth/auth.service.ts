@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { MAX_TOKEN_LENGTH } from '@nest-auth-backend/token-contract';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
@@ -22,7 +23,7 @@ import { RevocationService } from './revocation/revocation.service';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
 import { SessionsRepository } from './sessions/sessions.repository';
-import { AccessTokens, MAX_TOKEN_LENGTH } from './tokens/access-token';
+import { AccessTokens } from './tokens/access-token';
 import { RefreshTokens } from './tokens/refresh-token';
 
 /** The one message for every failed login: unknown email, wrong password, disabled account. */
