@@ -131,17 +131,17 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The token's facts, by the token contract (@nest-auth-backend/token-contract) as the
-   * auth server applies it: the header first, unread past it when it is not the one the
-   * server writes; then the signature with the JWKS and the claims, except that claims
-   * this version does not know are ignored, and the lifetime is not checked (it is the
-   * server's ACCESS_TOKEN_TTL, which a relying party does not know).
+   * auth server applies it, after jose has checked the signature with the JWKS (so that
+   * a token of a key the JWKS does not publish is told as such; jose never follows a
+   * key-locating header): the header the server writes and nothing more, one spelling
+   * of the signature, the claims, except that claims this version does not know are
+   * ignored and the lifetime is not checked (it is the server's ACCESS_TOKEN_TTL, which
+   * a relying party does not know).
    */
   private async verify(token: string): Promise<VerifiedToken> {
     const now = Date.now();
     const cached = this.verified.get(token);
     if (cached && cached.expiresAt > now) return cached;
-    const header = accessTokenHeaderOf(token);
-    if (!header) throw new UnauthorizedException('Invalid access token');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -161,6 +161,8 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       if (problem) this.refusals.refused(problem);
       throw new UnauthorizedException(code === 'ERR_JWT_EXPIRED' ? 'Access token expired' : 'Invalid access token');
     }
+    const header = accessTokenHeaderOf(token);
+    if (!header) throw new UnauthorizedException('Invalid access token');
     // One spelling per token: the high-s twin of an ES256 signature verifies too, but the auth server never issues it.
     if (header.alg === 'ES256' && !isCanonicalEs256(token)) throw new UnauthorizedException('Invalid access token');
     const claims = accessTokenClaimsOf(payload, { issuer: this.options.issuer, audience: this.options.audience });
@@ -215,7 +217,8 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       if (response.status === 401) this.logger.error('Introspection refused this service’s client credentials');
       throw new ServiceUnavailableException('Auth server could not check the token');
     }
-    const body = (await response.json().catch(() => null)) as ({ active?: boolean; sub?: string; sid?: string; role?: unknown } & Record<string, unknown>) | null;
+    const body = (await response.json().catch(() => null)) as
+      ({ active?: boolean; sub?: string; sid?: string; role?: unknown } & Record<string, unknown>) | null;
     if (!body?.active) throw new UnauthorizedException('Session has ended');
     const user: AuthenticatedUser = { id: body.sub!, sessionId: body.sid!, role: isRole(body.role) ? body.role : 'USER' };
     // The answer carries the token's authentication claims when the token has them (an older auth server's does not).
