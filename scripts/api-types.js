@@ -113,7 +113,7 @@ async function documentOf(argv) {
   try {
     ({ previewApiDocument } = require(path.join(ROOT, 'dist', 'api-document.js')));
   } catch (error) {
-    throw new Error(`dist/api-document.js could not be loaded (npm run build first): ${error.message}`);
+    throw new Error(`dist/api-document.js could not be loaded (npm run build first): ${error.message}`, { cause: error });
   }
   return previewApiDocument();
 }

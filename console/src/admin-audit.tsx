@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, type AuditEvent } from './api';
+import { call } from './api';
 import type { AuditPageDto } from './api-types';
 import { Field, NoticeLine, Pager, Person, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 

@@ -6,7 +6,6 @@
  */
 
 import type {
-  AdminAuditEventDto,
   AuditPageDto,
   ClientDto,
   DeliveryDto,
@@ -29,7 +28,6 @@ export type Role = UserDto['role'];
 export type TokenResponse = TokenResponseDto;
 /** A session; `current` in the signed-in user's own list (GET /auth/sessions) only. */
 export type Device = DeviceDto & Partial<Pick<MyDeviceDto, 'current'>>;
-export type AuditEvent = AdminAuditEventDto;
 export type SigningKey = KeyDto;
 export type Client = ClientDto;
 export type Webhook = WebhookDto;
