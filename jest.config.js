@@ -28,6 +28,7 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
   // The workspace packages (packages/*) from their sources, not their last build.
   moduleNameMapper: {
+    '^@nest-auth-backend/token-contract$': '<rootDir>/packages/token-contract/src/index.ts',
     '^@nest-auth-backend/revocation-window$': '<rootDir>/packages/revocation-window/src/index.ts',
     '^@nest-auth-backend/client$': '<rootDir>/packages/nest-auth-client/src/index.ts',
   },

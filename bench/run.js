@@ -70,7 +70,7 @@ function build(project) {
 function buildExample() {
   const tsc = require.resolve('typescript/bin/tsc');
   const steps = [
-    ['-b', 'packages/revocation-window', 'packages/nest-auth-client'],
+    ['-b', 'packages/token-contract', 'packages/revocation-window', 'packages/nest-auth-client'],
     ['-p', 'examples/protected-service'],
   ];
   for (const args of steps) {

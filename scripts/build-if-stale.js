@@ -20,9 +20,9 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
-const TREES = ['src', 'prisma', 'console', 'packages/revocation-window/src', 'packages/nest-auth-client/src'];
+const TREES = ['src', 'prisma', 'console', 'packages/token-contract/src', 'packages/revocation-window/src', 'packages/nest-auth-client/src'];
 /** The workspace packages dist/main.js requires (as installed packages, from their dist/): built first. */
-const PACKAGES = ['packages/revocation-window', 'packages/nest-auth-client'];
+const PACKAGES = ['packages/token-contract', 'packages/revocation-window', 'packages/nest-auth-client'];
 const FILES = ['package.json', 'package-lock.json', 'nest-cli.json', 'scripts/build-console.js'];
 
 function fingerprint() {

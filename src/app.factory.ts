@@ -3,10 +3,9 @@ import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { apiDocument } from './api-document';
 import { AppModule, type AppModuleOptions } from './app.module';
-import { REFRESH_COOKIE } from './auth/transport/refresh-transport';
-import { SECURITY } from './common/api-docs';
 import { AllExceptionsFilter, clientErrorBody, INTERNAL_ERROR } from './common/http-exception.filter';
 import { acceptFormOn, acceptJsonOnly } from './common/json-body';
 import { createRootLogger, logEveryRequest, NestPinoLogger } from './common/logging';
@@ -88,26 +87,7 @@ function corsForListedOrigins(app: NestFastifyApplication, origins: string[]): v
   });
 }
 
-/**
- * The OpenAPI document at /docs-json (Swagger UI at /docs). Routes say who may call them
- * and how they fail with the decorators of common/api-docs.ts, which require the security
- * schemes declared here (and bring the ErrorResponse schema with them).
- */
+/** The OpenAPI document (api-document.ts) at /docs-json, Swagger UI at /docs. */
 function serveApiDocs(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Auth backend')
-      .setDescription('Stateless-speed JWT checks with immediate server-side revocation. Contract: API.md.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', description: 'An access token from login, register or refresh' }, SECURITY.bearer)
-      .addBasicAuth({ type: 'http', description: 'A client (service) id and secret from POST /admin/clients' }, SECURITY.client)
-      .addCookieAuth(
-        REFRESH_COOKIE,
-        { type: 'apiKey', description: 'The refresh token in cookie mode: only with the header X-Auth-Mode: cookie' },
-        SECURITY.refreshCookie,
-      )
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, apiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }

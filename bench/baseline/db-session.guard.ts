@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { bearerTokenOf } from '@nest-auth-backend/token-contract';
 import type { FastifyRequest } from 'fastify';
-import { AccessTokens, bearerTokenOf } from '../../src/auth/tokens/access-token';
+import { AccessTokens } from '../../src/auth/tokens/access-token';
 import { PrismaService } from '../../src/database/prisma.service';
 
 /**

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, type AuditEvent, type Page } from './api';
+import { call } from './api';
+import type { AuditPageDto } from './api-types';
 import { Field, NoticeLine, Pager, Person, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 50;
@@ -31,11 +32,11 @@ export function AuditScreen() {
   const [type, setType] = useState(initial.get('type') ?? '');
   const [filters, setFilters] = useState({ userId, type });
   const { cursor, query, first, pager } = useCursors(PAGE_SIZE);
-  const [page, setPage] = useState<Page<AuditEvent> | null>(null);
+  const [page, setPage] = useState<AuditPageDto | null>(null);
   const { run, busy, notice } = useAction();
 
   useEffect(() => {
-    void run(async () => setPage(await call<Page<AuditEvent>>('GET', `/admin/audit?${query(filters)}`)));
+    void run(async () => setPage(await call<AuditPageDto>('GET', `/admin/audit?${query(filters)}`)));
   }, [filters, cursor, run]);
 
   return (

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Client } from './api';
+import type { ClientsDto, ClientSecretDto, CreatedClientDto } from './api-types';
 import { Confirm, Field, NoticeLine, SecretBox, Submit, Table, useAction, when } from './ui';
 
 /** A client in a button's name: names may repeat, client ids do not. */
@@ -23,14 +24,14 @@ export function ClientsScreen() {
   const [logoutUri, setLogoutUri] = useState('');
   const [shown, setShown] = useState<Shown | null>(null);
   const { run, busy, notice } = useAction();
-  const load = useCallback(async () => setClients((await call<{ items: Client[] }>('GET', '/admin/clients')).items), []);
+  const load = useCallback(async () => setClients((await call<ClientsDto>('GET', '/admin/clients')).items), []);
   useEffect(() => void run(load), [run, load]);
 
   const create = () =>
     run(async () => {
       setShown(null);
       const uri = logoutUri.trim();
-      const client = await call<Client & { clientSecret: string }>('POST', '/admin/clients', {
+      const client = await call<CreatedClientDto>('POST', '/admin/clients', {
         name: name.trim(),
         ...(uri ? { backchannelLogoutUri: uri } : {}),
       });
@@ -43,7 +44,7 @@ export function ClientsScreen() {
   const rotate = (client: Client) =>
     run(async () => {
       setShown(null);
-      const { clientSecret } = await call<{ clientSecret: string }>('POST', `/admin/clients/${client.id}/secret`);
+      const { clientSecret } = await call<ClientSecretDto>('POST', `/admin/clients/${client.id}/secret`);
       setShown({ name: client.name, clientId: client.clientId, secret: clientSecret, rotated: true });
       return `${client.name} has a new secret.`;
     });

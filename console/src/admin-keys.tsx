@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type SigningKey } from './api';
+import type { KeysDto, RotatedKeyDto } from './api-types';
 import { NoticeLine, Table, useAction, when } from './ui';
 
 /** Admin: the signing keys and their status; rotate; revoke a compromised key (after a confirmation). */
@@ -7,7 +8,7 @@ export function KeysScreen() {
   const [keys, setKeys] = useState<SigningKey[] | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const { run, busy, notice } = useAction();
-  const load = useCallback(async () => setKeys((await call<{ items: SigningKey[] }>('GET', '/admin/keys')).items), []);
+  const load = useCallback(async () => setKeys((await call<KeysDto>('GET', '/admin/keys')).items), []);
   useEffect(() => void run(load), [run, load]);
 
   return (
@@ -24,7 +25,7 @@ export function KeysScreen() {
           disabled={busy}
           onClick={() =>
             void run(async () => {
-              const key = await call<{ kid: string; activatesAt: string }>('POST', '/admin/keys/rotate');
+              const key = await call<RotatedKeyDto>('POST', '/admin/keys/rotate');
               await load();
               return `New key ${key.kid} published; it signs from ${when(key.activatesAt)}.`;
             })

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, type Delivery, type DeliveryKind, type DeliveryStatus, type Page } from './api';
+import { call, type Delivery, type DeliveryKind, type DeliveryStatus } from './api';
+import type { DeliveryPageDto } from './api-types';
 import { NoticeLine, Pager, showFilters, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 50;
@@ -66,12 +67,12 @@ export function OutboxScreen() {
   const [status, setStatus] = useState(initial.get('status') ?? '');
   const [filters, setFilters] = useState({ kind, status });
   const { cursor, query, first, pager } = useCursors(PAGE_SIZE);
-  const [page, setPage] = useState<Page<Delivery> | null>(null);
+  const [page, setPage] = useState<DeliveryPageDto | null>(null);
   const { run, busy, notice } = useAction();
 
   // A new filters object (each "Show deliveries") loads again, from the first page.
   useEffect(() => {
-    void run(async () => setPage(await call<Page<Delivery>>('GET', `/admin/outbox?${query(filters)}`)));
+    void run(async () => setPage(await call<DeliveryPageDto>('GET', `/admin/outbox?${query(filters)}`)));
   }, [filters, cursor, run]);
 
   return (

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, type Device, type Page, type Role, type User } from './api';
+import { call, type Device, type Role, type User } from './api';
+import type { UsersPageDto } from './api-types';
 import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
@@ -9,12 +10,12 @@ export function UsersScreen({ me }: { me: User }) {
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
   const { cursor, query: pageQuery, first, pager } = useCursors(PAGE_SIZE);
-  const [page, setPage] = useState<Page<User> | null>(null);
+  const [page, setPage] = useState<UsersPageDto | null>(null);
   const [selected, setSelected] = useState<User | null>(null);
   const { run, busy, notice } = useAction();
 
   useEffect(() => {
-    void run(async () => setPage(await call<Page<User>>('GET', `/admin/users?${pageQuery({ email: search })}`)));
+    void run(async () => setPage(await call<UsersPageDto>('GET', `/admin/users?${pageQuery({ email: search })}`)));
   }, [search, cursor, run]);
 
   const changed = useCallback((user: User) => {

@@ -1,24 +1,32 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, type Delivery, type Page, type Webhook } from './api';
+import { call, type Delivery, type Webhook } from './api';
+import type { CreatedWebhookDto, DeliveryPageDto, WebhooksDto, WebhookSecretDto } from './api-types';
 import { DeliveryTable } from './admin-outbox';
 import { Confirm, Field, Link, NoticeLine, Pager, SecretBox, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
 
-/** The audit event types a webhook can subscribe to (API.md, "Webhooks and back-channel logout"). */
-const EVENTS: Array<{ type: string; text: string }> = [
-  { type: 'session.revoked', text: 'A session ended' },
-  { type: 'user.logged_out_everywhere', text: 'A user signed out everywhere' },
-  { type: 'user.force_logged_out', text: 'An admin signed a user out everywhere' },
-  { type: 'user.disabled', text: 'A user was disabled' },
-  { type: 'user.enabled', text: 'A user was enabled' },
-  { type: 'user.role_changed', text: 'A user’s role changed' },
-  { type: 'password.changed', text: 'A user changed their password' },
-  { type: 'password.reset', text: 'A password was reset by mail' },
-  { type: 'token.reuse_detected', text: 'A refresh token was reused (a possible theft)' },
-  { type: 'user.registered', text: 'A user signed up' },
-  { type: 'email.verified', text: 'An email address was verified' },
-];
+type WebhookEvent = Webhook['events'][number];
+
+/**
+ * The audit event types a webhook can subscribe to (API.md, "Webhooks and back-channel
+ * logout"), as the server's document lists them, each with its text: a type the server
+ * adds does not compile here until it has one.
+ */
+const EVENT_TEXT: Record<WebhookEvent, string> = {
+  'session.revoked': 'A session ended',
+  'user.logged_out_everywhere': 'A user signed out everywhere',
+  'user.force_logged_out': 'An admin signed a user out everywhere',
+  'user.disabled': 'A user was disabled',
+  'user.enabled': 'A user was enabled',
+  'user.role_changed': 'A user’s role changed',
+  'password.changed': 'A user changed their password',
+  'password.reset': 'A password was reset by mail',
+  'token.reuse_detected': 'A refresh token was reused (a possible theft)',
+  'user.registered': 'A user signed up',
+  'email.verified': 'An email address was verified',
+};
+const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 
 /** The secret just made, shown once: held in the screen's memory until dismissed or the screen goes. */
 interface Shown {
@@ -37,7 +45,7 @@ function WebhookSecret({ shown, onDone }: { shown: Shown; onDone(): void }) {
 }
 
 /** The events to send: one labelled checkbox each, in a fieldset. */
-function EventChoices({ chosen, onChange }: { chosen: string[]; onChange(events: string[]): void }) {
+function EventChoices({ chosen, onChange }: { chosen: WebhookEvent[]; onChange(events: WebhookEvent[]): void }) {
   return (
     <fieldset>
       <legend>Events</legend>
@@ -76,17 +84,17 @@ export function WebhooksScreen() {
   const [selected, setSelected] = useState<Webhook | null>(null);
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
-  const [events, setEvents] = useState<string[]>([]);
+  const [events, setEvents] = useState<WebhookEvent[]>([]);
   const [shown, setShown] = useState<Shown | null>(null);
   const { run, busy, notice, setNotice } = useAction();
-  const load = useCallback(async () => setWebhooks((await call<{ items: Webhook[] }>('GET', '/admin/webhooks')).items), []);
+  const load = useCallback(async () => setWebhooks((await call<WebhooksDto>('GET', '/admin/webhooks')).items), []);
   useEffect(() => void run(load), [run, load]);
 
   const create = () =>
     run(async () => {
       setShown(null);
       const text = description.trim();
-      const created = await call<Webhook & { secret: string }>('POST', '/admin/webhooks', { url: url.trim(), events, ...(text ? { description: text } : {}) });
+      const created = await call<CreatedWebhookDto>('POST', '/admin/webhooks', { url: url.trim(), events, ...(text ? { description: text } : {}) });
       setShown({ url: created.url, secret: created.secret, rotated: false });
       setUrl('');
       setDescription('');
@@ -170,14 +178,14 @@ function WebhookDetail({
 }) {
   const [url, setUrl] = useState(webhook.url);
   const [description, setDescription] = useState(webhook.description ?? '');
-  const [events, setEvents] = useState<string[]>(webhook.events);
+  const [events, setEvents] = useState<WebhookEvent[]>(webhook.events);
   const [shown, setShown] = useState<Shown | null>(null);
   const { cursor, query, pager } = useCursors(PAGE_SIZE);
-  const [deliveries, setDeliveries] = useState<Page<Delivery> | null>(null);
+  const [deliveries, setDeliveries] = useState<DeliveryPageDto | null>(null);
   const { run, busy, notice } = useAction();
 
   const loadDeliveries = useCallback(async () => {
-    setDeliveries(await call<Page<Delivery>>('GET', `/admin/webhooks/${webhook.id}/deliveries?${query()}`));
+    setDeliveries(await call<DeliveryPageDto>('GET', `/admin/webhooks/${webhook.id}/deliveries?${query()}`));
   }, [webhook.id, cursor]);
   useEffect(() => void run(loadDeliveries), [run, loadDeliveries]);
 
@@ -189,7 +197,7 @@ function WebhookDetail({
     });
   const rotate = () =>
     run(async () => {
-      const { secret } = await call<{ secret: string }>('POST', `/admin/webhooks/${webhook.id}/secret`);
+      const { secret } = await call<WebhookSecretDto>('POST', `/admin/webhooks/${webhook.id}/secret`);
       setShown({ url: webhook.url, secret, rotated: true });
       return `${webhook.url} has a new signing secret.`;
     });

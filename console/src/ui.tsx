@@ -223,7 +223,7 @@ export function useCursors(take: number) {
     return params.toString();
   };
   const first = useCallback(() => setCursors([null]), []);
-  const pager = (page: Page<unknown> | null) => ({
+  const pager = (page: Page | null) => ({
     hasPrevious: cursors.length > 1,
     hasNext: !!page?.nextCursor,
     onPrevious: () => setCursors((c) => c.slice(0, -1)),

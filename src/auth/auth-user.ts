@@ -1,4 +1,4 @@
-import type { Role } from '../generated/prisma/client';
+import type { Role } from '@nest-auth-backend/token-contract';
 
 /**
  * The caller of a bearer-authenticated route, as JwtStrategy leaves it on `request.user`

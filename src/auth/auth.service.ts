@@ -1,5 +1,6 @@
 import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { MAX_TOKEN_LENGTH, type Acr } from '@nest-auth-backend/token-contract';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
@@ -22,7 +23,7 @@ import type { MfaRequiredDto } from './sign-in/mfa-required.dto';
 import { PASSWORD_FACTS } from './sign-in/password/password.method';
 import type { SignInFacts } from './sign-in/sign-in-facts';
 import { SignInService } from './sign-in/sign-in.service';
-import { AccessTokens, MAX_TOKEN_LENGTH, type Acr } from './tokens/access-token';
+import { AccessTokens } from './tokens/access-token';
 import { RefreshTokens } from './tokens/refresh-token';
 
 export const CURRENT_PASSWORD_INCORRECT = 'Current password is incorrect';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MAX_TOKEN_LENGTH } from '@nest-auth-backend/token-contract';
 import { RevocationService } from '../auth/revocation/revocation.service';
 import { AccessTokens, type AccessTokenClaims } from '../auth/tokens/access-token';
 import { VerifiedTokens } from '../auth/tokens/verified-tokens';
@@ -7,8 +8,6 @@ import { VerifiedTokens } from '../auth/tokens/verified-tokens';
 export type Introspection = { active: false } | ({ active: true; token_type: 'access_token' } & Omit<AccessTokenClaims, 'ver'>);
 
 const INACTIVE: Introspection = { active: false };
-/** As bearerTokenOf: far above a real token; longer is not ours, unread. */
-const MAX_TOKEN_LENGTH = 4096;
 
 /**
  * POST /auth/introspect: the state of an access token at the moment of the call, as this

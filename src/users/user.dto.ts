@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Role, type User } from '../generated/prisma/client';
+import { ROLES, type Role } from '@nest-auth-backend/token-contract';
+import type { User } from '../generated/prisma/client';
 
 /** A user as the API shows it: never the password hash or the token version. */
 export class UserDto {
@@ -7,7 +8,7 @@ export class UserDto {
   @ApiProperty({ example: 'ada@example.com' }) email!: string;
   @ApiProperty({ description: 'The owner proved the address (a verification or reset link)' }) emailVerified!: boolean;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
-  @ApiProperty({ enum: Role }) role!: Role;
+  @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty() disabled!: boolean;
   @ApiProperty() createdAt!: Date;
 

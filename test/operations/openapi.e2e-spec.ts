@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { useApp } from '../support/test-app';
 
@@ -126,6 +128,7 @@ interface ReferenceRow {
 }
 
 const REFERENCE = resolve(__dirname, '../../docs/API.md');
+const API_TYPES = resolve(__dirname, '../../scripts/api-types.js');
 
 /** Every row of docs/API.md whose first cell is an HTTP method (`\|` inside a cell is a pipe, not a cell's end). */
 function referenceRows(markdown: string): ReferenceRow[] {
@@ -306,6 +309,17 @@ describe('operations: the OpenAPI document', () => {
     expect(Object.keys(res.body).sort()).toEqual([...schema.required].sort());
     expect(schema.properties.status.enum).toContain(res.body.status);
     expect(schema.properties.database.enum).toContain(res.body.database);
+  });
+
+  it('is what the console’s types (console/src/api-types.ts) were generated from: after a change of the DTOs, npm run api:types', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
+    try {
+      writeFileSync(join(dir, 'openapi.json'), JSON.stringify(doc));
+      const check = spawnSync(process.execPath, [API_TYPES, '--check', '--document', join(dir, 'openapi.json')], { encoding: 'utf8' });
+      expect({ code: check.status, stdout: check.stdout.trim(), stderr: check.stderr.trim() }).toEqual({ code: 0, stdout: 'up to date', stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('marks email fields as format: email', () => {

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { isCanonicalEs256 } from '@nest-auth-backend/revocation-window';
+import { isCanonicalEs256 } from '@nest-auth-backend/token-contract';
 import { compactVerify } from 'jose';
 import { SigningKeys } from '../../src/auth/keys/signing-keys.service';
 import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../support/factories';

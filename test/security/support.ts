@@ -1,4 +1,4 @@
-import { toCanonicalEs256 } from '@nest-auth-backend/revocation-window';
+import { toCanonicalEs256 } from '@nest-auth-backend/token-contract';
 import { constants, createHmac, sign, type KeyLike } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';

@@ -12,7 +12,7 @@ let compiled: string | undefined;
 
 /**
  * examples/protected-service built as examples/README.md says (`npx tsc -b
- * packages/revocation-window packages/nest-auth-client`, then `npx tsc -p
+ * packages/token-contract packages/revocation-window packages/nest-auth-client`, then `npx tsc -p
  * examples/protected-service`), into a temporary directory, and run as `node dist/main.js`.
  * Its node_modules links the repository's packages, except @nest-auth-backend/*, linked
  * to this checkout's packages/ (as `npm install` links them): in a git worktree whose
@@ -30,6 +30,7 @@ function build(): string {
   }
   symlinkSync(join(ROOT, 'packages', 'nest-auth-client'), join(modules, '@nest-auth-backend', 'client'), 'dir');
   symlinkSync(join(ROOT, 'packages', 'revocation-window'), join(modules, '@nest-auth-backend', 'revocation-window'), 'dir');
+  symlinkSync(join(ROOT, 'packages', 'token-contract'), join(modules, '@nest-auth-backend', 'token-contract'), 'dir');
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'examples/protected-service'), '--outDir', join(dir, 'dist')], {
     cwd: ROOT,

@@ -89,7 +89,10 @@ export function useServerBuild(create: () => ServerBuild = () => ServerBuild.cre
  */
 export function buildPackages(): void {
   const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b', 'packages/revocation-window', 'packages/nest-auth-client'], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [tsc, '-b', 'packages/token-contract', 'packages/revocation-window', 'packages/nest-auth-client'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`tsc -b packages failed:\n${result.stdout}\n${result.stderr}`);
 }
 

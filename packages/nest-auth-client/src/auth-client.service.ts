@@ -1,5 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
-import { isCanonicalEs256, type TokenFacts } from '@nest-auth-backend/revocation-window';
+import {
+  ACCESS_TOKEN_TYPE,
+  accessTokenClaimsOf,
+  accessTokenHeaderOf,
+  authenticationClaimsOf,
+  isCanonicalEs256,
+  isRole,
+  SIGNING_ALGORITHMS,
+  type AccessTokenFacts,
+  type Acr,
+  type Role,
+} from '@nest-auth-backend/token-contract';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { AUTH_CLIENT_OPTIONS, checkAuthClientOptions, type AuthClientOptions } from './options';
 import { RefusalLog } from './refusal-log';
@@ -12,11 +23,34 @@ export interface AuthenticatedUser {
   /** The session the token belongs to (`sid`). */
   sessionId: string;
   /** The user's current role: a change on the auth server applies from the next request. */
-  role: 'USER' | 'ADMIN';
+  role: Role;
 }
 
-const ALGORITHMS = ['ES256', 'RS256'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * How the caller's session was authenticated (`request.authInfo`, `@CurrentAuthentication()`),
+ * from the token's `auth_time`, `amr` and `acr`; undefined for a token issued before the
+ * auth server carried them (such tokens live ACCESS_TOKEN_TTL at most).
+ */
+export interface Authentication {
+  /** Epoch seconds of the session's last sign-in or re-authentication (`auth_time`). */
+  authTime: number;
+  /** RFC 8176 method references (`amr`): `pwd`, `otp`, `hwk`/`swk`, `user`, `mfa`, `fed`. */
+  amr: string[];
+  /** `aal1` one factor, `aal2` two (`acr`). */
+  acr: Acr;
+}
+
+/** What AuthClient decides about a token: who calls, and how they signed in (when the token says). */
+export interface Authenticated {
+  user: AuthenticatedUser;
+  authentication?: Authentication;
+}
+
+interface VerifiedToken {
+  facts: AccessTokenFacts;
+  authentication?: Authentication;
+  expiresAt: number;
+}
 /** Tokens verified once, until they expire; past the bound the oldest go first. */
 const MAX_VERIFIED = 10_000;
 /** A claim value as a log line shows it: quoted (a newline cannot start a line of its own), and short. */
@@ -39,7 +73,7 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
   private readonly feed: RevocationFeedClient;
   private readonly serverUrl: string;
   private readonly authorization: string;
-  private readonly verified = new Map<string, { facts: TokenFacts; expiresAt: number }>();
+  private readonly verified = new Map<string, VerifiedToken>();
   /** Requests answered by introspection (the feed could not vouch for memory). */
   introspections = 0;
 
@@ -79,35 +113,43 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
 
   /** The user of a bearer token, or 401 (invalid, expired, revoked) or 503 (cannot tell now). */
   async authenticate(token: string): Promise<AuthenticatedUser> {
-    const facts = await this.verify(token);
+    return (await this.check(token)).user;
+  }
+
+  /** `authenticate`, with how the user signed in when the token says (AuthGuard's `request.authInfo`). */
+  async check(token: string): Promise<Authenticated> {
+    const { facts, authentication } = await this.verify(token);
     if (this.feed.isTrusted()) {
       const verdict = this.feed.state.verdict(facts);
       if (verdict.revoked) throw new UnauthorizedException('Session has ended');
-      return { id: facts.sub, sessionId: facts.sid, role: verdict.role };
+      return { user: { id: facts.sub, sessionId: facts.sid, role: verdict.role }, ...(authentication && { authentication }) };
     }
     // What memory knows is revoked stays revoked, trusted or not.
     if (this.feed.state.verdict(facts).revoked) throw new UnauthorizedException('Session has ended');
     return this.introspect(token);
   }
 
-  private async verify(token: string): Promise<TokenFacts> {
+  /**
+   * The token's facts, by the token contract (@nest-auth-backend/token-contract) as the
+   * auth server applies it, after jose has checked the signature with the JWKS (so that
+   * a token of a key the JWKS does not publish is told as such; jose never follows a
+   * key-locating header): the header the server writes and nothing more, one spelling
+   * of the signature, the claims, except that claims this version does not know are
+   * ignored and the lifetime is not checked (it is the server's ACCESS_TOKEN_TTL, which
+   * a relying party does not know).
+   */
+  private async verify(token: string): Promise<VerifiedToken> {
     const now = Date.now();
     const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > now) return cached.facts;
+    if (cached && cached.expiresAt > now) return cached;
     let payload: JWTPayload;
-    let kid: string | undefined;
-    let alg: string | undefined;
     try {
-      const result = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.jwks, {
         issuer: this.options.issuer,
         audience: this.options.audience,
-        typ: 'at+jwt',
-        algorithms: ALGORITHMS,
-        requiredClaims: ['sub', 'sid', 'ver', 'role', 'exp', 'jti'],
-      });
-      payload = result.payload;
-      kid = result.protectedHeader.kid;
-      alg = result.protectedHeader.alg;
+        typ: ACCESS_TOKEN_TYPE,
+        algorithms: [...SIGNING_ALGORITHMS],
+      }));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // The JWKS could not be fetched (a network error has no JOSE code; a bad answer is
@@ -119,24 +161,20 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       if (problem) this.refusals.refused(problem);
       throw new UnauthorizedException(code === 'ERR_JWT_EXPIRED' ? 'Access token expired' : 'Invalid access token');
     }
+    const header = accessTokenHeaderOf(token);
+    if (!header) throw new UnauthorizedException('Invalid access token');
     // One spelling per token: the high-s twin of an ES256 signature verifies too, but the auth server never issues it.
-    if (alg === 'ES256' && !isCanonicalEs256(token)) throw new UnauthorizedException('Invalid access token');
-    const { sub, sid, ver, role, exp } = payload as Record<string, unknown>;
-    if (
-      typeof sub !== 'string' ||
-      typeof sid !== 'string' ||
-      !UUID.test(sub) ||
-      !UUID.test(sid) ||
-      !Number.isSafeInteger(ver) ||
-      (role !== 'USER' && role !== 'ADMIN') ||
-      !kid
-    ) {
-      throw new UnauthorizedException('Invalid access token');
-    }
-    const facts: TokenFacts = { sub, sid, ver: ver as number, role, kid };
+    if (header.alg === 'ES256' && !isCanonicalEs256(token)) throw new UnauthorizedException('Invalid access token');
+    const claims = accessTokenClaimsOf(payload, { issuer: this.options.issuer, audience: this.options.audience });
+    if (!claims) throw new UnauthorizedException('Invalid access token');
+    const entry: VerifiedToken = {
+      facts: { sub: claims.sub, sid: claims.sid, ver: claims.ver, role: claims.role, kid: header.kid },
+      ...(claims.auth_time !== undefined && { authentication: { authTime: claims.auth_time, amr: claims.amr!, acr: claims.acr! } }),
+      expiresAt: claims.exp * 1000,
+    };
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { facts, expiresAt: (exp as number) * 1000 });
-    return facts;
+    this.verified.set(token, entry);
+    return entry;
   }
 
   /**
@@ -161,7 +199,7 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
   }
 
   /** RFC 7662 at the auth server: the state of the token now. */
-  private async introspect(token: string): Promise<AuthenticatedUser> {
+  private async introspect(token: string): Promise<Authenticated> {
     this.introspections++;
     let response: Response;
     try {
@@ -179,8 +217,12 @@ export class AuthClient implements OnModuleInit, OnModuleDestroy {
       if (response.status === 401) this.logger.error('Introspection refused this service’s client credentials');
       throw new ServiceUnavailableException('Auth server could not check the token');
     }
-    const body = (await response.json().catch(() => null)) as { active?: boolean; sub?: string; sid?: string; role?: string } | null;
+    const body = (await response.json().catch(() => null)) as
+      ({ active?: boolean; sub?: string; sid?: string; role?: unknown } & Record<string, unknown>) | null;
     if (!body?.active) throw new UnauthorizedException('Session has ended');
-    return { id: body.sub!, sessionId: body.sid!, role: body.role === 'ADMIN' ? 'ADMIN' : 'USER' };
+    const user: AuthenticatedUser = { id: body.sub!, sessionId: body.sid!, role: isRole(body.role) ? body.role : 'USER' };
+    // The answer carries the token's authentication claims when the token has them (an older auth server's does not).
+    const claims = authenticationClaimsOf(body);
+    return claims ? { user, authentication: { authTime: claims.auth_time, amr: claims.amr, acr: claims.acr } } : { user };
   }
 }

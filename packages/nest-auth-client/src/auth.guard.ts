@@ -1,14 +1,11 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { AuthClient, type AuthenticatedUser } from './auth-client.service';
+import { bearerTokenOf, type BearerRequest } from '@nest-auth-backend/token-contract';
+import { AuthClient, type Authentication, type AuthenticatedUser } from './auth-client.service';
 
-/** `Authorization: Bearer <JWS compact>`, nothing else on the line. */
-const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
-/** Far above a real token (~500 characters with ES256, ~700 with RS256): refused unread. */
-const MAX_HEADER_LENGTH = 4096;
-
-interface HttpRequest {
-  headers: Record<string, string | string[] | undefined>;
+interface HttpRequest extends BearerRequest {
   user?: AuthenticatedUser;
+  /** Passport's name for what the authentication found beyond the user. */
+  authInfo?: Authentication;
 }
 
 /**
@@ -24,10 +21,13 @@ export class AuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();
     const header = request.headers.authorization;
-    const token = typeof header === 'string' && header.length <= MAX_HEADER_LENGTH ? BEARER.exec(header)?.[1] : undefined;
+    // The auth server's own rule: the Authorization header only, sent once, one token of bounded length.
+    const token = bearerTokenOf(request);
     try {
       if (!token) throw new UnauthorizedException(header === undefined ? 'Missing bearer token' : 'Invalid access token');
-      request.user = await this.auth.authenticate(token);
+      const { user, authentication } = await this.auth.check(token);
+      request.user = user;
+      if (authentication) request.authInfo = authentication;
       return true;
     } catch (error) {
       if (error instanceof UnauthorizedException) {
@@ -44,4 +44,13 @@ export class AuthGuard implements CanActivate {
 /** `@CurrentUser() user: AuthenticatedUser`: the caller, after AuthGuard. */
 export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedUser | undefined => {
   return context.switchToHttp().getRequest<HttpRequest>().user;
+});
+
+/**
+ * `@CurrentAuthentication() authentication: Authentication | undefined`: how the caller
+ * signed in (`auth_time`, `amr`, `acr`), after AuthGuard; undefined for a token issued
+ * before the auth server carried those claims.
+ */
+export const CurrentAuthentication = createParamDecorator((_: unknown, context: ExecutionContext): Authentication | undefined => {
+  return context.switchToHttp().getRequest<HttpRequest>().authInfo;
 });

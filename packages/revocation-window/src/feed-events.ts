@@ -1,3 +1,4 @@
+import { isRole } from '@nest-auth-backend/token-contract';
 import type { RevocationEvent } from './revocation-state';
 
 /** The revocation feed's event names (API.md, "Revocation feed") for each kind of event. */
@@ -37,7 +38,7 @@ export function fromFeedEvent(name: string, data: string, id?: string): Revocati
         ? { kind, userId: d.userId, refreshTokenVersion: d.refreshTokenVersion as number, at, ...extra }
         : null;
     case 'ROLE_CHANGED':
-      return str(d.userId) && (d.role === 'USER' || d.role === 'ADMIN') ? { kind, userId: d.userId, role: d.role, at, ...extra } : null;
+      return str(d.userId) && isRole(d.role) ? { kind, userId: d.userId, role: d.role, at, ...extra } : null;
     case 'KEY_REVOKED':
       return str(d.kid) ? { kind, kid: d.kid, at, ...extra } : null;
   }

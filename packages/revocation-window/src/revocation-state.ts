@@ -1,5 +1,4 @@
-/** A user's role, as access tokens carry it. */
-export type Role = 'USER' | 'ADMIN';
+import type { AccessTokenFacts, Role } from '@nest-auth-backend/token-contract';
 
 /**
  * What one revocation event tells every instance (mirrors the RevocationEvent row).
@@ -12,15 +11,8 @@ export type RevocationEvent = (
   | { kind: 'KEY_REVOKED'; kid: string; at: number }
 ) & { id?: string };
 
-/** The claims the revocation check reads from a verified access token. */
-export interface TokenFacts {
-  sub: string;
-  sid: string;
-  ver: number;
-  role: Role;
-  /** The signing key (header `kid`). */
-  kid: string;
-}
+/** The claims the revocation check reads from a verified access token (the token contract's facts). */
+export type TokenFacts = AccessTokenFacts;
 
 export type Verdict = { revoked: true } | { revoked: false; role: Role };
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEnum, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { ROLES, type Role } from '@nest-auth-backend/token-contract';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { isText } from '../../auth/dto/field-rules';
-import { Role } from '../../generated/prisma/client';
 import { UserDto } from '../../users/user.dto';
 import { BAD_CURSOR, NEXT_CURSOR_DOC, PageQuery } from './page.dto';
 
@@ -27,9 +27,9 @@ export class UsersPageDto {
 
 /** PATCH /admin/users/:id. `null` is refused (not read as "absent"): neither column is nullable. */
 export class UpdateUserDto {
-  @ApiPropertyOptional({ enum: Role, description: 'Applies from the user’s next request' })
+  @ApiPropertyOptional({ enum: ROLES, description: 'Applies from the user’s next request' })
   @ValidateIf((_, value) => value !== undefined)
-  @IsEnum(Role, { message: `role must be one of: ${Object.values(Role).join(', ')}` })
+  @IsIn(ROLES, { message: `role must be one of: ${ROLES.join(', ')}` })
   role?: Role;
 
   @ApiPropertyOptional({ type: Boolean, description: 'true ends every session of the user and refuses their logins' })

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { Role } from '../../generated/prisma/client';
+import type { Role } from '@nest-auth-backend/token-contract';
 
 export const ROLES = 'auth:roles';
 

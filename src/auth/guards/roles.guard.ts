@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Role } from '../../generated/prisma/client';
+import type { Role } from '@nest-auth-backend/token-contract';
 import type { AuthUser } from '../auth-user';
 import { ROLES } from '../decorators/roles.decorator';
 

@@ -1,21 +1,16 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { SigningAlgorithm } from '@nest-auth-backend/token-contract';
 import type { KeyEncryption } from './key-encryption';
 
-export type SigningAlgorithm = 'ES256' | 'RS256';
-export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256'];
+// The algorithms and the kid's form are the token contract's (the client module checks them too).
+export { KID_PATTERN, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@nest-auth-backend/token-contract';
 
 /** A public key as a JWK: only the public members, never `d`, `p`, `q`, `dp`, `dq`, `qi`. */
 export type PublicJwk = { kty: 'EC'; crv: 'P-256'; x: string; y: string } | { kty: 'RSA'; n: string; e: string };
 
 /** A JWKS entry (RFC 7517): the public key, its kid, what it is for. */
 export type PublishedJwk = PublicJwk & { kid: string; alg: SigningAlgorithm; use: 'sig' };
-
-/**
- * A kid is the RFC 7638 thumbprint of the public key (SHA-256, base64url): 43 characters.
- * Anything else names no key of ours, and is refused before any lookup.
- */
-export const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** `status` of a key at a moment (API.md, "Signing keys"). */
 export type KeyStatus = 'next' | 'active' | 'retiring' | 'revoked';

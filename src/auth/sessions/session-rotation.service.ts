@@ -5,7 +5,7 @@ import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { Prisma, User } from '../../generated/prisma/client';
-import type { Acr } from '../tokens/access-token';
+import type { Acr } from '@nest-auth-backend/token-contract';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
 import { SessionEndingService } from './session-ending.service';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { User } from '../../generated/prisma/client';
-import type { Acr } from '../tokens/access-token';
+import type { Acr } from '@nest-auth-backend/token-contract';
 
-export type { Acr } from '../tokens/access-token';
+export type { Acr } from '@nest-auth-backend/token-contract';
 
 /** The one message for every failed sign-in: unknown email, wrong password, disabled account. */
 export const LOGIN_FAILED = 'Invalid email or password';

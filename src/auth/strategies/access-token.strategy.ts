@@ -1,7 +1,7 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { Strategy } from 'passport-strategy';
+import { bearerTokenOf } from '@nest-auth-backend/token-contract';
 import type { AccessTokenFacts, AccessTokens } from '../tokens/access-token';
-import { bearerTokenOf } from '../tokens/access-token';
 import type { VerifiedTokens } from '../tokens/verified-tokens';
 
 /** Passport's verify callback: the facts in, the user (or an error) out. */

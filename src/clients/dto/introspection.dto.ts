@@ -1,3 +1,4 @@
+import { ROLES, type Role } from '@nest-auth-backend/token-contract';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString } from 'class-validator';
@@ -26,7 +27,7 @@ export class IntrospectionDto {
   @ApiProperty({ description: 'false for anything revoked, expired, malformed or not ours' }) active!: boolean;
   @ApiPropertyOptional({ format: 'uuid' }) sub?: string;
   @ApiPropertyOptional({ format: 'uuid' }) sid?: string;
-  @ApiPropertyOptional({ enum: ['USER', 'ADMIN'], description: "The user's current role" }) role?: string;
+  @ApiPropertyOptional({ enum: ROLES, description: "The user's current role" }) role?: Role;
   @ApiPropertyOptional() iat?: number;
   @ApiPropertyOptional() exp?: number;
   @ApiPropertyOptional() iss?: string;
