@@ -116,7 +116,13 @@ export class AccessTokens {
    * audience and a lifetime no longer than ACCESS_TOKEN_TTL.
    */
   factsOf(payload: unknown): Omit<AccessTokenFacts, 'kid'> | null {
-    const claims = accessTokenClaimsOf(payload, { issuer: this.issuer, audience: this.audience, exact: true, requireAuthentication: true, maxLifetime: this.ttl });
+    const claims = accessTokenClaimsOf(payload, {
+      issuer: this.issuer,
+      audience: this.audience,
+      exact: true,
+      requireAuthentication: true,
+      maxLifetime: this.ttl,
+    });
     return claims && { sub: claims.sub, sid: claims.sid, ver: claims.ver, role: claims.role };
   }
 }
