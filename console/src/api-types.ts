@@ -193,6 +193,11 @@ export interface IntrospectionDto {
   iss?: string;
   aud?: string;
   jti?: string;
+  /** Epoch seconds of the session's last authentication */
+  auth_time?: number;
+  /** RFC 8176 authentication methods, e.g. ["pwd"] */
+  amr?: string[];
+  acr?: 'aal1' | 'aal2';
   token_type?: 'access_token';
 }
 
@@ -237,6 +242,16 @@ export interface LoginDto {
   /** Any case; stored lower-cased and NFKC-normalised */
   email: string;
   password: string;
+}
+
+export interface MfaRequiredDto {
+  mfaRequired: true;
+  /** Opaque (256 bits): names this pending sign-in in its next step */
+  mfaToken: string;
+  /** The further steps this user can take */
+  methods: string[];
+  /** Seconds the mfaToken lives */
+  expiresIn: number;
 }
 
 export interface MyDeviceDto {
