@@ -2,35 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { AuditEvent, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
 import type { ClientMeta } from '../common/client-meta';
+import { EventBus } from '../events/event-bus';
+import type { AuditType } from './audit-types';
 
-/** Every audit event type the server writes (API.md, "Audit event types"). */
-export type AuditType =
-  | 'user.registered'
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'token.refreshed'
-  | 'token.reuse_detected'
-  | 'session.revoked'
-  | 'user.logged_out_everywhere'
-  | 'user.force_logged_out'
-  | 'user.role_changed'
-  | 'user.disabled'
-  | 'user.enabled'
-  | 'password.changed'
-  | 'password.reset_requested'
-  | 'password.reset'
-  | 'email.verified'
-  | 'key.rotated'
-  | 'key.revoked'
-  | 'client.created'
-  | 'client.secret_rotated'
-  | 'client.deleted'
-  | 'client.auth_failed'
-  | 'webhook.created'
-  | 'webhook.updated'
-  | 'webhook.secret_rotated'
-  | 'webhook.deleted'
-  | 'webhook.delivery_retried';
+export type { AuditType };
 
 export interface AuditEntry {
   type: AuditType;
@@ -44,12 +19,6 @@ export interface AuditEntry {
 
 type Db = Prisma.TransactionClient | PrismaService;
 
-/**
- * Acts on an audit event inside the transaction that writes it (the webhooks write their
- * outbox rows so): what it writes commits, or rolls back, with the change the event describes.
- */
-export type AuditSubscriber = (tx: Prisma.TransactionClient, event: AuditEvent) => Promise<void>;
-
 export interface AuditFilter {
   userId?: string;
   type?: string;
@@ -61,30 +30,25 @@ export interface AuditFilter {
 /** The owner of `audit_events`: written with the change it describes, read newest first. */
 @Injectable()
 export class AuditService {
-  private readonly subscribers = new Map<AuditType, AuditSubscriber[]>();
-
-  constructor(private readonly prisma: PrismaService) {}
-
-  /** `subscriber` runs for every event of these types, in the event's transaction (a feature subscribes at start). */
-  subscribe(types: readonly AuditType[], subscriber: AuditSubscriber): void {
-    for (const type of types) this.subscribers.set(type, [...(this.subscribers.get(type) ?? []), subscriber]);
-  }
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly events: EventBus,
+  ) {}
 
   /**
    * Writes an event; pass the transaction of the change it describes, so both commit
-   * together. An event that has subscribers and no transaction gets one of its own, so the
-   * event and what its subscribers write still commit together. Events nobody subscribes
-   * to (a refresh, a failed login) cost one INSERT and nothing else.
+   * together. Every event reaches the subscribers of `audit.recorded` (a committed event:
+   * they write in its transaction; WebhookEvents picks its types); an event recorded without
+   * a transaction gets one of its own, so the event and what they write still commit together.
    */
   async record(entry: AuditEntry, db: Db = this.prisma): Promise<void> {
-    const subscribers = this.subscribers.get(entry.type);
-    if (!subscribers) {
+    if (!this.events.has('audit.recorded')) {
       await this.write(entry, db);
       return;
     }
     const inTransaction = async (tx: Prisma.TransactionClient) => {
       const event = await this.write(entry, tx);
-      for (const subscriber of subscribers) await subscriber(tx, event);
+      await this.events.emitInTransaction(tx, 'audit.recorded', event);
     };
     await (db === this.prisma ? this.prisma.$transaction(inTransaction) : inTransaction(db));
   }

@@ -1,10 +1,10 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { RevocationService } from '../auth/revocation/revocation.service';
 import type { RevocationEvent } from '../auth/revocation/revocation-state';
 import { LogoutTokens } from '../auth/tokens/logout-token';
-import type { Prisma } from '../generated/prisma/client';
-import { DeliveryError, OutboxHandlers, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
+import type { Tx } from '../database/tx';
+import { OnEvent } from '../events/event-bus';
+import { DeliversOutbox, DeliveryError, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
 import { OutboundHttp } from '../outbox/outbound-http';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { ClientsRepository } from './clients.repository';
@@ -16,33 +16,34 @@ interface LogoutPayload {
   jti: string;
 }
 
+declare module '../outbox/outbox-kinds' {
+  interface OutboxKinds {
+    /** A back-channel logout to a client (BackchannelLogout). */
+    backchannel: LogoutPayload;
+  }
+}
+
 /**
  * OpenID Connect Back-Channel Logout 1.0 to every client with a `backchannelLogoutUri`.
- * Whenever sessions end, the revocation transaction declares it (SESSION_ENDED: one
+ * Whenever sessions end, the revocation transaction declares it (`revocations.declared`, a
+ * committed event; SESSION_ENDED: one
  * session, so `sid`; USER_TOKENS_REVOKED: all of a user's, so `sub` alone: logout-all,
  * force-logout, disabling, password reset); this writes one outbox row per logout and
  * client in that same transaction. Each attempt signs a fresh logout token (LogoutTokens:
  * the same `jti`, a new 2-minute `exp`) and POSTs it form-encoded, `logout_token=…`.
  */
 @Injectable()
-export class BackchannelLogout implements DeliveryHandler, OnModuleInit {
-  readonly kind = 'backchannel' as const;
-
+@DeliversOutbox('backchannel')
+export class BackchannelLogout implements DeliveryHandler {
   constructor(
-    private readonly revocation: RevocationService,
-    private readonly handlers: OutboxHandlers,
     private readonly clients: ClientsRepository,
     private readonly outbox: OutboxRepository,
     private readonly tokens: LogoutTokens,
     private readonly http: OutboundHttp,
   ) {}
 
-  onModuleInit(): void {
-    this.handlers.register(this);
-    this.revocation.subscribe((tx, events) => this.enqueue(tx, events));
-  }
-
-  private async enqueue(tx: Prisma.TransactionClient, events: readonly RevocationEvent[]): Promise<void> {
+  @OnEvent('revocations.declared')
+  async enqueue(tx: Tx, events: readonly RevocationEvent[]): Promise<void> {
     const logouts = events.flatMap((event): Array<{ eventType: string; payload: LogoutPayload }> => {
       if (event.kind === 'SESSION_ENDED') return [{ eventType: 'session.ended', payload: { sub: event.userId, sid: event.sessionId, jti: randomUUID() } }];
       if (event.kind === 'USER_TOKENS_REVOKED') return [{ eventType: 'user.tokens_revoked', payload: { sub: event.userId, jti: randomUUID() } }];

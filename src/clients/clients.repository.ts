@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type ServiceClient } from '../generated/prisma/client';
-import { REVOCATION_CHANNEL } from '../auth/revocation/revocation-events.repository';
+import { announce } from '../events/channel';
+import { CLIENT_DELETED } from './client-deleted';
 
 type Db = Prisma.TransactionClient | PrismaService;
 
@@ -11,11 +12,6 @@ const VIEW = { id: true, name: true, clientId: true, backchannelLogoutUri: true,
 
 /** How long the secret before a rotation keeps working. */
 export const PREVIOUS_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
-
-/** The notice that closes a deleted client's feeds on every instance (no row: nothing to replay). */
-export function clientDeletedNotice(clientId: string): string {
-  return JSON.stringify({ kind: 'CLIENT_DELETED', clientId });
-}
 
 /** Every query of `clients`. */
 @Injectable()
@@ -37,7 +33,7 @@ export class ClientsRepository {
    */
   logoutDeliveries(logouts: Array<{ eventType: string; payload: object }>): Prisma.Sql {
     return Prisma.sql`
-      SELECT 'backchannel'::"OutboxKind", c.backchannel_logout_uri, l.event_type, l.payload, c.id
+      SELECT 'backchannel', c.backchannel_logout_uri, l.event_type, l.payload, c.id
       FROM clients c CROSS JOIN jsonb_to_recordset(${JSON.stringify(logouts.map((l) => ({ event_type: l.eventType, payload: l.payload })))}::jsonb)
         AS l(event_type text, payload jsonb)
       WHERE c.backchannel_logout_uri IS NOT NULL`;
@@ -81,7 +77,7 @@ export class ClientsRepository {
       DELETE FROM clients WHERE id = ${id}::uuid
       RETURNING id, name, client_id AS "clientId", backchannel_logout_uri AS "backchannelLogoutUri", created_at AS "createdAt"`;
     if (rows.length === 0) return null;
-    await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${clientDeletedNotice(rows[0].clientId)})`;
+    await announce(tx, { kind: CLIENT_DELETED, clientId: rows[0].clientId });
     return rows[0];
   }
 }

@@ -2,10 +2,22 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { ClientMeta } from '../common/client-meta';
 import { PrismaService } from '../database/prisma.service';
+import { EventBus } from '../events/event-bus';
+import { CLIENT_DELETED } from './client-deleted';
 import { hashClientSecret, newClientId, newClientSecret, secretMatches } from './client-secrets';
 import { ClientsRepository, type ClientView } from './clients.repository';
 
 export const CLIENT_NOT_FOUND = 'Client not found';
+
+declare module '../audit/audit-types' {
+  interface AuditTypes {
+    'client.created': true;
+    'client.secret_rotated': true;
+    'client.deleted': true;
+    /** ClientAuthGuard: the first failure of a minute per (address, client id). */
+    'client.auth_failed': true;
+  }
+}
 
 /** The caller of a client route, once its credentials were checked. */
 export interface AuthenticatedClient {
@@ -18,18 +30,14 @@ interface Actor {
   client: ClientMeta;
 }
 
-/** Listeners told when a client is deleted here (its feeds close at once; other instances hear the NOTIFY). */
-type DeletedListener = (clientId: string) => void;
-
 /** Registering services (admin), and checking their credentials. */
 @Injectable()
 export class ClientsService {
-  private readonly deletedListeners: DeletedListener[] = [];
-
   constructor(
     private readonly clients: ClientsRepository,
     private readonly audit: AuditService,
     private readonly prisma: PrismaService,
+    private readonly events: EventBus,
   ) {}
 
   /** The new client with its secret: the only time the secret is shown. */
@@ -72,11 +80,8 @@ export class ClientsService {
       await this.audit.record({ type: 'client.deleted', actorId: actor.actorId, client: actor.client, data: { id, clientId: deleted.clientId } }, tx);
       return deleted;
     });
-    this.deletedListeners.forEach((listener) => listener(client.clientId));
-  }
-
-  onDeleted(listener: DeletedListener): void {
-    this.deletedListeners.push(listener);
+    // Made here: as if heard (the other instances hear it on the channel).
+    this.events.emit('channel.notice', { kind: CLIENT_DELETED, clientId: client.clientId });
   }
 
   /** Whether a client with this id exists (failed authentications are counted per real client). */

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyReply } from 'fastify';
-import type { FeedNotice, RevocationService } from '../auth/revocation/revocation.service';
-import type { ClientsService } from './clients.service';
+import type { RevocationService } from '../auth/revocation/revocation.service';
+import type { RevocationEvent } from '../auth/revocation/revocation-state';
+import { CLIENT_DELETED } from './client-deleted';
 import { HEARTBEAT_EVERY_MS, MAX_FEEDS_PER_CLIENT, MAX_UNREAD_BYTES, RevocationFeed } from './revocation-feed';
 
 /** A response whose client reads nothing unless told to: what it was sent, and what still waits. */
@@ -30,16 +31,14 @@ class Socketless extends EventEmitter {
   }
 }
 
-/** The parts of RevocationService the feed reads, driven by the spec. */
-function revocationDouble() {
-  const listeners: Array<(n: FeedNotice) => void> = [];
+/** The parts of RevocationService the feed reads, driven by the spec; `emit` is the bus's `revocation.first-heard`. */
+function revocationDouble(feed: () => RevocationFeed) {
   const double = {
     certified: undefined as number | undefined,
-    onFeedNotice: (l: (n: FeedNotice) => void) => listeners.push(l),
     certifiedAt: () => double.certified,
     windowEvents: () => [{ kind: 'SESSION_ENDED' as const, userId: 'u0', sessionId: 's0', at: 1, id: '1' }],
     window: 60_000,
-    emit: (n: FeedNotice) => listeners.forEach((l) => l(n)),
+    emit: (event: RevocationEvent) => feed().heard(event),
   };
   return double;
 }
@@ -59,11 +58,10 @@ describe('RevocationFeed', () => {
   };
 
   beforeEach(() => {
-    revocation = revocationDouble();
-    feed = new RevocationFeed(
-      revocation as unknown as RevocationService,
-      { onDeleted: (l: (id: string) => void) => (deleted = l) } as unknown as ClientsService,
-    );
+    revocation = revocationDouble(() => feed);
+    feed = new RevocationFeed(revocation as unknown as RevocationService);
+    // The bus's `channel.notice` for a client deleted (here or on another instance).
+    deleted = (clientId) => feed.noticeHeard({ kind: CLIENT_DELETED, clientId });
     feed.onModuleInit();
   });
   afterEach(() => feed.beforeApplicationShutdown());

@@ -2,9 +2,12 @@ import { BeforeApplicationShutdown, HttpException, HttpStatus, Injectable, OnMod
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { FEED_EVENT_KINDS } from '@nest-auth-backend/revocation-window';
-import { RevocationService, type FeedNotice } from '../auth/revocation/revocation.service';
+import { RevocationService } from '../auth/revocation/revocation.service';
 import type { RevocationEvent } from '../auth/revocation/revocation-state';
-import { ClientsService, type AuthenticatedClient } from './clients.service';
+import type { ChannelNotice } from '../events/channel';
+import { OnEvent } from '../events/event-bus';
+import { CLIENT_DELETED } from './client-deleted';
+import type { AuthenticatedClient } from './clients.service';
 
 /** Heartbeats go out this often (API.md: at least every 250 ms) while memory is complete. */
 export const HEARTBEAT_EVERY_MS = 200;
@@ -49,13 +52,7 @@ export class RevocationFeed implements OnModuleInit, BeforeApplicationShutdown {
   private readonly streams = new Set<Stream>();
   private timer?: NodeJS.Timeout;
 
-  constructor(
-    private readonly revocation: RevocationService,
-    clients: ClientsService,
-  ) {
-    revocation.onFeedNotice((notice) => this.heard(notice));
-    clients.onDeleted((clientId) => this.closeClient(clientId));
-  }
+  constructor(private readonly revocation: RevocationService) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS).unref();
@@ -105,10 +102,16 @@ export class RevocationFeed implements OnModuleInit, BeforeApplicationShutdown {
     this.sendReady(stream);
   }
 
-  private heard(notice: FeedNotice): void {
-    if (notice.kind === 'CLIENT_DELETED') return this.closeClient(notice.clientId);
-    const frame = eventFrame(notice);
+  @OnEvent('revocation.first-heard')
+  heard(event: RevocationEvent): void {
+    const frame = eventFrame(event);
     for (const stream of this.streams) this.write(stream, frame);
+  }
+
+  /** A client deleted, here or on another instance: its streams close. */
+  @OnEvent('channel.notice')
+  noticeHeard(notice: ChannelNotice): void {
+    if (notice.kind === CLIENT_DELETED) this.closeClient(notice.clientId);
   }
 
   private beat(): void {

@@ -1,9 +1,9 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import ms from 'ms';
 import type { AppConfig } from '../config/configuration';
 import type { Prisma } from '../generated/prisma/client';
-import { DeliveryError, OutboxHandlers, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
+import { DeliversOutbox, DeliveryError, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { MailTemplates, type MailTemplate } from './mail-templates';
 import { createMailTransport, type MailTransport } from './mail-transport';
@@ -18,6 +18,13 @@ interface MailPayload {
   template: MailTemplate;
   token: string;
   expiresIn: string;
+}
+
+declare module '../outbox/outbox-kinds' {
+  interface OutboxKinds {
+    /** A mail with a link (MailService): its payload holds the link's token until delivered. */
+    mail: MailPayload;
+  }
 }
 
 export interface LinkMail {
@@ -38,15 +45,14 @@ export interface LinkMail {
  * writes an .eml file). With mail off (no SMTP_URL outside development) nothing is sent.
  */
 @Injectable()
-export class MailService implements DeliveryHandler, OnModuleInit, OnApplicationShutdown {
-  readonly kind = 'mail' as const;
+@DeliversOutbox('mail')
+export class MailService implements DeliveryHandler, OnApplicationShutdown {
   private readonly transport?: MailTransport;
   private readonly templates?: MailTemplates;
   private readonly appUrl: string;
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly handlers: OutboxHandlers,
     config: ConfigService<AppConfig, true>,
   ) {
     const mail = config.get('mail', { infer: true });
@@ -54,10 +60,6 @@ export class MailService implements DeliveryHandler, OnModuleInit, OnApplication
     // Read (and checked) only when mail is on: with mail off nothing is rendered.
     if (this.transport) this.templates = new MailTemplates(mail.templatesDir);
     this.appUrl = config.get('app.url', { infer: true });
-  }
-
-  onModuleInit(): void {
-    this.handlers.register(this);
   }
 
   onApplicationShutdown(): void {

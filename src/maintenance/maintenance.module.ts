@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { SigningKeysRepositoryModule } from '../auth/keys/signing-keys-repository.module';
+import { KeysModule } from '../auth/keys/keys.module';
 import { AccountTokensRepositoryModule } from '../auth/recovery/account-tokens-repository.module';
 import { RevocationModule } from '../auth/revocation/revocation.module';
 import { SessionsRepositoryModule } from '../auth/sessions/sessions-repository.module';
@@ -9,14 +9,7 @@ import { CleanupService } from './cleanup.service';
 
 /** Scheduled housekeeping: the cleanup job. */
 @Module({
-  imports: [
-    ScheduleModule.forRoot(),
-    ThrottlerStorageModule,
-    SessionsRepositoryModule,
-    RevocationModule,
-    SigningKeysRepositoryModule,
-    AccountTokensRepositoryModule,
-  ],
+  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule, KeysModule, AccountTokensRepositoryModule],
   providers: [CleanupService],
   exports: [CleanupService],
 })

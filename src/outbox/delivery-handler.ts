@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
-import type { OutboxKind } from '../generated/prisma/client';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { OutboxKind } from './outbox-kinds';
 
 /** A row of the outbox as a handler receives it: claimed by this instance, leased. */
 export interface ClaimedDelivery {
   id: bigint;
-  kind: OutboxKind;
+  /** As the row has it: possibly a kind this instance has no handler for (see OutboxWorker). */
+  kind: string;
   target: string;
   eventType: string;
   /** What the writer left for the handler (never shown by the admin API). */
@@ -34,24 +36,46 @@ export class DeliveryError extends Error {
   }
 }
 
-/** Delivers one kind of outbox row (mail, webhook, backchannel): registered with OutboxHandlers. */
+/** Delivers one kind of outbox row: a provider marked `@DeliversOutbox(kind)`. */
 export interface DeliveryHandler {
-  readonly kind: OutboxKind;
   /** Throws DeliveryError (or anything: a transient failure) when the attempt failed. */
   deliver(delivery: ClaimedDelivery): Promise<Delivered>;
 }
 
-/** The handlers by kind. A feature module registers its handler at start (onModuleInit). */
-@Injectable()
-export class OutboxHandlers {
-  private readonly handlers = new Map<OutboxKind, DeliveryHandler>();
+const kindOf = new WeakMap<object, OutboxKind>();
 
-  register(handler: DeliveryHandler): void {
-    if (this.handlers.has(handler.kind)) throw new Error(`An outbox handler for ${handler.kind} is registered already`);
-    this.handlers.set(handler.kind, handler);
+/** Makes the provider the handler of `kind` (one per kind): `grep -rn "@DeliversOutbox('mail')"` finds it. */
+export function DeliversOutbox(kind: OutboxKind) {
+  return (target: abstract new (...args: never[]) => DeliveryHandler): void => {
+    kindOf.set(target, kind);
+  };
+}
+
+/**
+ * The handlers by kind: every provider marked `@DeliversOutbox`, found at start (two for one
+ * kind stop the start). Built without DiscoveryService (a unit spec), it starts with none:
+ * `add` them.
+ */
+@Injectable()
+export class OutboxHandlers implements OnModuleInit {
+  private readonly handlers = new Map<string, DeliveryHandler>();
+
+  constructor(@Optional() private readonly discovery?: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery?.getProviders() ?? []) {
+      const kind = wrapper.metatype ? kindOf.get(wrapper.metatype) : undefined;
+      if (kind && wrapper.instance) this.add(kind, wrapper.instance as DeliveryHandler);
+    }
   }
 
-  for(kind: OutboxKind): DeliveryHandler | undefined {
+  add(kind: OutboxKind, handler: DeliveryHandler): void {
+    const known = this.handlers.get(kind);
+    if (known && known !== handler) throw new Error(`Two outbox handlers for ${kind}`);
+    this.handlers.set(kind, handler);
+  }
+
+  for(kind: string): DeliveryHandler | undefined {
     return this.handlers.get(kind);
   }
 }

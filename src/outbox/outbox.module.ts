@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '../config/configuration';
 import { OutboxHandlers } from './delivery-handler';
 import { OutboundHttp } from './outbound-http';
@@ -9,12 +10,14 @@ import { OutboxWorker } from './outbox.worker';
 /**
  * The transactional outbox (API.md, "Webhooks and back-channel logout"): every outbound
  * delivery (mail, webhook, back-channel logout) is a row written with the change it
- * describes, and delivered by the worker of any instance. Features write rows through
- * OutboxRepository.enqueue and register a DeliveryHandler for their kind with OutboxHandlers;
+ * describes, and delivered by the worker of any instance. A feature declares its kind
+ * (outbox-kinds.ts), writes rows through OutboxRepository.enqueue, and marks its
+ * DeliveryHandler `@DeliversOutbox(kind)` (OutboxHandlers finds it at start);
  * HTTP deliveries go through OutboundHttp (the SSRF rules, no redirects, 10 s).
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     OutboxRepository,
     OutboxHandlers,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
-import { Prisma, type OutboxDelivery, type OutboxKind, type OutboxStatus } from '../generated/prisma/client';
+import { Prisma, type OutboxDelivery, type OutboxStatus } from '../generated/prisma/client';
 import type { ClaimedDelivery } from './delivery-handler';
+import type { OutboxKind } from './outbox-kinds';
 
 /** Every instance's outbox worker LISTENs here: a row was written, deliver it now. */
 export const OUTBOX_CHANNEL = 'auth_outbox';
@@ -30,7 +31,7 @@ export interface NewDelivery {
 }
 
 export interface DeliveryFilter {
-  kind?: OutboxKind;
+  kind?: string;
   endpointId?: string;
   status?: OutboxStatus;
   /** Rows older than this id (keyset pagination: ids only grow). */
@@ -40,7 +41,7 @@ export interface DeliveryFilter {
 
 interface ClaimedRow {
   id: bigint;
-  kind: OutboxKind;
+  kind: string;
   target: string;
   event_type: string;
   payload: unknown;

@@ -1,6 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Webhook as Signer } from 'standardwebhooks';
-import { DeliveryError, OutboxHandlers, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
+import { DeliversOutbox, DeliveryError, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
 import { OutboundHttp } from '../outbox/outbound-http';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import type { WebhookPayload } from './webhook-events';
@@ -15,20 +15,14 @@ import { WebhooksRepository } from './webhooks.repository';
  * endpoint (its pending deliveries fail with it) until an admin enables it again.
  */
 @Injectable()
-export class WebhookDelivery implements DeliveryHandler, OnModuleInit {
-  readonly kind = 'webhook' as const;
-
+@DeliversOutbox('webhook')
+export class WebhookDelivery implements DeliveryHandler {
   constructor(
-    private readonly handlers: OutboxHandlers,
     private readonly webhooks: WebhooksRepository,
     private readonly secrets: WebhookSecrets,
     private readonly outbox: OutboxRepository,
     private readonly http: OutboundHttp,
   ) {}
-
-  onModuleInit(): void {
-    this.handlers.register(this);
-  }
 
   async deliver(delivery: ClaimedDelivery): Promise<{ statusCode: number }> {
     const webhook = delivery.endpointId ? await this.webhooks.forDelivery(delivery.endpointId) : null;

@@ -1,4 +1,4 @@
-import type { AuditType } from '../audit/audit.service';
+import type { AuditType } from '../audit/audit-types';
 
 /**
  * The audit event types a webhook can receive (API.md, "Webhooks and back-channel logout"):

@@ -1,7 +1,8 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditEventDto } from '../audit/audit-event.dto';
-import { AuditService } from '../audit/audit.service';
-import type { AuditEvent, Prisma } from '../generated/prisma/client';
+import type { Tx } from '../database/tx';
+import { OnEvent } from '../events/event-bus';
+import type { AuditEvent } from '../generated/prisma/client';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { WEBHOOK_EVENT_TYPES } from './webhook-event-types';
 import { WebhooksRepository } from './webhooks.repository';
@@ -14,26 +15,32 @@ export interface WebhookPayload {
   body: string;
 }
 
+declare module '../outbox/outbox-kinds' {
+  interface OutboxKinds {
+    /** A webhook (WebhookEvents writes it, WebhookDelivery signs and sends it). */
+    webhook: WebhookPayload;
+  }
+}
+
+const WEBHOOK_TYPES: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
+
 /**
  * Turns audit events into webhook deliveries: for each event of a WEBHOOK_EVENT_TYPES type,
  * one outbox row per enabled endpoint subscribed to it, written in the event's own
- * transaction (AuditService runs its subscribers there). A change that rolls back sends
+ * transaction (`audit.recorded`, a committed event). A change that rolls back sends
  * nothing; one that commits is delivered, whatever happens to this process next.
  */
 @Injectable()
-export class WebhookEvents implements OnModuleInit {
+export class WebhookEvents {
   constructor(
-    private readonly audit: AuditService,
     private readonly webhooks: WebhooksRepository,
     private readonly outbox: OutboxRepository,
   ) {}
 
-  onModuleInit(): void {
-    this.audit.subscribe(WEBHOOK_EVENT_TYPES, (tx, event) => this.enqueue(tx, event));
-  }
-
-  /** One statement, with or without endpoints: a logout pays one round trip for its webhooks. */
-  private async enqueue(tx: Prisma.TransactionClient, event: AuditEvent): Promise<void> {
+  /** One statement, with or without endpoints: a logout pays one round trip for its webhooks; other types, nothing. */
+  @OnEvent('audit.recorded')
+  async enqueue(tx: Tx, event: AuditEvent): Promise<void> {
+    if (!WEBHOOK_TYPES.has(event.type)) return;
     const payload: WebhookPayload = {
       messageId: `msg_${event.id}`,
       body: JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: AuditEventDto.from(event) }),

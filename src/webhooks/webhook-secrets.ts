@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KeyEncryption } from '../auth/keys/key-encryption';
-import type { ServerSecrets } from '../auth/tokens/server-secret';
+import type { ServerSecrets } from '../auth/secret/server-secret';
 
 /** Standard Webhooks: `whsec_` and the base64 of the key (32 random bytes: an HMAC-SHA256 key of full strength). */
 export function newWebhookSecret(): string {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { KeysModule } from '../auth/keys/keys.module';
-import { SERVER_SECRETS, type ServerSecrets } from '../auth/tokens/server-secret';
+import { SecretModule } from '../auth/secret/secret.module';
+import { SERVER_SECRETS, type ServerSecrets } from '../auth/secret/server-secret';
 import { WebhookDelivery } from './webhook-delivery';
 import { WebhookEvents } from './webhook-events';
 import { WebhookSecrets } from './webhook-secrets';
@@ -14,7 +14,7 @@ import { WebhooksService } from './webhooks.service';
  * Webhooks and delivered by the outbox worker (WebhookDelivery).
  */
 @Module({
-  imports: [KeysModule],
+  imports: [SecretModule],
   providers: [
     WebhooksRepository,
     WebhooksService,

@@ -46,7 +46,7 @@ export class WebhooksRepository {
    */
   deliveriesOf(type: string, payload: object): Prisma.Sql {
     return Prisma.sql`
-      SELECT 'webhook'::"OutboxKind", url, ${type}, ${JSON.stringify(payload)}::jsonb, id
+      SELECT 'webhook', url, ${type}, ${JSON.stringify(payload)}::jsonb, id
       FROM webhooks WHERE enabled AND ${type} = ANY(events)`;
   }
 

@@ -9,6 +9,16 @@ import { newWebhookSecret, WebhookSecrets } from './webhook-secrets';
 import { WebhooksRepository, type WebhookChanges, type WebhookView } from './webhooks.repository';
 
 export const WEBHOOK_NOT_FOUND = 'Webhook not found';
+
+declare module '../audit/audit-types' {
+  interface AuditTypes {
+    'webhook.created': true;
+    'webhook.updated': true;
+    'webhook.secret_rotated': true;
+    'webhook.deleted': true;
+    'webhook.delivery_retried': true;
+  }
+}
 export const DELIVERY_NOT_FOUND = 'Delivery not found';
 
 interface Actor {

@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { isEmail } from 'class-validator';
 import { AuditService } from '../../audit/audit.service';
+import { EventBus } from '../../events/event-bus';
 import { PasswordService } from '../../auth/passwords/password.service';
 import { passwordProblem } from '../../users/password-policy';
 import { validateEnv } from '../../config/configuration';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const { database } = await openMigratedDatabase({ ...config.database, opener: OPENER });
   const prisma = new PrismaService(database);
   try {
-    const outcome = await ensureAdmin(new UsersRepository(prisma), new AuditService(prisma), {
+    const outcome = await ensureAdmin(new UsersRepository(prisma), new AuditService(prisma, new EventBus(prisma)), {
       email,
       passwordHash: async () => new PasswordService(config.auth.argon2).hash(await readPassword()),
       promote: true,

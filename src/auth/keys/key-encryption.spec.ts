@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { secretKey } from '../tokens/server-secret';
+import { secretKey } from '../secret/server-secret';
 import { KeyDecryptionError, KeyEncryption } from './key-encryption';
 import { newSigningKey, trustRow, type SigningKeyRow } from './signing-key';
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { deriveKey, type ServerSecrets } from '../tokens/server-secret';
+import { deriveKey, type ServerSecrets } from '../secret/server-secret';
 
 /** The HKDF purpose of the key that encrypts signing keys at rest (another purpose, another key: webhook secrets). */
 const SIGNING_KEYS = 'signing-key-encryption';

@@ -4,6 +4,13 @@ import type { KeyEncryption } from './key-encryption';
 import { newSigningKey, statusOf, type SigningAlgorithm } from './signing-key';
 import type { SigningKeysRepository } from './signing-keys.repository';
 
+declare module '../../audit/audit-types' {
+  interface AuditTypes {
+    'key.rotated': true;
+    'key.revoked': true;
+  }
+}
+
 export interface NewKeyOptions {
   algorithm: SigningAlgorithm;
   /** SIGNING_KEY_LEAD, seconds. */

@@ -12,11 +12,12 @@
  */
 import { parseArgs } from 'node:util';
 import { AuditService } from '../../audit/audit.service';
+import { EventBus } from '../../events/event-bus';
 import { validateEnv } from '../../config/configuration';
 import type { Opener } from '../../database/data-dir-lock';
 import { openMigratedDatabase } from '../../database/open-migrated';
 import { PrismaService } from '../../database/prisma.service';
-import { loadServerSecret, secretKey } from '../tokens/server-secret';
+import { loadServerSecret, secretKey } from '../secret/server-secret';
 import { KeyEncryption } from './key-encryption';
 import { addSigningKey } from './key-rotation';
 import { SigningKeysRepository } from './signing-keys.repository';
@@ -43,11 +44,16 @@ async function main(): Promise<void> {
   try {
     const current = loadServerSecret({ secret: config.auth.secret, env: config.app.env, dataDir: config.database.dataDir });
     const previous = config.auth.previousSecret === undefined ? undefined : secretKey(config.auth.previousSecret);
-    const added = await addSigningKey(new SigningKeysRepository(prisma), new AuditService(prisma), new KeyEncryption({ current, previous }), {
-      algorithm: config.auth.algorithm,
-      leadSeconds: config.auth.signingKeyLead,
-      via: 'keys:rotate',
-    });
+    const added = await addSigningKey(
+      new SigningKeysRepository(prisma),
+      new AuditService(prisma, new EventBus(prisma)),
+      new KeyEncryption({ current, previous }),
+      {
+        algorithm: config.auth.algorithm,
+        leadSeconds: config.auth.signingKeyLead,
+        via: 'keys:rotate',
+      },
+    );
     console.log(
       `New signing key ${added!.kid} (${config.auth.algorithm}): published now, signs from ${added!.activatesAt.toISOString()} (${database.description})`,
     );

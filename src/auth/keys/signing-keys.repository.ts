@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
+import type { Tx } from '../../database/tx';
+import { announce } from '../../events/channel';
 import type { Prisma } from '../../generated/prisma/client';
-import { REVOCATION_CHANNEL } from '../revocation/revocation-events.repository';
+import { KEYS_CHANGED } from './keys-changed';
 import type { NewSigningKey, SigningKeyRow } from './signing-key';
 
 type Db = Prisma.TransactionClient | PrismaService;
@@ -12,9 +14,6 @@ type Db = Prisma.TransactionClient | PrismaService;
  * make one), rotations, revocations. Distinct from the migration lock.
  */
 const KEYS_LOCK = 0x5349474b; // "SIGK"
-
-/** The notice that makes every instance reload the keys (a key was added, promoted or revoked). */
-export const KEYS_CHANGED_NOTICE = JSON.stringify({ kind: 'KEYS_CHANGED' });
 
 /**
  * Every query of `signing_keys`. The rule about a key's life is stated once, in SQL
@@ -73,8 +72,8 @@ export class SigningKeysRepository {
   }
 
   /** Tells every instance to reload the keys, when `tx` commits (NOTIFY on the revocation channel). */
-  async announce(tx: Db): Promise<void> {
-    await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${KEYS_CHANGED_NOTICE})`;
+  async announce(tx: Tx): Promise<void> {
+    await announce(tx, { kind: KEYS_CHANGED });
   }
 
   /** Replaces the sealed private part if it is still `sealed` (another instance may have re-sealed it first). */

@@ -3,9 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
-import { RevocationService, type KeyNotice } from '../revocation/revocation.service';
+import type { ChannelNotice } from '../../events/channel';
+import { EventBus, OnEvent } from '../../events/event-bus';
 import { KeyDecryptionError, KeyEncryption } from './key-encryption';
 import { KEY_CLOCK_SKEW_MS, KeyRing, type RingKey } from './key-ring';
+import { KEYS_CHANGED } from './keys-changed';
 import { addSigningKey, type AddedKey } from './key-rotation';
 import { statusOf, trustRow, type KeyStatus, type PublishedJwk, type SigningAlgorithm, type SigningKeyRow } from './signing-key';
 import { SigningKeysRepository } from './signing-keys.repository';
@@ -35,7 +37,9 @@ export interface KeyActor {
  * what the JWKS publishes, and the admin's changes (rotate, revoke).
  *
  * Every instance learns of a change at once, never by a query per unknown kid: the
- * change is announced on the revocation channel (RevocationService.onKeyNotice) and each
+ * change is announced on the revocation channel (KEYS_CHANGED, or a KEY_REVOKED revocation
+ * event), which RevocationService hears and passes on through the event bus
+ * (`channel.notice`, `key-revocation.heard`, `channel.resynced` after a reconnect), and each
  * instance reloads the table; a revoked key is dropped from memory on the notice itself,
  * before the reload, and its tokens are refused by the revocation state as well. So a
  * token whose kid is not in memory is refused without touching the database.
@@ -59,12 +63,11 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
   private readonly revoked = new Set<string>();
   /** Keys that failed the trust check, and why: reported once each, from the end of a successful start on. */
   private readonly untrusted = new Map<string, Error>();
-  private readonly changeListeners: Array<() => void> = [];
 
   constructor(
     private readonly keys: SigningKeysRepository,
     private readonly audit: AuditService,
-    private readonly revocation: RevocationService,
+    private readonly events: EventBus,
     private readonly encryption: KeyEncryption,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -74,7 +77,6 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     this.leadSeconds = auth.signingKeyLead;
     this.rotationMs = auth.signingKeyRotation * 1000;
     this.ring = new KeyRing([], this.tokenTtlMs);
-    revocation.onKeyNotice((notice) => this.heard(notice));
   }
 
   /** At start: a first key if none can sign (under the keys lock), then the ring; no usable key stops the start. */
@@ -170,11 +172,6 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     return this.leadSeconds;
   }
 
-  /** Calls `listener` after every change of the keys in memory. */
-  onChange(listener: () => void): void {
-    this.changeListeners.push(listener);
-  }
-
   /** GET /admin/keys: every key whose tokens can still be valid, and the revoked ones, newest activation first. */
   async list(): Promise<KeyView[]> {
     const now = Date.now();
@@ -205,13 +202,13 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * DELETE /admin/keys/:kid: a compromised key. It signs nothing more, and every token it
-   * signed is refused at once on every instance (a KEY_REVOKED revocation event, in the
-   * same transaction). When it was the key signing now, the next key is promoted to sign
+   * signed is refused at once on every instance (a KEY_REVOKED revocation event, which
+   * RevocationService declares in the same transaction on `signing-key.revoked`). When it was the key signing now, the next key is promoted to sign
    * at once, so clients that refresh get tokens that work. Refused (409) when no other
    * key could sign. Revoking a revoked key changes nothing.
    */
   async revoke(kid: string, actor: KeyActor): Promise<void> {
-    await this.revocation.transaction(async (tx, revoke) => {
+    await this.events.transaction(async (tx) => {
       await this.keys.lock(tx);
       const now = Date.now();
       const rows = await this.keys.all(tx);
@@ -228,7 +225,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
         await this.keys.promote(tx, promoted, at);
       }
       await this.keys.reschedule(tx);
-      revoke({ kind: 'KEY_REVOKED', kid });
+      await this.events.emitInTransaction(tx, 'signing-key.revoked', { kid });
       const data = { kid, ...(promoted && { promoted }) };
       await this.audit.record({ type: 'key.revoked', actorId: actor.actorId, client: actor.client, data }, tx);
     });
@@ -279,11 +276,27 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     this.logger.log(`Signing key ${row.kid} re-encrypted under the current AUTH_SECRET`);
   }
 
-  private heard(notice: KeyNotice): void {
-    if (notice.kind === 'KEY_REVOKED') {
-      this.revoked.add(notice.kid);
-      if (this.ring.get(notice.kid)) this.replace(this.ring.without(notice.kid));
-    }
+  /** A key revoked here or elsewhere: out of memory at once, whatever a reload under way read; then the table again. */
+  @OnEvent('key-revocation.heard')
+  keyRevoked({ kid }: { kid: string }): void {
+    this.revoked.add(kid);
+    if (this.ring.get(kid)) this.replace(this.ring.without(kid));
+    this.reloadHeard();
+  }
+
+  /** Another instance added or promoted a key. */
+  @OnEvent('channel.notice')
+  noticeHeard(notice: ChannelNotice): void {
+    if (notice.kind === KEYS_CHANGED) this.reloadHeard();
+  }
+
+  /** The channel was (re)connected: a notice may have been missed meanwhile. */
+  @OnEvent('channel.resynced')
+  resynced(): void {
+    this.reloadHeard();
+  }
+
+  private reloadHeard(): void {
     // Before the first load, that load reads what the notice announced.
     if (!this.ready) return;
     this.reload().catch((error: Error) => this.logger.error(`Reloading the signing keys failed: ${error.message}`));
@@ -291,7 +304,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
 
   private replace(ring: KeyRing): void {
     this.ring = ring;
-    this.changeListeners.forEach((listener) => listener());
+    this.events.emit('signing-keys.replaced', {});
   }
 
   /** Retired long enough ago that every token it signed has expired. */

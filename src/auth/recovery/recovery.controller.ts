@@ -5,7 +5,8 @@ import { ApiDatabase, ApiErrors, ApiJsonBody } from '../../common/api-docs';
 import { Client, type ClientMeta } from '../../common/client-meta';
 import { MAIL_NOT_CONFIGURED } from '../../mail/mail.service';
 import { Public } from '../decorators/public.decorator';
-import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from '../throttling/auth-throttling';
+import { AuthThrottlerGuard, OnlyLimits } from '../throttling/auth-throttling';
+import { MAIL_THROTTLE } from './recovery-throttles';
 import { AcceptedDto, EmailOnlyDto, ResetPasswordDto, VerifyEmailDto } from './recovery.dto';
 import { INVALID_LINK, RecoveryService } from './recovery.service';
 
@@ -27,7 +28,7 @@ export class RecoveryController {
   constructor(private readonly recovery: RecoveryService) {}
 
   @UseGuards(AuthThrottlerGuard)
-  @OnlyLimits(THROTTLE.mailPerIp, THROTTLE.mailPerEmail)
+  @OnlyLimits(MAIL_THROTTLE.perIp, MAIL_THROTTLE.perEmail)
   @Post('password/forgot')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'The same `{}`, in the same time, whether the email is known or not; a known one gets a reset link' })
@@ -56,7 +57,7 @@ export class RecoveryController {
   }
 
   @UseGuards(AuthThrottlerGuard)
-  @OnlyLimits(THROTTLE.mailPerIp, THROTTLE.mailPerEmail)
+  @OnlyLimits(MAIL_THROTTLE.perIp, MAIL_THROTTLE.perEmail)
   @Post('email/verify/resend')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'The same `{}` whatever the email and its state; an unverified account gets a new link' })

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import { PrismaService } from '../../database/prisma.service';
-import type { Prisma, RevocationEvent as Row } from '../../generated/prisma/client';
+import type { Tx } from '../../database/tx';
+import { REVOCATION_CHANNEL, type ChannelNotice } from '../../events/channel';
+import type { RevocationEvent as Row } from '../../generated/prisma/client';
 import type { RevocationEvent } from './revocation-state';
 
-/**
- * What the revocation channel carries: the events, "reload the signing keys" (no row,
- * nothing to refuse by itself), and "this client was deleted" (its feeds close).
- */
-export type RevocationNotice = RevocationEvent | { kind: 'KEYS_CHANGED' } | { kind: 'CLIENT_DELETED'; clientId: string };
+export { REVOCATION_CHANNEL };
 
-/** The NOTIFY channel revocations are announced on. */
-export const REVOCATION_CHANNEL = 'auth_revocation';
+/**
+ * What the revocation channel carries: the events, and the bare notices features declare
+ * (src/events/channel.ts: "reload the signing keys", "this client was deleted"…).
+ */
+export type RevocationNotice = RevocationEvent | ChannelNotice;
 
 /** An event as a change describes it; its time is the database's. */
 export type NewRevocation =
@@ -29,7 +30,7 @@ export class RevocationEventsRepository {
    * Writes `events` in the caller's transaction and announces each with NOTIFY, which
    * PostgreSQL delivers when (and only if) the transaction commits.
    */
-  async record(tx: Prisma.TransactionClient, events: NewRevocation[]): Promise<RevocationEvent[]> {
+  async record(tx: Tx, events: NewRevocation[]): Promise<RevocationEvent[]> {
     if (events.length === 0) return [];
     const rows = await tx.revocationEvent.createManyAndReturn({
       data: events.map((e) => ({
@@ -53,6 +54,15 @@ export class RevocationEventsRepository {
       orderBy: { id: 'asc' },
     });
     return rows.map(toEvent);
+  }
+
+  /**
+   * Whether `kid` was revoked (a KEY_REVOKED event): the fallback check's read while memory
+   * cannot be trusted. The event lives as long as any token of that key can (the cleanup
+   * deletes it with the key's row, an ACCESS_TOKEN_TTL and a margin later).
+   */
+  async isKeyRevoked(kid: string): Promise<boolean> {
+    return (await this.prisma.revocationEvent.count({ where: { kind: 'KEY_REVOKED', kid } })) > 0;
   }
 
   /** Deletes, in batches, events older than `seconds`: every token they refuse has expired. */

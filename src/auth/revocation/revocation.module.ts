@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { SigningKeysRepositoryModule } from '../keys/signing-keys-repository.module';
 import { SessionsRepositoryModule } from '../sessions/sessions-repository.module';
 import { RevocationEventsRepository } from './revocation-events.repository';
 import { RevocationService } from './revocation.service';
 
 @Module({
-  imports: [SessionsRepositoryModule, SigningKeysRepositoryModule],
+  imports: [SessionsRepositoryModule],
   providers: [RevocationService, RevocationEventsRepository],
   exports: [RevocationService, RevocationEventsRepository],
 })

@@ -3,10 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/configuration';
 import type { Database } from '../../database/database';
 import { DATABASE } from '../../database/database.constants';
-import { PrismaService } from '../../database/prisma.service';
-import type { Prisma } from '../../generated/prisma/client';
+import type { Tx } from '../../database/tx';
+import { FEED_EVENT_KINDS } from '@nest-auth-backend/revocation-window';
+import { EventBus, OnEvent } from '../../events/event-bus';
 import { MetricsService } from '../../metrics/metrics.service';
-import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { FallbackChecks } from './fallback-checks';
 import { RecentRevocations } from './recent-revocations';
@@ -16,23 +16,11 @@ import { RevocationState, type RevocationEvent, type TokenFacts, type Verdict } 
 
 export { REVOCATION_CHANNEL, type NewRevocation };
 
-/** What the revocation feed hears: each event once (when first heard), and deleted clients. */
-export type FeedNotice = RevocationEvent | { kind: 'CLIENT_DELETED'; clientId: string };
-
 /** Margin added to ACCESS_TOKEN_TTL before an event is forgotten (clock differences). */
 const WINDOW_MARGIN_MS = 5_000;
 const PRUNE_EVERY_MS = 5_000;
 
 export type Revoke = (event: NewRevocation) => void;
-
-/**
- * Acts on revocations inside the transaction that declares them (back-channel logout writes
- * its outbox rows so): what it writes commits, or rolls back, with the revocations.
- */
-export type RevocationSubscriber = (tx: Prisma.TransactionClient, events: readonly RevocationEvent[]) => Promise<void>;
-
-/** What the signing keys hear from the channel: a key revoked (drop it at once), or "keys changed" (reload). */
-export type KeyNotice = { kind: 'KEY_REVOKED'; kid: string } | { kind: 'KEYS_CHANGED' };
 
 /**
  * Decides, without a database query, whether a verified access token was revoked.
@@ -50,11 +38,15 @@ export type KeyNotice = { kind: 'KEY_REVOKED'; kid: string } | { kind: 'KEYS_CHA
  *   REVOCATION_MAX_STALENESS after its revocation committed, whatever the network does.
  * On PGlite there is one process only: applying locally is the whole story.
  *
- * The same channel tells the signing keys (SigningKeys, through `onKeyNotice`) that a
- * key was revoked (KEY_REVOKED, an event like the others: it is in the window, so a
- * restarted instance refuses that key's tokens too) or that the keys changed
- * (KEYS_CHANGED, a bare notification: a key was added). After every (re)connect the keys
- * are reloaded as well as the window, since a notification may have been missed.
+ * What it holds and hears goes out on the event bus (src/events/events.ts), never to a
+ * caller it knows: each event the first time it is held (`revocation.first-heard`: the
+ * feed), each key revoked (`key-revocation.heard`: KEY_REVOKED, an event like the others:
+ * it is in the window, so a restarted instance refuses that key's tokens too), each bare
+ * notice of the channel (`channel.notice`: a key added, a client deleted), and every
+ * reload of the window (`channel.resynced`: a notice may have been missed, SigningKeys
+ * reloads). Inside the transaction, the revocations declared go to
+ * `revocations.declared` (back-channel logout); a key revoked by SigningKeys comes in on
+ * `signing-key.revoked` and is declared like any other.
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
@@ -63,17 +55,13 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly listener?: RevocationListener;
   private readonly fallback: FallbackChecks;
   private pruneTimer?: NodeJS.Timeout;
-  private readonly keyListeners: Array<(notice: KeyNotice) => void> = [];
-  private readonly feedListeners: Array<(notice: FeedNotice) => void> = [];
-  private readonly subscribers: RevocationSubscriber[] = [];
   /** The window's events as a list, for the feed's replay. */
   private readonly recent: RecentRevocations;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly bus: EventBus,
     private readonly events: RevocationEventsRepository,
     sessions: SessionsRepository,
-    keys: SigningKeysRepository,
     config: ConfigService<AppConfig, true>,
     @Inject(DATABASE) private readonly database: Database,
     metrics: MetricsService,
@@ -82,6 +70,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.state = new RevocationState(this.windowMs);
     this.recent = new RecentRevocations(this.windowMs);
     const maxStalenessMs = config.get('auth.revocationMaxStalenessMs', { infer: true });
+    const keys = { isRevoked: (kid: string) => events.isKeyRevoked(kid) };
     this.fallback = new FallbackChecks(sessions, keys, maxStalenessMs, (kid) => this.heard({ kind: 'KEY_REVOKED', kid, at: Date.now() }));
     const listenUrl = config.get('database.listenUrl', { infer: true }) ?? database.connectionString;
     if (database.kind === 'server' && listenUrl) {
@@ -110,16 +99,6 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.pruneTimer);
     await this.listener?.stop();
-  }
-
-  /** Calls `listener` with every key notice, heard or made here (see SigningKeys). */
-  onKeyNotice(listener: (notice: KeyNotice) => void): void {
-    this.keyListeners.push(listener);
-  }
-
-  /** Calls `listener` with every revocation event the first time this instance hears it, and with deleted clients (the feed). */
-  onFeedNotice(listener: (notice: FeedNotice) => void): void {
-    this.feedListeners.push(listener);
   }
 
   /** Whether the in-memory state may be trusted now (false: checks read the database). */
@@ -160,50 +139,55 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.fallback.check(token);
   }
 
-  /** `subscriber` runs in every transaction that declares revocations, with them (a feature subscribes at start). */
-  subscribe(subscriber: RevocationSubscriber): void {
-    this.subscribers.push(subscriber);
-  }
-
   /**
    * Runs `work` in a transaction; the revocations it declares with `revoke` are written
    * in that transaction, announced to the other instances when it commits, and applied
    * here before this method returns, so the caller's response already reflects them.
    */
-  async transaction<T>(work: (tx: Prisma.TransactionClient, revoke: Revoke) => Promise<T>): Promise<T> {
-    let recorded: RevocationEvent[] = [];
-    const result = await this.prisma.$transaction(async (tx) => {
+  async transaction<T>(work: (tx: Tx, revoke: Revoke) => Promise<T>): Promise<T> {
+    return this.bus.transaction(async (tx) => {
       const declared: NewRevocation[] = [];
       const value = await work(tx, (event) => declared.push(event));
-      recorded = await this.events.record(tx, declared);
-      if (recorded.length > 0) for (const subscriber of this.subscribers) await subscriber(tx, recorded);
+      await this.declare(tx, declared);
       return value;
     });
-    recorded.forEach((event) => this.heard(event));
-    return result;
+  }
+
+  /** SigningKeys revokes a key in `tx` (its own transaction, under the keys lock): declared here like any revocation. */
+  @OnEvent('signing-key.revoked')
+  async keyRevoked(tx: Tx, { kid }: { kid: string }): Promise<void> {
+    await this.declare(tx, [{ kind: 'KEY_REVOKED', kid }]);
+  }
+
+  /** Writes `declared` in `tx` (with their NOTIFYs), hands them to `revocations.declared` there, and applies them here once `tx` commits. */
+  private async declare(tx: Tx, declared: NewRevocation[]): Promise<void> {
+    const recorded = await this.events.record(tx, declared);
+    if (recorded.length === 0) return;
+    await this.bus.emitInTransaction(tx, 'revocations.declared', recorded);
+    this.bus.afterCommit(tx, () => recorded.forEach((event) => this.heard(event)));
   }
 
   private heard(notice: RevocationNotice): void {
-    if (notice.kind === 'CLIENT_DELETED') {
-      this.feedListeners.forEach((listener) => listener(notice));
+    if (!isRevocationEvent(notice)) {
+      this.bus.emit('channel.notice', notice);
       return;
     }
-    if (notice.kind !== 'KEYS_CHANGED') {
-      this.state.apply(notice);
-      if (this.recent.add(notice)) this.feedListeners.forEach((listener) => listener(notice));
-    }
-    if (notice.kind === 'KEY_REVOKED' || notice.kind === 'KEYS_CHANGED') {
-      const keyNotice: KeyNotice = notice.kind === 'KEY_REVOKED' ? { kind: 'KEY_REVOKED', kid: notice.kid } : notice;
-      this.keyListeners.forEach((listener) => listener(keyNotice));
-    }
+    this.state.apply(notice);
+    if (this.recent.add(notice)) this.bus.emit('revocation.first-heard', notice);
+    if (notice.kind === 'KEY_REVOKED') this.bus.emit('key-revocation.heard', { kid: notice.kid });
   }
 
   private async reload(): Promise<void> {
     // As `heard` does: events missed while disconnected reach the feed's clients too.
     (await this.events.since(this.windowMs)).forEach((event) => {
       this.state.apply(event);
-      if (this.recent.add(event)) this.feedListeners.forEach((listener) => listener(event));
+      if (this.recent.add(event)) this.bus.emit('revocation.first-heard', event);
     });
-    this.keyListeners.forEach((listener) => listener({ kind: 'KEYS_CHANGED' }));
+    this.bus.emit('channel.resynced', {});
   }
+}
+
+/** A revocation event (a row, one of the window's kinds), not a bare notice. */
+function isRevocationEvent(notice: RevocationNotice): notice is RevocationEvent {
+  return Object.hasOwn(FEED_EVENT_KINDS, notice.kind);
 }

@@ -7,7 +7,7 @@ import type { Tx } from '../../database/tx';
 import type { Session, User } from '../../generated/prisma/client';
 import type { MetricsService } from '../../metrics/metrics.service';
 import { RefreshTokens } from '../tokens/refresh-token';
-import { secretKey, type ServerSecrets } from '../tokens/server-secret';
+import { secretKey, type ServerSecrets } from '../secret/server-secret';
 import type { PresentedTokenFacts } from './rotation-decision';
 import type { SessionEndingService } from './session-ending.service';
 import { REFRESH_ERRORS, SessionRotationService } from './session-rotation.service';

@@ -1,80 +1,92 @@
-import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { ExecutionContext, HttpException, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SkipThrottle, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { PostgresThrottlerStorage } from '../../throttling/postgres-throttler.storage';
 import { normalizeEmail } from '../../users/email';
 import { DeviceCookies } from './device-cookie';
 
-/**
- * The auth routes' rate limits, each counted in PostgreSQL so that every instance shares
- * them. What each one stops (and what it cannot) is in docs/security.md.
- */
-export const THROTTLE = {
-  /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
-  loginPerIp: 'login-ip',
-  /** …and per target account: strangers share one budget per email, a device that has
-   * signed in to the account before has its own (see DeviceCookies). */
-  loginPerAccount: 'login-account',
-  /** RATE_LIMIT_REFRESH refreshes a minute per client IP. */
-  refreshPerIp: 'refresh-ip',
-  /** RATE_LIMIT_REGISTER registration attempts a minute per client IP: each costs an
-   * argon2 hash, and a 409 tells whether an email is registered. */
-  registerPerIp: 'register-ip',
-  /** RATE_LIMIT_LOGIN password-change attempts a minute per user: a stolen access token
-   * must not become an unlimited oracle for the current password. */
-  passwordPerUser: 'password-user',
-  /** RATE_LIMIT_MAIL mail requests (forgot, resend) a minute per client IP… */
-  mailPerIp: 'mail-ip',
-  /** …and per email address, whoever asks: nobody can flood one mailbox. */
-  mailPerEmail: 'mail-email',
-} as const;
-
-type ThrottleName = (typeof THROTTLE)[keyof typeof THROTTLE];
-
-/** With `@UseGuards(AuthThrottlerGuard)`: counts only the named limits on this route. */
-export const OnlyLimits = (...names: ThrottleName[]) => SkipThrottle(Object.fromEntries(Object.values(THROTTLE).map((name) => [name, !names.includes(name)])));
-
-const MINUTE = 60_000;
-
 type AnyRequest = Record<string, any>;
-const ipOf = (req: AnyRequest) => (req as FastifyRequest).ip;
+
+/**
+ * A rate limit of the auth routes, counted in PostgreSQL so that every instance shares it:
+ * a window of one minute; once over the limit the key is blocked for the rest of that
+ * minute (blockDuration = ttl), never for good. What each one stops (and what it cannot)
+ * is in docs/security.md.
+ */
+export interface ThrottleBucket {
+  /** Part of its counters' keys in the throttle table. */
+  name: string;
+  /** Requests a minute, from the configuration; 0 turns the limit off. */
+  limit: (config: ConfigService<AppConfig, true>) => number;
+  /** Whose requests count together. */
+  tracker: (request: AnyRequest, devices: DeviceCookies) => string;
+}
+
+/** The buckets, an open registry: a feature declares its own, in its own folder (src/auth/recovery/recovery-throttles.ts). */
+const buckets = new Map<string, ThrottleBucket>();
+
+/** Declares a bucket (when its file is loaded); its name is what `@OnlyLimits` takes. */
+export function throttleBucket(bucket: ThrottleBucket): string {
+  if (buckets.has(bucket.name)) throw new Error(`Two throttle buckets named ${bucket.name}`);
+  buckets.set(bucket.name, bucket);
+  return bucket.name;
+}
+
+export const ipOf = (req: AnyRequest) => (req as FastifyRequest).ip;
 const userOf = (req: AnyRequest) => (req as { user?: { id?: string } }).user?.id ?? '';
-const emailOf = (req: AnyRequest) => {
+export const emailOf = (req: AnyRequest) => {
   const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
   return typeof email === 'string' ? normalizeEmail(email) : '';
 };
 
+/** The sign-in's own limits. */
+export const THROTTLE = {
+  /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
+  loginPerIp: throttleBucket({ name: 'login-ip', limit: (config) => config.get('auth.loginRateLimit', { infer: true }), tracker: ipOf }),
+  /** …and per target account: strangers share one budget per email, a device that has
+   * signed in to the account before has its own (see DeviceCookies). */
+  loginPerAccount: throttleBucket({
+    name: 'login-account',
+    limit: (config) => config.get('auth.loginRateLimit', { infer: true }),
+    tracker: (req, devices) => {
+      const email = emailOf(req);
+      const device = devices.trustedDevice(req as FastifyRequest, email);
+      return device ? `device:${device}:${email}` : `strangers:${email}`;
+    },
+  }),
+  /** RATE_LIMIT_REFRESH refreshes a minute per client IP. */
+  refreshPerIp: throttleBucket({ name: 'refresh-ip', limit: (config) => config.get('auth.refreshRateLimit', { infer: true }), tracker: ipOf }),
+  /** RATE_LIMIT_REGISTER registration attempts a minute per client IP: each costs an
+   * argon2 hash, and a 409 tells whether an email is registered. */
+  registerPerIp: throttleBucket({ name: 'register-ip', limit: (config) => config.get('auth.registerRateLimit', { infer: true }), tracker: ipOf }),
+  /** RATE_LIMIT_LOGIN password-change attempts a minute per user: a stolen access token
+   * must not become an unlimited oracle for the current password. */
+  passwordPerUser: throttleBucket({ name: 'password-user', limit: (config) => config.get('auth.loginRateLimit', { infer: true }), tracker: userOf }),
+};
+
+const ONLY_LIMITS = 'auth-throttling:only-limits';
+
+/** With `@UseGuards(AuthThrottlerGuard)`: counts only the named limits on this route (without it, all). */
+export const OnlyLimits = (...names: string[]) => SetMetadata(ONLY_LIMITS, names);
+
+const MINUTE = 60_000;
+
 export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage, devices: DeviceCookies): ThrottlerModuleOptions {
-  const accountOf = (req: AnyRequest) => {
-    const email = emailOf(req);
-    const device = devices.trustedDevice(req as FastifyRequest, email);
-    return device ? `device:${device}:${email}` : `strangers:${email}`;
+  const named = (context: ExecutionContext): string[] | undefined =>
+    (Reflect.getMetadata(ONLY_LIMITS, context.getHandler()) ?? Reflect.getMetadata(ONLY_LIMITS, context.getClass())) as string[] | undefined;
+  const perMinute = ({ name, limit: limitOf, tracker }: ThrottleBucket): ThrottlerOptions => {
+    const limit = limitOf(config);
+    return {
+      name,
+      ttl: MINUTE,
+      limit: Math.max(limit, 1),
+      getTracker: (req) => tracker(req, devices),
+      skipIf: (context) => limit === 0 || !(named(context)?.includes(name) ?? true),
+    };
   };
-  // A window of one minute; once over the limit the key is blocked for the rest of that
-  // minute (blockDuration = ttl), never for good. A limit of 0 turns that limit off.
-  const perMinute = (name: ThrottleName, limit: number, getTracker: ThrottlerOptions['getTracker']): ThrottlerOptions => ({
-    name,
-    ttl: MINUTE,
-    limit: Math.max(limit, 1),
-    getTracker,
-    skipIf: () => limit === 0,
-  });
-  const { loginRateLimit, refreshRateLimit, registerRateLimit } = config.get('auth', { infer: true });
-  const mailRateLimit = config.get('recovery.rateLimit', { infer: true });
-  return {
-    storage,
-    throttlers: [
-      perMinute(THROTTLE.loginPerIp, loginRateLimit, ipOf),
-      perMinute(THROTTLE.loginPerAccount, loginRateLimit, accountOf),
-      perMinute(THROTTLE.refreshPerIp, refreshRateLimit, ipOf),
-      perMinute(THROTTLE.registerPerIp, registerRateLimit, ipOf),
-      perMinute(THROTTLE.passwordPerUser, loginRateLimit, userOf),
-      perMinute(THROTTLE.mailPerIp, mailRateLimit, ipOf),
-      perMinute(THROTTLE.mailPerEmail, mailRateLimit, emailOf),
-    ],
-  };
+  return { storage, throttlers: [...buckets.values()].map(perMinute) };
 }
 
 /** The throttler guard, answering 429 with a plain `Retry-After` (seconds) and a clear message. */

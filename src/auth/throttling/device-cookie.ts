@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { normalizeEmail } from '../../users/email';
-import { deriveKey, SERVER_SECRET } from '../tokens/server-secret';
+import { deriveKey, SERVER_SECRET } from '../secret/server-secret';
 
 export const DEVICE_COOKIE = 'auth_device';
 /** Sent only with login attempts, the one request that reads it. */

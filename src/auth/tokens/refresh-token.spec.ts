@@ -1,5 +1,5 @@
 import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_PATTERN, RefreshTokens, successorOf } from './refresh-token';
-import { deriveKey, secretKey } from './server-secret';
+import { deriveKey, secretKey } from '../secret/server-secret';
 
 describe('refresh tokens', () => {
   const key = Buffer.alloc(32, 7);

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveKey, SERVER_SECRETS, type ServerSecrets } from './server-secret';
+import { deriveKey, SERVER_SECRETS, type ServerSecrets } from '../secret/server-secret';
 
 /** A refresh token has this shape; anything else is refused before touching the database. */
 export const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;

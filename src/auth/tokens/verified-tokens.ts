@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { OnEvent } from '../../events/event-bus';
 import { MetricsService } from '../../metrics/metrics.service';
-import { SigningKeys } from '../keys/signing-keys.service';
 import type { VerifiedAccessToken } from './access-token';
 
 /**
@@ -59,13 +59,14 @@ export class ExpiringLru<T extends { expiresAt: number }> {
  */
 @Injectable()
 export class VerifiedTokens extends ExpiringLru<VerifiedAccessToken> {
-  constructor(
-    keys: SigningKeys,
-    private readonly metrics: MetricsService,
-  ) {
+  constructor(private readonly metrics: MetricsService) {
     super(MAX_VERIFIED_TOKENS);
-    keys.onChange(() => this.clear());
     metrics.watchVerifiedTokens(() => this.size);
+  }
+
+  @OnEvent('signing-keys.replaced')
+  keysReplaced(): void {
+    this.clear();
   }
 
   override get(token: string, now = Date.now()): VerifiedAccessToken | undefined {
