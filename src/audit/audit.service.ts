@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEvent, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import type { ClientMeta } from '../common/client-meta';
 
 /** Every audit event type the server writes (API.md, "Audit event types"). */
@@ -42,8 +43,6 @@ export interface AuditEntry {
   data?: Prisma.InputJsonObject;
 }
 
-type Db = Prisma.TransactionClient | PrismaService;
-
 /**
  * Acts on an audit event inside the transaction that writes it (the webhooks write their
  * outbox rows so): what it writes commits, or rolls back, with the change the event describes.
@@ -71,26 +70,26 @@ export class AuditService {
   }
 
   /**
-   * Writes an event; pass the transaction of the change it describes, so both commit
-   * together. An event that has subscribers and no transaction gets one of its own, so the
-   * event and what its subscribers write still commit together. Events nobody subscribes
-   * to (a refresh, a failed login) cost one INSERT and nothing else.
+   * Writes an event in `tx`, the transaction of the change it describes: both commit or
+   * neither does, and its subscribers run there. One INSERT when nobody subscribes.
    */
-  async record(entry: AuditEntry, db: Db = this.prisma): Promise<void> {
-    const subscribers = this.subscribers.get(entry.type);
-    if (!subscribers) {
-      await this.write(entry, db);
-      return;
-    }
-    const inTransaction = async (tx: Prisma.TransactionClient) => {
-      const event = await this.write(entry, tx);
-      for (const subscriber of subscribers) await subscriber(tx, event);
-    };
-    await (db === this.prisma ? this.prisma.$transaction(inTransaction) : inTransaction(db));
+  async record(tx: Tx, entry: AuditEntry): Promise<void> {
+    const event = await this.write(tx, entry);
+    for (const subscriber of this.subscribers.get(entry.type) ?? []) await subscriber(tx, event);
   }
 
-  private write(entry: AuditEntry, db: Db): Promise<AuditEvent> {
-    return db.auditEvent.create({
+  /**
+   * Writes an event that comes with no other write (a failed login, a retry asked for). It
+   * gets a transaction of its own when it has subscribers, so the event and what they write
+   * commit together; events nobody subscribes to cost one INSERT and nothing else.
+   */
+  async recordAlone(entry: AuditEntry): Promise<void> {
+    if (this.subscribers.has(entry.type)) await this.prisma.$transaction((tx) => this.record(tx, entry));
+    else await this.write(this.prisma, entry);
+  }
+
+  private write(tx: Tx, entry: AuditEntry): Promise<AuditEvent> {
+    return tx.auditEvent.create({
       data: {
         type: entry.type,
         userId: entry.userId ?? null,

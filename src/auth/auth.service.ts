@@ -90,11 +90,11 @@ export class AuthService {
         const user = await this.users.create(tx, { email: dto.email, passwordHash, name: dto.name ?? null });
         await this.recovery.issueVerification(tx, user);
         if (this.requireVerifiedEmail) {
-          await this.audit.record({ type: 'user.registered', userId: user.id, client }, tx);
+          await this.audit.record(tx, { type: 'user.registered', userId: user.id, client });
           return { user };
         }
         const grant = await this.rotation.open(tx, user, client);
-        await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
+        await this.audit.record(tx, { type: 'user.registered', userId: user.id, sessionId: grant.session.id, client });
         return grant;
       });
       if ('session' in created) return this.respond(created);
@@ -115,7 +115,7 @@ export class AuthService {
     const passwordOk = await this.passwords.verify(user?.passwordHash, password);
     if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
       this.metrics.login('failed');
-      await this.audit.record({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
+      await this.audit.recordAlone({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
     if (user && passwordOk && !user.disabled) {
@@ -124,7 +124,7 @@ export class AuthService {
     }
     this.metrics.login('failed');
     const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
-    await this.audit.record({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
+    await this.audit.recordAlone({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
 
@@ -142,7 +142,7 @@ export class AuthService {
       // Disabled, gone or its credential replaced since the password check: the same answer as any failure.
       if (!user || user.disabled || credentialStamp(user) !== me.credential) throw new UnauthorizedException(LOGIN_FAILED);
       const opened = await this.rotation.open(tx, user, client, me.sessionId);
-      await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: me.sessionId, client }, tx);
+      await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: me.sessionId, client });
       return opened;
     });
     return this.respond(grant);
@@ -180,10 +180,14 @@ export class AuthService {
   async logoutAll(me: AuthUser, client: ClientMeta): Promise<void> {
     await this.revocation.transaction(async (tx, revoke) => {
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, me.id, 'LOGOUT_ALL');
-      await this.audit.record(
-        { type: 'user.logged_out_everywhere', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { sessionsEnded } },
-        tx,
-      );
+      await this.audit.record(tx, {
+        type: 'user.logged_out_everywhere',
+        userId: me.id,
+        actorId: me.id,
+        sessionId: me.sessionId,
+        client,
+        data: { sessionsEnded },
+      });
     });
   }
 
@@ -209,7 +213,7 @@ export class AuthService {
       // A reset link mailed before the change must not undo it.
       await this.accountTokens.voidAll(tx, me.id, 'PASSWORD_RESET');
       const data = { otherSessionsEnded: ended.length };
-      await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data }, tx);
+      await this.audit.record(tx, { type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
     });
   }
 

@@ -214,7 +214,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     await this.revocation.transaction(async (tx, revoke) => {
       await this.keys.lock(tx);
       const now = Date.now();
-      const rows = await this.keys.all(tx);
+      const rows = await this.keys.allIn(tx);
       const key = rows.find((row) => row.kid === kid);
       if (!key) throw new NotFoundException(KEY_NOT_FOUND);
       if (key.revokedAt) return;
@@ -230,7 +230,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
       await this.keys.reschedule(tx);
       revoke({ kind: 'KEY_REVOKED', kid });
       const data = { kid, ...(promoted && { promoted }) };
-      await this.audit.record({ type: 'key.revoked', actorId: actor.actorId, client: actor.client, data }, tx);
+      await this.audit.record(tx, { type: 'key.revoked', actorId: actor.actorId, client: actor.client, data });
     });
     await this.reload();
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import { PrismaService } from '../../database/prisma.service';
-import type { Prisma, RevocationEvent as Row } from '../../generated/prisma/client';
+import type { Tx } from '../../database/tx';
+import type { RevocationEvent as Row } from '../../generated/prisma/client';
 import type { RevocationEvent } from './revocation-state';
 
 /**
@@ -29,7 +30,7 @@ export class RevocationEventsRepository {
    * Writes `events` in the caller's transaction and announces each with NOTIFY, which
    * PostgreSQL delivers when (and only if) the transaction commits.
    */
-  async record(tx: Prisma.TransactionClient, events: NewRevocation[]): Promise<RevocationEvent[]> {
+  async record(tx: Tx, events: NewRevocation[]): Promise<RevocationEvent[]> {
     if (events.length === 0) return [];
     const rows = await tx.revocationEvent.createManyAndReturn({
       data: events.map((e) => ({

@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/configuration';
 import type { Database } from '../../database/database';
 import { DATABASE } from '../../database/database.constants';
 import { PrismaService } from '../../database/prisma.service';
+import type { Tx } from '../../database/tx';
 import type { Prisma } from '../../generated/prisma/client';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SigningKeysRepository } from '../keys/signing-keys.repository';
@@ -170,7 +171,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
    * in that transaction, announced to the other instances when it commits, and applied
    * here before this method returns, so the caller's response already reflects them.
    */
-  async transaction<T>(work: (tx: Prisma.TransactionClient, revoke: Revoke) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Tx, revoke: Revoke) => Promise<T>): Promise<T> {
     let recorded: RevocationEvent[] = [];
     const result = await this.prisma.$transaction(async (tx) => {
       const declared: NewRevocation[] = [];

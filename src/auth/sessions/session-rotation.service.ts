@@ -4,11 +4,12 @@ import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
 import { MetricsService } from '../../metrics/metrics.service';
-import type { Prisma, User } from '../../generated/prisma/client';
+import type { User } from '../../generated/prisma/client';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
 import { SessionEndingService } from './session-ending.service';
 import { SessionsRepository, type RotatedSession } from './sessions.repository';
+import type { Tx } from '../../database/tx';
 
 export const REFRESH_ERRORS = {
   invalid: 'Invalid refresh token',
@@ -43,7 +44,7 @@ export class SessionRotationService {
   }
 
   /** Opens a session for `user` (inside the caller's transaction), with the id chosen at sign-in if any. */
-  async open(tx: Prisma.TransactionClient, user: User, client: ClientMeta, id?: string): Promise<SessionGrant> {
+  async open(tx: Tx, user: User, client: ClientMeta, id?: string): Promise<SessionGrant> {
     const refreshToken = this.refreshTokens.issue();
     const now = Date.now();
     const absoluteExpiresAt = new Date(now + this.ttl.sessionAbsoluteTtl * 1000);
@@ -61,7 +62,8 @@ export class SessionRotationService {
 
   /**
    * Exchanges a refresh token for its successor. One conditional UPDATE rotates it (see
-   * SessionsRepository.rotate); a token that did not rotate is judged by decideRotation:
+   * SessionsRepository.rotate), its `token.refreshed` event recorded in the same transaction
+   * (AuditService: its subscribers see it); a token that did not rotate is judged by decideRotation:
    * within the grace every holder gets the same successor (derived, see refresh-token.ts),
    * so a session never has two valid refresh tokens; reuse ends the whole session.
    */
@@ -69,11 +71,18 @@ export class SessionRotationService {
     if (!this.refreshTokens.isWellFormed(presented)) throw new UnauthorizedException(REFRESH_ERRORS.invalid);
     const presentedHash = this.refreshTokens.hash(presented);
     const successor = this.refreshTokens.successorOf(presented);
-    const rotated = await this.sessions.rotate({
-      presentedHash,
-      successorHash: this.refreshTokens.hash(successor),
-      idleTtlSeconds: this.ttl.sessionIdleTtl,
-      client,
+    const rotated = await this.sessions.transaction(async (tx) => {
+      const rotated = await this.sessions.rotate(tx, {
+        presentedHash,
+        successorHash: this.refreshTokens.hash(successor),
+        idleTtlSeconds: this.ttl.sessionIdleTtl,
+        client,
+      });
+      if (rotated) {
+        const { session, user } = rotated;
+        await this.audit.record(tx, { type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data: { generation: session.generation } });
+      }
+      return rotated;
     });
     if (!rotated) return this.replay(presented, presentedHash, client);
     this.metrics.refresh('rotated');
@@ -92,7 +101,7 @@ export class SessionRotationService {
     if (decision === 'grace' && found && successor) {
       const { user, ...session } = found;
       const data = { generation: session.generation, concurrent: true };
-      await this.audit.record({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });
+      await this.audit.recordAlone({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });
       return { session, user, refreshToken: successor };
     }
     if (decision === 'reuse' && found) {

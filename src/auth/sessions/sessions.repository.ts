@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { ClientMeta } from '../../common/client-meta';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import { PrismaService } from '../../database/prisma.service';
+import type { Tx } from '../../database/tx';
 import { Prisma, type Session, type SessionEndReason, type User } from '../../generated/prisma/client';
 import type { PresentedTokenFacts } from './rotation-decision';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** Not past either expiry (alias `s`). */
 const UNEXPIRED = Prisma.sql`(s.idle_expires_at > now() AND s.absolute_expires_at > now())`;
@@ -64,21 +63,26 @@ export interface SessionAuthority {
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(tx: Db, session: NewSession): Promise<Session> {
+  /** Runs `work` in one transaction (a rotation and its audit event). */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work);
+  }
+
+  create(tx: Tx, session: NewSession): Promise<Session> {
     const { client, ...columns } = session;
     return tx.session.create({ data: { ...columns, userAgent: client.userAgent, ip: client.ip } });
   }
 
   /**
-   * The rotation, one statement and one round trip: the session whose current token
-   * hashes to `presentedHash` moves to `successorHash` if it is active and its user
-   * enabled; the rotated-away hash is kept (reuse detection) and the `token.refreshed`
-   * audit event written, all or nothing. Of any number of concurrent requests with one
+   * The rotation, one statement: the session whose current token hashes to
+   * `presentedHash` moves to `successorHash` if it is active and its user enabled; the
+   * rotated-away hash is kept (reuse detection), all or nothing. In `tx`, where the caller
+   * writes its `token.refreshed` audit event. Of any number of concurrent requests with one
    * token exactly one matches (the UPDATE's row lock). Null when nothing rotated.
    */
-  async rotate(rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta }): Promise<RotatedSession | null> {
+  async rotate(tx: Tx, rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta }): Promise<RotatedSession | null> {
     const { presentedHash, successorHash, idleTtlSeconds, client } = rotation;
-    const [row] = await this.prisma.$queryRaw<RotatedRow[]>`
+    const [row] = await tx.$queryRaw<RotatedRow[]>`
       WITH rotated AS (
         UPDATE sessions s
            SET refresh_token_hash = ${successorHash},
@@ -94,9 +98,6 @@ export class SessionsRepository {
       ), kept AS (
         INSERT INTO rotated_refresh_tokens (token_hash, session_id, generation)
         SELECT ${presentedHash}, id, generation - 1 FROM rotated
-      ), audited AS (
-        INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, data)
-        SELECT 'token.refreshed', user_id, id, ${client.ip}, ${client.userAgent}, jsonb_build_object('generation', generation) FROM rotated
       )
       SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt",
              u.id, u.email, u.email_verified AS "emailVerified", u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
@@ -147,7 +148,7 @@ export class SessionsRepository {
   }
 
   /** Ends the sessions matching `filter` that have not ended yet; returns them. */
-  end(tx: Db, filter: SessionFilter, reason: SessionEndReason): Promise<{ id: string; userId: string }[]> {
+  end(tx: Tx, filter: SessionFilter, reason: SessionEndReason): Promise<{ id: string; userId: string }[]> {
     const conditions = [Prisma.sql`s.revoked_at IS NULL`];
     if (filter.id !== undefined) conditions.push(Prisma.sql`s.id = ${filter.id}::uuid`);
     if (filter.userId !== undefined) conditions.push(Prisma.sql`s.user_id = ${filter.userId}::uuid`);
