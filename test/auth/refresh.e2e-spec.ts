@@ -1,3 +1,5 @@
+import type { AuditEvent } from '../../src/generated/prisma/client';
+import { AuditService } from '../../src/audit/audit.service';
 import { newUser } from '../support/factories';
 import { useApp } from '../support/test-app';
 
@@ -111,5 +113,42 @@ describe('refresh: rotation, reuse detection, concurrent grace, expiry', () => {
     expect((await refresh(user.accessToken)).status).toBe(401);
     expect((await t.http.get('/auth/me', { token: user.refreshToken })).status).toBe(401);
     expect((await refresh(user.refreshToken)).status).toBe(200);
+  });
+});
+
+describe("refresh: the token.refreshed event reaches AuditService's subscribers, in the rotation's transaction", () => {
+  const t = useApp();
+  const heard: Array<{ event: AuditEvent; generationInTx: number }> = [];
+  let failNext = false;
+
+  beforeAll(() => {
+    // Nothing subscribes to it in the server (the refresh then stays one statement): this spec does.
+    t.server.app.get(AuditService).subscribe(['token.refreshed'], async (tx, event) => {
+      const session = await tx.session.findUniqueOrThrow({ where: { id: event.sessionId! } });
+      heard.push({ event, generationInTx: session.generation });
+      if (failNext) {
+        failNext = false;
+        throw new Error('a subscriber failed');
+      }
+    });
+  });
+
+  it('hands the subscriber the event the rotation wrote, with the rotation visible in its transaction', async () => {
+    const user = await newUser(t.http);
+    const res = await t.http.post('/auth/refresh', { refreshToken: user.refreshToken });
+    expect(res.status).toBe(200);
+    const stored = await t.server.prisma.auditEvent.findMany({ where: { sessionId: user.sessionId, type: 'token.refreshed' } });
+    expect(stored).toHaveLength(1);
+    expect(heard).toEqual([{ event: stored[0], generationInTx: 1 }]);
+    expect(stored[0].data).toEqual({ generation: 1 });
+  });
+
+  it('rolls the rotation back with the subscriber: the presented token still works', async () => {
+    const user = await newUser(t.http);
+    failNext = true;
+    expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(500);
+    expect(await t.server.prisma.auditEvent.count({ where: { sessionId: user.sessionId, type: 'token.refreshed' } })).toBe(0);
+    expect((await t.server.prisma.session.findUniqueOrThrow({ where: { id: user.sessionId } })).generation).toBe(0);
+    expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(200);
   });
 });

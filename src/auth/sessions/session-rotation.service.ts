@@ -61,9 +61,9 @@ export class SessionRotationService {
   }
 
   /**
-   * Exchanges a refresh token for its successor. One conditional UPDATE rotates it (see
-   * SessionsRepository.rotate), its `token.refreshed` event recorded in the same transaction
-   * (AuditService: its subscribers see it); a token that did not rotate is judged by decideRotation:
+   * Exchanges a refresh token for its successor. One conditional UPDATE rotates it and
+   * writes its `token.refreshed` event (see SessionsRepository.rotate; AuditService's
+   * subscribers see it); a token that did not rotate is judged by decideRotation:
    * within the grace every holder gets the same successor (derived, see refresh-token.ts),
    * so a session never has two valid refresh tokens; reuse ends the whole session.
    */
@@ -71,22 +71,14 @@ export class SessionRotationService {
     if (!this.refreshTokens.isWellFormed(presented)) throw new UnauthorizedException(REFRESH_ERRORS.invalid);
     const presentedHash = this.refreshTokens.hash(presented);
     const successor = this.refreshTokens.successorOf(presented);
-    const rotated = await this.sessions.transaction(async (tx) => {
-      const rotated = await this.sessions.rotate(tx, {
-        presentedHash,
-        successorHash: this.refreshTokens.hash(successor),
-        idleTtlSeconds: this.ttl.sessionIdleTtl,
-        client,
-      });
-      if (rotated) {
-        const { session, user } = rotated;
-        await this.audit.record(tx, { type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data: { generation: session.generation } });
-      }
-      return rotated;
+    const rotation = { presentedHash, successorHash: this.refreshTokens.hash(successor), idleTtlSeconds: this.ttl.sessionIdleTtl, client };
+    const rotated = await this.audit.recordInStatement('token.refreshed', client, async (tx, insertEvent) => {
+      const result = await this.sessions.rotate(tx, rotation, insertEvent);
+      return { result, eventIds: result ? [result.eventId] : [] };
     });
     if (!rotated) return this.replay(presented, presentedHash, client);
     this.metrics.refresh('rotated');
-    return { ...rotated, refreshToken: successor };
+    return { session: rotated.session, user: rotated.user, refreshToken: successor };
   }
 
   /** The presented token is not the current one of a live session: grace, reuse, or refusal. */

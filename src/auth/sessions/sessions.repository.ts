@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditInsert } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import { PrismaService } from '../../database/prisma.service';
@@ -40,7 +41,7 @@ export interface RotatedSession {
   user: GrantedUser;
 }
 
-type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date } & GrantedUser;
+type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date; eventId: bigint } & GrantedUser;
 
 /** A session as "my devices" and the admin show it: never the refresh token hash. */
 export type SessionView = Pick<Session, 'id' | 'createdAt' | 'lastUsedAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'userAgent' | 'ip'>;
@@ -63,24 +64,24 @@ export interface SessionAuthority {
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Runs `work` in one transaction (a rotation and its audit event). */
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
-  }
-
   create(tx: Tx, session: NewSession): Promise<Session> {
     const { client, ...columns } = session;
     return tx.session.create({ data: { ...columns, userAgent: client.userAgent, ip: client.ip } });
   }
 
   /**
-   * The rotation, one statement: the session whose current token hashes to
-   * `presentedHash` moves to `successorHash` if it is active and its user enabled; the
-   * rotated-away hash is kept (reuse detection), all or nothing. In `tx`, where the caller
-   * writes its `token.refreshed` audit event. Of any number of concurrent requests with one
-   * token exactly one matches (the UPDATE's row lock). Null when nothing rotated.
+   * The rotation, one statement and one round trip: the session whose current token
+   * hashes to `presentedHash` moves to `successorHash` if it is active and its user
+   * enabled; the rotated-away hash is kept (reuse detection) and its audit event written
+   * with `insertEvent` (AuditService.recordInStatement), all or nothing. Of any number of
+   * concurrent requests with one token exactly one matches (the UPDATE's row lock). Null
+   * when nothing rotated.
    */
-  async rotate(tx: Tx, rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta }): Promise<RotatedSession | null> {
+  async rotate(
+    tx: Tx,
+    rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta },
+    insertEvent: AuditInsert,
+  ): Promise<(RotatedSession & { eventId: bigint }) | null> {
     const { presentedHash, successorHash, idleTtlSeconds, client } = rotation;
     const [row] = await tx.$queryRaw<RotatedRow[]>`
       WITH rotated AS (
@@ -98,13 +99,13 @@ export class SessionsRepository {
       ), kept AS (
         INSERT INTO rotated_refresh_tokens (token_hash, session_id, generation)
         SELECT ${presentedHash}, id, generation - 1 FROM rotated
-      )
-      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt",
+      ), audited AS (${insertEvent(Prisma.sql`SELECT user_id, id, jsonb_build_object('generation', generation) FROM rotated`)})
+      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt", (SELECT id FROM audited) AS "eventId",
              u.id, u.email, u.email_verified AS "emailVerified", u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
         FROM rotated r JOIN users u ON u.id = r.user_id`;
     if (!row) return null;
-    const { sessionId, generation, absoluteExpiresAt, ...user } = row;
-    return { session: { id: sessionId, generation, absoluteExpiresAt }, user };
+    const { sessionId, generation, absoluteExpiresAt, eventId, ...user } = row;
+    return { session: { id: sessionId, generation, absoluteExpiresAt }, user, eventId };
   }
 
   /** What the database says about a presented token that did not rotate (see rotation-decision.ts). */
