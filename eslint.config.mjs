@@ -38,6 +38,33 @@ export default tseslint.config(
     },
   },
   {
+    // Transactions are passed one way (`Tx`, src/database/tx.ts): a method that must run inside the
+    // caller's transaction takes `tx: Tx` FIRST and required. A transaction parameter that is
+    // optional, defaulted (`db: Db = this.prisma`) or `| undefined` lets a forgotten argument
+    // run silently outside the transaction; write two methods instead (`audit.record(tx, …)`
+    // and `audit.recordAlone(…)`).
+    files: ['**/*.ts', '**/*.tsx'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'Identifier[optional=true][name=/^(tx|db)$/]',
+          'AssignmentPattern[left.name=/^(tx|db)$/]',
+          'Identifier[name=/^(tx|db)$/] > TSTypeAnnotation > TSUnionType > TSUndefinedKeyword',
+          'Identifier[optional=true] > TSTypeAnnotation > TSTypeReference:matches([typeName.name="Tx"], [typeName.right.name="TransactionClient"])',
+          'AssignmentPattern > Identifier.left > TSTypeAnnotation > TSTypeReference:matches([typeName.name="Tx"], [typeName.right.name="TransactionClient"])',
+        ].map((selector) => ({
+          selector,
+          message: 'A transaction is a required first parameter (`tx: Tx`), never optional or defaulted: a forgotten one would run outside it.',
+        })),
+        ...[':function > Identifier[name="tx"]:not(:first-child)', 'TSMethodSignature > Identifier[name="tx"]:not(:first-child)'].map((selector) => ({
+          selector,
+          message: 'A transaction is the first parameter (`tx: Tx`), in every method alike.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     ...jest.configs['flat/recommended'],
     rules: {

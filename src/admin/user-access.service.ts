@@ -4,11 +4,11 @@ import type { AuthUser } from '../auth/auth-user';
 import { RevocationService } from '../auth/revocation/revocation.service';
 import { SessionEndingService } from '../auth/sessions/session-ending.service';
 import type { ClientMeta } from '../common/client-meta';
-import type { Prisma } from '../generated/prisma/client';
 import { UserDto } from '../users/user.dto';
 import { UsersRepository } from '../users/users.repository';
 import { USER_NOT_FOUND } from './admin-users.service';
 import type { UpdateUserDto } from './dto/users.dto';
+import type { Tx } from '../database/tx';
 
 export const EMPTY_UPDATE = 'body must set role or disabled';
 /** An admin cannot lock themselves out, so the last admin cannot leave the system without one. */
@@ -33,7 +33,7 @@ export class UserAccessService {
     await this.revocation.transaction(async (tx, revoke) => {
       await this.lock(tx, userId);
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'FORCE_LOGOUT');
-      await this.audit.record({ type: 'user.force_logged_out', userId, actorId: admin.id, client, data: { sessionsEnded } }, tx);
+      await this.audit.record(tx, { type: 'user.force_logged_out', userId, actorId: admin.id, client, data: { sessionsEnded } });
     });
   }
 
@@ -47,19 +47,19 @@ export class UserAccessService {
       const audit = { userId, actorId: admin.id, client };
       if (role !== undefined && role !== before.role) {
         revoke({ kind: 'ROLE_CHANGED', userId, role });
-        await this.audit.record({ ...audit, type: 'user.role_changed', data: { from: before.role, to: role } }, tx);
+        await this.audit.record(tx, { ...audit, type: 'user.role_changed', data: { from: before.role, to: role } });
       }
       if (disabled === true && !before.disabled) {
         const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'USER_DISABLED');
-        await this.audit.record({ ...audit, type: 'user.disabled', data: { sessionsEnded } }, tx);
+        await this.audit.record(tx, { ...audit, type: 'user.disabled', data: { sessionsEnded } });
       }
-      if (disabled === false && before.disabled) await this.audit.record({ ...audit, type: 'user.enabled' }, tx);
+      if (disabled === false && before.disabled) await this.audit.record(tx, { ...audit, type: 'user.enabled' });
       return UserDto.from(user);
     });
   }
 
   /** 404 (and a rollback) when there is no such user. */
-  private async lock(tx: Prisma.TransactionClient, userId: string) {
+  private async lock(tx: Tx, userId: string) {
     const user = await this.users.lockAccess(tx, userId);
     if (!user) throw new NotFoundException(USER_NOT_FOUND);
     return user;

@@ -78,12 +78,12 @@ export class AuthService {
         const user = await this.users.create(tx, { email: dto.email, passwordHash, name: dto.name ?? null });
         await this.recovery.issueVerification(tx, user);
         if (this.requireVerifiedEmail) {
-          await this.audit.record({ type: 'user.registered', userId: user.id, client }, tx);
+          await this.audit.record(tx, { type: 'user.registered', userId: user.id, client });
           return { user };
         }
         // A registration proved the password it chose: its first session is a password sign-in's.
         const grant = await this.rotation.open(tx, user, client, PASSWORD_FACTS);
-        await this.audit.record({ type: 'user.registered', userId: user.id, sessionId: grant.session.id, client }, tx);
+        await this.audit.record(tx, { type: 'user.registered', userId: user.id, sessionId: grant.session.id, client });
         return grant;
       });
       if ('session' in created) return this.respond(created);
@@ -135,10 +135,14 @@ export class AuthService {
   async logoutAll(me: AuthUser, client: ClientMeta): Promise<void> {
     await this.revocation.transaction(async (tx, revoke) => {
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, me.id, 'LOGOUT_ALL');
-      await this.audit.record(
-        { type: 'user.logged_out_everywhere', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { sessionsEnded } },
-        tx,
-      );
+      await this.audit.record(tx, {
+        type: 'user.logged_out_everywhere',
+        userId: me.id,
+        actorId: me.id,
+        sessionId: me.sessionId,
+        client,
+        data: { sessionsEnded },
+      });
     });
   }
 
@@ -164,7 +168,7 @@ export class AuthService {
       // A reset link mailed before the change must not undo it.
       await this.accountTokens.voidAll(tx, me.id, 'PASSWORD_RESET');
       const data = { otherSessionsEnded: ended.length };
-      await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data }, tx);
+      await this.audit.record(tx, { type: 'password.changed', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
     });
   }
 

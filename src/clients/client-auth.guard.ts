@@ -62,7 +62,7 @@ export class ClientAuthGuard implements CanActivate {
     const limit = this.limit === 0 ? Number.MAX_SAFE_INTEGER : this.limit;
     const record = await this.throttle.increment(key, MINUTE, limit, MINUTE, THROTTLE_NAME);
     if (record.totalHits === 1 && !record.isBlocked) {
-      await this.audit.record({
+      await this.audit.recordAlone({
         type: 'client.auth_failed',
         client: clientMetaOf(request),
         data: { clientId: presentedId?.slice(0, AUDITED_ID_MAX) ?? null, knownClient: known, window: '1 minute' },

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import { Prisma, type ServiceClient } from '../generated/prisma/client';
 import { announce } from '../events/channel';
 import { CLIENT_DELETED } from './client-deleted';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** A client as the admin API shows it: never a secret, never a hash. */
 export type ClientView = Pick<ServiceClient, 'id' | 'name' | 'clientId' | 'backchannelLogoutUri' | 'createdAt'>;
@@ -18,8 +17,8 @@ export const PREVIOUS_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 export class ClientsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(data: { name: string; clientId: string; secretHash: Buffer; backchannelLogoutUri: string | null }, db: Db = this.prisma): Promise<ClientView> {
-    return db.serviceClient.create({ data: { ...data, secretHash: new Uint8Array(data.secretHash) }, select: VIEW });
+  create(tx: Tx, data: { name: string; clientId: string; secretHash: Buffer; backchannelLogoutUri: string | null }): Promise<ClientView> {
+    return tx.serviceClient.create({ data: { ...data, secretHash: new Uint8Array(data.secretHash) }, select: VIEW });
   }
 
   /** Oldest first. */
@@ -60,8 +59,8 @@ export class ClientsRepository {
    * statement: two rotations at once cannot both keep "the previous" secret).
    * Returns the client, or null when there is none with this id.
    */
-  async rotate(id: string, secretHash: Buffer, db: Db = this.prisma): Promise<ClientView | null> {
-    const rows = await db.$queryRaw<ClientView[]>`
+  async rotate(tx: Tx, id: string, secretHash: Buffer): Promise<ClientView | null> {
+    const rows = await tx.$queryRaw<ClientView[]>`
       UPDATE clients SET
         previous_secret_hash = secret_hash,
         previous_secret_expires_at = statement_timestamp() + ${PREVIOUS_SECRET_OVERLAP_MS}::float8 * interval '1 millisecond',
@@ -72,7 +71,7 @@ export class ClientsRepository {
   }
 
   /** Deletes the client and announces it (its feeds close on every instance when this commits). */
-  async delete(id: string, tx: Prisma.TransactionClient): Promise<ClientView | null> {
+  async delete(tx: Tx, id: string): Promise<ClientView | null> {
     const rows = await tx.$queryRaw<ClientView[]>`
       DELETE FROM clients WHERE id = ${id}::uuid
       RETURNING id, name, client_id AS "clientId", backchannel_logout_uri AS "backchannelLogoutUri", created_at AS "createdAt"`;

@@ -44,14 +44,18 @@ export class ClientsService {
   async create(input: { name: string; backchannelLogoutUri?: string | null }, actor: Actor): Promise<ClientView & { clientSecret: string }> {
     const clientSecret = newClientSecret();
     const created = await this.prisma.$transaction(async (tx) => {
-      const client = await this.clients.create(
-        { name: input.name, clientId: newClientId(), secretHash: hashClientSecret(clientSecret), backchannelLogoutUri: input.backchannelLogoutUri ?? null },
-        tx,
-      );
-      await this.audit.record(
-        { type: 'client.created', actorId: actor.actorId, client: actor.client, data: { id: client.id, clientId: client.clientId, name: client.name } },
-        tx,
-      );
+      const client = await this.clients.create(tx, {
+        name: input.name,
+        clientId: newClientId(),
+        secretHash: hashClientSecret(clientSecret),
+        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+      });
+      await this.audit.record(tx, {
+        type: 'client.created',
+        actorId: actor.actorId,
+        client: actor.client,
+        data: { id: client.id, clientId: client.clientId, name: client.name },
+      });
       return client;
     });
     return { ...created, clientSecret };
@@ -65,9 +69,9 @@ export class ClientsService {
   async rotateSecret(id: string, actor: Actor): Promise<{ clientSecret: string }> {
     const clientSecret = newClientSecret();
     await this.prisma.$transaction(async (tx) => {
-      const client = await this.clients.rotate(id, hashClientSecret(clientSecret), tx);
+      const client = await this.clients.rotate(tx, id, hashClientSecret(clientSecret));
       if (!client) throw new NotFoundException(CLIENT_NOT_FOUND);
-      await this.audit.record({ type: 'client.secret_rotated', actorId: actor.actorId, client: actor.client, data: { id, clientId: client.clientId } }, tx);
+      await this.audit.record(tx, { type: 'client.secret_rotated', actorId: actor.actorId, client: actor.client, data: { id, clientId: client.clientId } });
     });
     return { clientSecret };
   }
@@ -75,9 +79,9 @@ export class ClientsService {
   /** Its credentials stop working at once; its feeds close on every instance (NOTIFY), here before this returns. */
   async delete(id: string, actor: Actor): Promise<void> {
     const client = await this.prisma.$transaction(async (tx) => {
-      const deleted = await this.clients.delete(id, tx);
+      const deleted = await this.clients.delete(tx, id);
       if (!deleted) throw new NotFoundException(CLIENT_NOT_FOUND);
-      await this.audit.record({ type: 'client.deleted', actorId: actor.actorId, client: actor.client, data: { id, clientId: deleted.clientId } }, tx);
+      await this.audit.record(tx, { type: 'client.deleted', actorId: actor.actorId, client: actor.client, data: { id, clientId: deleted.clientId } });
       return deleted;
     });
     // Made here: as if heard (the other instances hear it on the channel).

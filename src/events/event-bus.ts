@@ -11,25 +11,37 @@ interface Subscription {
   name: EventName;
   method: string | symbol;
   order: number;
+  types?: ReadonlySet<string>;
 }
+
+/** The `type` of a payload that has one (an audit event), for `types`. */
+const typeOf = (payload: unknown): string | undefined =>
+  typeof payload === 'object' && payload !== null && typeof (payload as { type?: unknown }).type === 'string' ? (payload as { type: string }).type : undefined;
 
 const declared = new WeakMap<object, Subscription[]>();
 
 /**
  * Makes the method a subscriber of `name` (see src/events/events.ts for the two kinds and
  * the order). On a provider's method only: the bus finds it when the application starts.
+ * `types`, for an event whose payload has a `type` (`audit.recorded`): only those are
+ * delivered, and an emitter that asks `has(name, type)` first pays nothing (no transaction
+ * of its own) for a type nobody takes.
  */
-export function OnEvent<E extends EventName>(name: E, options: { order?: number } = {}) {
+export function OnEvent<E extends EventName>(name: E, options: { order?: number; types?: Iterable<string> } = {}) {
   return (target: object, method: string | symbol, _descriptor: { value?: HandlerOf<E> }): void => {
-    declared.set(target, [...(declared.get(target) ?? []), { name, method, order: options.order ?? 0 }]);
+    const types = options.types && new Set(options.types);
+    declared.set(target, [...(declared.get(target) ?? []), { name, method, order: options.order ?? 0, types }]);
   };
 }
 
 interface Subscriber {
   label: string;
   order: number;
+  types?: ReadonlySet<string>;
   call: (...args: unknown[]) => unknown;
 }
+
+const takes = (subscriber: Subscriber, type: string | undefined): boolean => !subscriber.types || (type !== undefined && subscriber.types.has(type));
 
 /**
  * The one event bus (events.ts has the map and the rules). Subscribers are the `@OnEvent`
@@ -55,7 +67,9 @@ export class EventBus implements OnModuleInit {
 
   /** An in-process event: every subscriber is called now; none is awaited, none can fail the emitter. */
   emit<E extends InProcessEvent>(name: E, payload: InProcessEvents[E]): void {
+    const type = typeOf(payload);
     for (const subscriber of this.subscribers(name)) {
+      if (!takes(subscriber, type)) continue;
       try {
         const result = subscriber.call(payload);
         if (result instanceof Promise) result.catch((error: unknown) => this.failed(name, subscriber, error));
@@ -67,12 +81,13 @@ export class EventBus implements OnModuleInit {
 
   /** A committed event: each subscriber writes in `tx`, one after the other; the first error rolls `tx` back. */
   async emitInTransaction<E extends CommittedEvent>(tx: Tx, name: E, payload: CommittedEvents[E]): Promise<void> {
-    for (const subscriber of this.subscribers(name)) await subscriber.call(tx, payload);
+    const type = typeOf(payload);
+    for (const subscriber of this.subscribers(name)) if (takes(subscriber, type)) await subscriber.call(tx, payload);
   }
 
-  /** Whether `name` has any subscriber (none on a bus built without discovery). */
-  has(name: EventName): boolean {
-    return this.subscribers(name).length > 0;
+  /** Whether `name` (of this `type`, for a payload that has one) has any subscriber (none on a bus built without discovery). */
+  has(name: EventName, type?: string): boolean {
+    return this.subscribers(name).some((subscriber) => type === undefined || takes(subscriber, type));
   }
 
   /**
@@ -114,10 +129,10 @@ export class EventBus implements OnModuleInit {
         proto && proto !== Object.prototype;
         proto = Object.getPrototypeOf(proto) as object
       ) {
-        for (const { name, method, order } of declared.get(proto) ?? []) {
+        for (const { name, method, order, types } of declared.get(proto) ?? []) {
           const call = (instance as Record<string | symbol, (...args: unknown[]) => unknown>)[method].bind(instance);
           const label = `${instance.constructor.name}.${String(method)}`;
-          table.set(name, [...(table.get(name) ?? []), { label, order, call }]);
+          table.set(name, [...(table.get(name) ?? []), { label, order, types, call }]);
         }
       }
     }

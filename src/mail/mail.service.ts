@@ -2,11 +2,11 @@ import { Injectable, OnApplicationShutdown, ServiceUnavailableException } from '
 import { ConfigService } from '@nestjs/config';
 import ms from 'ms';
 import type { AppConfig } from '../config/configuration';
-import type { Prisma } from '../generated/prisma/client';
 import { DeliversOutbox, DeliveryError, type ClaimedDelivery, type DeliveryHandler } from '../outbox/delivery-handler';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { MailTemplates, type MailTemplate } from './mail-templates';
 import { createMailTransport, type MailTransport } from './mail-transport';
+import type { Tx } from '../database/tx';
 
 export const MAIL_NOT_CONFIGURED = 'Mail is not configured on this server (SMTP_URL)';
 
@@ -77,7 +77,7 @@ export class MailService implements DeliveryHandler, OnApplicationShutdown {
   }
 
   /** Writes the mail in `tx` (the change's transaction); the outbox delivers it after commit. */
-  async enqueue(tx: Prisma.TransactionClient, mail: LinkMail): Promise<void> {
+  async enqueue(tx: Tx, mail: LinkMail): Promise<void> {
     const payload: MailPayload = { template: mail.template, token: mail.token, expiresIn: ms(mail.ttlSeconds * 1000, { long: true }) };
     await this.outbox.enqueue(tx, { kind: 'mail', target: mail.to, eventType: mail.template, payload: { ...payload }, expiresAt: mail.expiresAt });
   }

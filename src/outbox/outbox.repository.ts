@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../database/batches';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import { Prisma, type OutboxDelivery, type OutboxStatus } from '../generated/prisma/client';
 import type { ClaimedDelivery } from './delivery-handler';
 import type { OutboxKind } from './outbox-kinds';
@@ -65,7 +66,7 @@ export class OutboxRepository {
    * which hear it only once `tx` commits: nothing is sent for a change that rolled back,
    * and nothing committed is lost.
    */
-  async enqueue(tx: Prisma.TransactionClient, delivery: NewDelivery): Promise<void> {
+  async enqueue(tx: Tx, delivery: NewDelivery): Promise<void> {
     await tx.outboxDelivery.create({ data: delivery });
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
   }
@@ -77,7 +78,7 @@ export class OutboxRepository {
    * kind, target, event_type, payload (jsonb) and endpoint_id: the owner of the endpoints'
    * table writes it (see WebhooksRepository.deliveriesOf, ClientsRepository.logoutDeliveries).
    */
-  async enqueueFrom(tx: Prisma.TransactionClient, rows: Prisma.Sql): Promise<void> {
+  async enqueueFrom(tx: Tx, rows: Prisma.Sql): Promise<void> {
     await tx.$queryRaw`
       WITH inserted AS (INSERT INTO outbox (kind, target, event_type, payload, endpoint_id) ${rows} RETURNING 1)
       SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text AS notified FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
@@ -163,11 +164,16 @@ export class OutboxRepository {
     return true;
   }
 
-  /** Pending deliveries to an endpoint that is gone or disabled: failed now, with `reason`. */
-  async failPendingOf(endpointId: string, reason: string, db: Prisma.TransactionClient | PrismaService = this.prisma): Promise<void> {
-    await db.$executeRaw`
+  /** Pending deliveries to an endpoint that is gone or disabled: failed now, with `reason` (in `tx`, the endpoint's deletion). */
+  async failPendingOf(tx: Tx, endpointId: string, reason: string): Promise<void> {
+    await tx.$executeRaw`
       UPDATE outbox SET status = 'failed', last_error = ${reason}, next_attempt_at = NULL, claimed_until = NULL
       WHERE endpoint_id = ${endpointId}::uuid AND status = 'pending'`;
+  }
+
+  /** The same as a statement of its own (the endpoint answered 410 Gone and was disabled). */
+  failPendingOfAlone(endpointId: string, reason: string): Promise<void> {
+    return this.failPendingOf(this.prisma, endpointId, reason);
   }
 
   /** Newest first. */

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import { Prisma, type Role, type User } from '../generated/prisma/client';
 import { normalizeEmail } from './email';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** The parts of a user that never change through this API: what GET /auth/me caches. */
 export type Profile = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'emailVerified'>;
@@ -45,16 +44,17 @@ export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Runs `work` in one transaction (for changes that span this table and the audit log). */
-  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(work);
   }
 
-  findByEmail(email: string, db: Db = this.prisma): Promise<User | null> {
-    return db.user.findUnique({ where: { email: normalizeEmail(email) } });
+  findByEmail(email: string): Promise<User | null> {
+    return this.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
   }
 
-  findById(id: string, db: Db = this.prisma): Promise<User | null> {
-    return db.user.findUnique({ where: { id } });
+  /** The user as `tx` sees it. */
+  findById(tx: Tx, id: string): Promise<User | null> {
+    return tx.user.findUnique({ where: { id } });
   }
 
   /**
@@ -63,7 +63,7 @@ export class UsersRepository {
    * waits for this transaction, or this read waits for it and sees its result. Sign-ins do
    * not wait on each other.
    */
-  async lockForSignIn(tx: Prisma.TransactionClient, id: string): Promise<User | null> {
+  async lockForSignIn(tx: Tx, id: string): Promise<User | null> {
     await tx.$executeRaw`SELECT 1 FROM users WHERE id = ${id}::uuid FOR SHARE`;
     return tx.user.findUnique({ where: { id } });
   }
@@ -73,7 +73,7 @@ export class UsersRepository {
   }
 
   /** Throws P2002 (see `isEmailTaken`) when the email is taken. */
-  create(tx: Db, user: NewUser): Promise<User> {
+  create(tx: Tx, user: NewUser): Promise<User> {
     return tx.user.create({ data: { ...user, email: normalizeEmail(user.email) } });
   }
 
@@ -82,22 +82,22 @@ export class UsersRepository {
   }
 
   /** Compare-and-set: replaces the hash only if it is still `expected`. Whether it did. */
-  async replacePasswordHash(tx: Db, id: string, expected: string, passwordHash: string): Promise<boolean> {
+  async replacePasswordHash(tx: Tx, id: string, expected: string, passwordHash: string): Promise<boolean> {
     const { count } = await tx.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash } });
     return count === 1;
   }
 
   /** A password set through a reset link, which also proved the mailbox. */
-  async resetPassword(tx: Db, id: string, passwordHash: string): Promise<void> {
+  async resetPassword(tx: Tx, id: string, passwordHash: string): Promise<void> {
     await tx.user.update({ where: { id }, data: { passwordHash, emailVerified: true } });
   }
 
-  async markEmailVerified(tx: Db, id: string): Promise<void> {
+  async markEmailVerified(tx: Tx, id: string): Promise<void> {
     await tx.user.update({ where: { id }, data: { emailVerified: true } });
   }
 
   /** refreshTokenVersion + 1: every access token issued before is superseded. Returns the new version. */
-  async bumpTokenVersion(tx: Db, id: string): Promise<number> {
+  async bumpTokenVersion(tx: Tx, id: string): Promise<number> {
     const { refreshTokenVersion } = await tx.user.update({
       where: { id },
       data: { refreshTokenVersion: { increment: 1 } },
@@ -110,18 +110,18 @@ export class UsersRepository {
    * The user's role and flag under a row lock held to the end of `tx`: concurrent access
    * changes to one user run one after the other. Null when there is no such user.
    */
-  async lockAccess(tx: Prisma.TransactionClient, id: string): Promise<{ role: Role; disabled: boolean } | null> {
+  async lockAccess(tx: Tx, id: string): Promise<{ role: Role; disabled: boolean } | null> {
     const [user] = await tx.$queryRaw<{ role: Role; disabled: boolean }[]>`
       SELECT role::text AS role, disabled FROM users WHERE id = ${id}::uuid FOR UPDATE`;
     return user ?? null;
   }
 
-  setAccess(tx: Db, id: string, access: { role?: Role; disabled?: boolean }): Promise<User> {
+  setAccess(tx: Tx, id: string, access: { role?: Role; disabled?: boolean }): Promise<User> {
     return tx.user.update({ where: { id }, data: access });
   }
 
   /** Makes an existing account an enabled admin. */
-  promote(tx: Db, id: string): Promise<User> {
+  promote(tx: Tx, id: string): Promise<User> {
     return tx.user.update({ where: { id }, data: { role: 'ADMIN', disabled: false, emailVerified: true } });
   }
 

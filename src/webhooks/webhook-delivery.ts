@@ -55,7 +55,7 @@ export class WebhookDelivery implements DeliveryHandler {
       if (error instanceof DeliveryError && error.options.statusCode === 410) {
         const reason = `The endpoint answered 410 Gone on ${now.toISOString()}`;
         await this.webhooks.disable(webhook.id, reason);
-        await this.outbox.failPendingOf(webhook.id, 'Webhook disabled (it answered 410 Gone)');
+        await this.outbox.failPendingOfAlone(webhook.id, 'Webhook disabled (it answered 410 Gone)');
         throw new DeliveryError('Answered 410 Gone: the webhook is disabled', { statusCode: 410, permanent: true });
       }
       throw error;

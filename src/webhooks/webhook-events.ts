@@ -38,9 +38,8 @@ export class WebhookEvents {
   ) {}
 
   /** One statement, with or without endpoints: a logout pays one round trip for its webhooks; other types, nothing. */
-  @OnEvent('audit.recorded')
+  @OnEvent('audit.recorded', { types: WEBHOOK_TYPES })
   async enqueue(tx: Tx, event: AuditEvent): Promise<void> {
-    if (!WEBHOOK_TYPES.has(event.type)) return;
     const payload: WebhookPayload = {
       messageId: `msg_${event.id}`,
       body: JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: AuditEventDto.from(event) }),

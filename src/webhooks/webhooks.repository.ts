@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import { Prisma, type Webhook } from '../generated/prisma/client';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** A webhook as the admin API shows it: never a secret. */
 export type WebhookView = Pick<Webhook, 'id' | 'url' | 'events' | 'description' | 'enabled' | 'disabledReason' | 'createdAt'>;
@@ -26,7 +25,7 @@ export interface WebhookChanges {
 export class WebhooksRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(data: { id: string; url: string; events: string[]; description: string | null; secret: Buffer }, tx: Db): Promise<WebhookView> {
+  create(tx: Tx, data: { id: string; url: string; events: string[]; description: string | null; secret: Buffer }): Promise<WebhookView> {
     return tx.webhook.create({ data: { ...data, secret: new Uint8Array(data.secret) }, select: VIEW });
   }
 
@@ -35,8 +34,12 @@ export class WebhooksRepository {
     return this.prisma.webhook.findMany({ select: VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
-  find(id: string, db: Db = this.prisma): Promise<WebhookView | null> {
-    return db.webhook.findUnique({ where: { id }, select: VIEW });
+  find(id: string): Promise<WebhookView | null> {
+    return this.findIn(this.prisma, id);
+  }
+
+  private findIn(tx: Tx, id: string): Promise<WebhookView | null> {
+    return tx.webhook.findUnique({ where: { id }, select: VIEW });
   }
 
   /**
@@ -58,19 +61,19 @@ export class WebhooksRepository {
   }
 
   /** Re-enabling clears the reason the server disabled it for. Null when there is no such webhook. */
-  async update(id: string, changes: WebhookChanges, tx: Db): Promise<WebhookView | null> {
+  async update(tx: Tx, id: string, changes: WebhookChanges): Promise<WebhookView | null> {
     const { count } = await tx.webhook.updateMany({
       where: { id },
       data: { ...changes, ...(changes.enabled === true && { disabledReason: null }) },
     });
-    return count === 0 ? null : this.find(id, tx);
+    return count === 0 ? null : this.findIn(tx, id);
   }
 
   /**
    * The new secret becomes current; the current one signs too for 24 h (one statement:
    * two rotations at once cannot both keep "the previous" secret). Whether it exists.
    */
-  async rotate(id: string, sealed: Buffer, tx: Db): Promise<boolean> {
+  async rotate(tx: Tx, id: string, sealed: Buffer): Promise<boolean> {
     const changed = await tx.$executeRaw`
       UPDATE webhooks SET
         previous_secret = secret,
@@ -96,8 +99,8 @@ export class WebhooksRepository {
     await this.prisma.webhook.updateMany({ where: { id, enabled: true }, data: { enabled: false, disabledReason: reason } });
   }
 
-  async delete(id: string, tx: Db): Promise<WebhookView | null> {
-    const found = await this.find(id, tx);
+  async delete(tx: Tx, id: string): Promise<WebhookView | null> {
+    const found = await this.findIn(tx, id);
     if (!found) return null;
     await tx.webhook.delete({ where: { id } });
     return found;

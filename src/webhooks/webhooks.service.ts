@@ -69,11 +69,14 @@ export class WebhooksService implements OnApplicationBootstrap {
     const id = randomUUID();
     const secret = newWebhookSecret();
     const created = await this.prisma.$transaction(async (tx) => {
-      const webhook = await this.webhooks.create(
-        { id, url: input.url, events: [...new Set(input.events)], description: input.description ?? null, secret: this.secrets.seal(secret, id) },
-        tx,
-      );
-      await this.audit.record({ type: 'webhook.created', actorId: actor.actorId, client: actor.client, data: facts(webhook) }, tx);
+      const webhook = await this.webhooks.create(tx, {
+        id,
+        url: input.url,
+        events: [...new Set(input.events)],
+        description: input.description ?? null,
+        secret: this.secrets.seal(secret, id),
+      });
+      await this.audit.record(tx, { type: 'webhook.created', actorId: actor.actorId, client: actor.client, data: facts(webhook) });
       return webhook;
     });
     return { ...created, secret };
@@ -86,23 +89,20 @@ export class WebhooksService implements OnApplicationBootstrap {
   /** Enabling again an endpoint the server disabled (it answered 410) is how it comes back. */
   async update(id: string, changes: WebhookChanges, actor: Actor): Promise<WebhookView> {
     return this.prisma.$transaction(async (tx) => {
-      const updated = await this.webhooks.update(id, { ...changes, ...(changes.events && { events: [...new Set(changes.events)] }) }, tx);
+      const updated = await this.webhooks.update(tx, id, { ...changes, ...(changes.events && { events: [...new Set(changes.events)] }) });
       if (!updated) throw new NotFoundException(WEBHOOK_NOT_FOUND);
-      await this.audit.record(
-        {
-          type: 'webhook.updated',
-          actorId: actor.actorId,
-          client: actor.client,
-          data: {
-            ...facts(updated),
-            enabled: updated.enabled,
-            changed: Object.keys(changes)
-              .filter((key) => changes[key as keyof WebhookChanges] !== undefined)
-              .sort(),
-          },
+      await this.audit.record(tx, {
+        type: 'webhook.updated',
+        actorId: actor.actorId,
+        client: actor.client,
+        data: {
+          ...facts(updated),
+          enabled: updated.enabled,
+          changed: Object.keys(changes)
+            .filter((key) => changes[key as keyof WebhookChanges] !== undefined)
+            .sort(),
         },
-        tx,
-      );
+      });
       return updated;
     });
   }
@@ -111,8 +111,8 @@ export class WebhooksService implements OnApplicationBootstrap {
   async rotateSecret(id: string, actor: Actor): Promise<{ secret: string }> {
     const secret = newWebhookSecret();
     await this.prisma.$transaction(async (tx) => {
-      if (!(await this.webhooks.rotate(id, this.secrets.seal(secret, id), tx))) throw new NotFoundException(WEBHOOK_NOT_FOUND);
-      await this.audit.record({ type: 'webhook.secret_rotated', actorId: actor.actorId, client: actor.client, data: { id } }, tx);
+      if (!(await this.webhooks.rotate(tx, id, this.secrets.seal(secret, id)))) throw new NotFoundException(WEBHOOK_NOT_FOUND);
+      await this.audit.record(tx, { type: 'webhook.secret_rotated', actorId: actor.actorId, client: actor.client, data: { id } });
     });
     return { secret };
   }
@@ -120,10 +120,10 @@ export class WebhooksService implements OnApplicationBootstrap {
   /** Its pending deliveries fail with it (their history stays in /admin/outbox). */
   async delete(id: string, actor: Actor): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const deleted = await this.webhooks.delete(id, tx);
+      const deleted = await this.webhooks.delete(tx, id);
       if (!deleted) throw new NotFoundException(WEBHOOK_NOT_FOUND);
-      await this.outbox.failPendingOf(id, 'Webhook deleted', tx);
-      await this.audit.record({ type: 'webhook.deleted', actorId: actor.actorId, client: actor.client, data: facts(deleted) }, tx);
+      await this.outbox.failPendingOf(tx, id, 'Webhook deleted');
+      await this.audit.record(tx, { type: 'webhook.deleted', actorId: actor.actorId, client: actor.client, data: facts(deleted) });
     });
   }
 
@@ -137,7 +137,7 @@ export class WebhooksService implements OnApplicationBootstrap {
   async retry(id: string, deliveryId: bigint, actor: Actor): Promise<void> {
     if (!(await this.webhooks.find(id))) throw new NotFoundException(WEBHOOK_NOT_FOUND);
     if (!(await this.outbox.retryNow(deliveryId, id))) throw new NotFoundException(DELIVERY_NOT_FOUND);
-    await this.audit.record({
+    await this.audit.recordAlone({
       type: 'webhook.delivery_retried',
       actorId: actor.actorId,
       client: actor.client,

@@ -1,3 +1,7 @@
+import type { AuditEvent } from '../../src/generated/prisma/client';
+import { Injectable, Module } from '@nestjs/common';
+import type { Tx } from '../../src/database/tx';
+import { OnEvent } from '../../src/events/event-bus';
 import { newUser } from '../support/factories';
 import { useApp } from '../support/test-app';
 
@@ -111,5 +115,48 @@ describe('refresh: rotation, reuse detection, concurrent grace, expiry', () => {
     expect((await refresh(user.accessToken)).status).toBe(401);
     expect((await t.http.get('/auth/me', { token: user.refreshToken })).status).toBe(401);
     expect((await refresh(user.refreshToken)).status).toBe(200);
+  });
+});
+
+/** Nothing in the server subscribes to token.refreshed (the refresh then stays one statement): this spec's subscriber does. */
+const heard: Array<{ event: AuditEvent; generationInTx: number }> = [];
+let failNext = false;
+
+@Injectable()
+class RefreshListener {
+  @OnEvent('audit.recorded', { types: ['token.refreshed'] })
+  async heard(tx: Tx, event: AuditEvent): Promise<void> {
+    const session = await tx.session.findUniqueOrThrow({ where: { id: event.sessionId! } });
+    heard.push({ event, generationInTx: session.generation });
+    if (failNext) {
+      failNext = false;
+      throw new Error('a subscriber failed');
+    }
+  }
+}
+
+@Module({ providers: [RefreshListener] })
+class RefreshListenerModule {}
+
+describe("refresh: the token.refreshed event reaches AuditService's subscribers, in the rotation's transaction", () => {
+  const t = useApp({}, { extraImports: [RefreshListenerModule] });
+
+  it('hands the subscriber the event the rotation wrote, with the rotation visible in its transaction', async () => {
+    const user = await newUser(t.http);
+    const res = await t.http.post('/auth/refresh', { refreshToken: user.refreshToken });
+    expect(res.status).toBe(200);
+    const stored = await t.server.prisma.auditEvent.findMany({ where: { sessionId: user.sessionId, type: 'token.refreshed' } });
+    expect(stored).toHaveLength(1);
+    expect(heard).toEqual([{ event: stored[0], generationInTx: 1 }]);
+    expect(stored[0].data).toEqual({ generation: 1 });
+  });
+
+  it('rolls the rotation back with the subscriber: the presented token still works', async () => {
+    const user = await newUser(t.http);
+    failNext = true;
+    expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(500);
+    expect(await t.server.prisma.auditEvent.count({ where: { sessionId: user.sessionId, type: 'token.refreshed' } })).toBe(0);
+    expect((await t.server.prisma.session.findUniqueOrThrow({ where: { id: user.sessionId } })).generation).toBe(0);
+    expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(200);
   });
 });

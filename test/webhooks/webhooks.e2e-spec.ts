@@ -395,7 +395,7 @@ describe('webhooks: what commits is sent, what rolls back is not; secrets surviv
     const audit = t.server.app.get(AuditService);
     await expect(
       t.server.prisma.$transaction(async (tx) => {
-        await audit.record({ type: 'user.disabled', userId: user.id, actorId: admin.id }, tx);
+        await audit.record(tx, { type: 'user.disabled', userId: user.id, actorId: admin.id });
         throw new Error('the change failed after its event was recorded');
       }),
     ).rejects.toThrow('the change failed');

@@ -36,8 +36,8 @@ export async function ensureAdmin(users: UsersRepository, audit: AuditService, o
     const via = options.via;
     await users.transaction(async (tx) => {
       await users.promote(tx, id);
-      if (role !== 'ADMIN') await audit.record({ type: 'user.role_changed', userId: id, data: { from: role, to: 'ADMIN', via } }, tx);
-      if (disabled) await audit.record({ type: 'user.enabled', userId: id, data: { via } }, tx);
+      if (role !== 'ADMIN') await audit.record(tx, { type: 'user.role_changed', userId: id, data: { from: role, to: 'ADMIN', via } });
+      if (disabled) await audit.record(tx, { type: 'user.enabled', userId: id, data: { via } });
     });
     return 'promoted';
   }
@@ -45,7 +45,7 @@ export async function ensureAdmin(users: UsersRepository, audit: AuditService, o
   try {
     await users.transaction(async (tx) => {
       const user = await users.create(tx, { email, passwordHash, role: 'ADMIN', name: 'Administrator', emailVerified: true });
-      await audit.record({ type: 'user.registered', userId: user.id, data: { role: 'ADMIN', via: options.via } }, tx);
+      await audit.record(tx, { type: 'user.registered', userId: user.id, data: { role: 'ADMIN', via: options.via } });
     });
     return 'created';
   } catch (error) {

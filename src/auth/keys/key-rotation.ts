@@ -57,7 +57,7 @@ export async function addSigningKey(
   const key = await newSigningKey(options.algorithm, encryption);
   return keys.transaction(async (tx) => {
     const now = Date.now();
-    const rows = await keys.all(tx);
+    const rows = await keys.allIn(tx);
     const canSign = rows.some((k) => ['next', 'active'].includes(statusOf(k, now)));
     if (options.onlyIfNone && canSign) return undefined;
     if (options.dueEveryMs !== undefined && canSign) {
@@ -70,7 +70,7 @@ export async function addSigningKey(
     await keys.announce(tx);
     if (!options.onlyIfNone) {
       const data = { kid: key.kid, algorithm: key.algorithm, activatesAt: activatesAt.toISOString(), ...(options.via && { via: options.via }) };
-      await audit.record({ type: 'key.rotated', actorId: options.actorId, client: options.client, data }, tx);
+      await audit.record(tx, { type: 'key.rotated', actorId: options.actorId, client: options.client, data });
     }
     return { kid: key.kid, activatesAt };
   });

@@ -2,11 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
 import type { Tx } from '../../database/tx';
 import { announce } from '../../events/channel';
-import type { Prisma } from '../../generated/prisma/client';
 import { KEYS_CHANGED } from './keys-changed';
 import type { NewSigningKey, SigningKeyRow } from './signing-key';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /**
  * PostgreSQL advisory lock that serialises every change of the keys, on every instance
@@ -24,7 +21,7 @@ export class SigningKeysRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Runs `work` in one transaction holding the keys lock (for changes that span this table, the audit log, the events). */
-  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(async (tx) => {
       await this.lock(tx);
       return work(tx);
@@ -32,27 +29,32 @@ export class SigningKeysRepository {
   }
 
   /** Takes the keys lock until the end of `tx`. */
-  async lock(tx: Prisma.TransactionClient): Promise<void> {
+  async lock(tx: Tx): Promise<void> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`;
   }
 
   /** Every key, oldest activation first. */
-  all(db: Db = this.prisma): Promise<SigningKeyRow[]> {
-    return db.signingKey.findMany({ orderBy: [{ activatesAt: 'asc' }, { createdAt: 'asc' }] });
+  all(): Promise<SigningKeyRow[]> {
+    return this.allIn(this.prisma);
   }
 
-  async create(tx: Db, key: NewSigningKey, activatesAt: Date): Promise<void> {
+  /** The same, as `tx` sees them (under the keys lock: see `transaction`). */
+  allIn(tx: Tx): Promise<SigningKeyRow[]> {
+    return tx.signingKey.findMany({ orderBy: [{ activatesAt: 'asc' }, { createdAt: 'asc' }] });
+  }
+
+  async create(tx: Tx, key: NewSigningKey, activatesAt: Date): Promise<void> {
     await tx.signingKey.create({
       data: { ...key, publicJwk: key.publicJwk, privateKeyEncrypted: new Uint8Array(key.privateKeyEncrypted), activatesAt },
     });
   }
 
-  async revoke(tx: Db, kid: string, at: Date): Promise<void> {
+  async revoke(tx: Tx, kid: string, at: Date): Promise<void> {
     await tx.signingKey.update({ where: { kid }, data: { revokedAt: at } });
   }
 
   /** Makes `kid` sign from `at` (a revoked active key's successor, at once). */
-  async promote(tx: Db, kid: string, at: Date): Promise<void> {
+  async promote(tx: Tx, kid: string, at: Date): Promise<void> {
     await tx.signingKey.update({ where: { kid }, data: { activatesAt: at } });
   }
 
@@ -61,7 +63,7 @@ export class SigningKeysRepository {
    * never while it has none. Run after every change of the keys; keys already retired
    * keep their date, so their published life is never extended.
    */
-  async reschedule(tx: Db): Promise<void> {
+  async reschedule(tx: Tx): Promise<void> {
     await tx.$executeRaw`
       UPDATE signing_keys k SET retires_at = s.successor_activates_at
         FROM (SELECT kid, LEAD(activates_at) OVER (ORDER BY activates_at, created_at, kid) AS successor_activates_at

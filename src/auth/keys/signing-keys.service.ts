@@ -211,7 +211,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
     await this.events.transaction(async (tx) => {
       await this.keys.lock(tx);
       const now = Date.now();
-      const rows = await this.keys.all(tx);
+      const rows = await this.keys.allIn(tx);
       const key = rows.find((row) => row.kid === kid);
       if (!key) throw new NotFoundException(KEY_NOT_FOUND);
       if (key.revokedAt) return;
@@ -227,7 +227,7 @@ export class SigningKeys implements OnModuleInit, OnApplicationShutdown {
       await this.keys.reschedule(tx);
       await this.events.emitInTransaction(tx, 'signing-key.revoked', { kid });
       const data = { kid, ...(promoted && { promoted }) };
-      await this.audit.record({ type: 'key.revoked', actorId: actor.actorId, client: actor.client, data }, tx);
+      await this.audit.record(tx, { type: 'key.revoked', actorId: actor.actorId, client: actor.client, data });
     });
     await this.reload();
   }

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
+import type { Tx } from '../../database/tx';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
-import type { AccountTokenPurpose, Prisma } from '../../generated/prisma/client';
-
-type Db = Prisma.TransactionClient | PrismaService;
+import type { AccountTokenPurpose } from '../../generated/prisma/client';
 
 /** A link token has this shape; anything else is refused before touching the database. */
 export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -26,7 +25,7 @@ export class AccountTokensRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Replaces the user's tokens of `purpose` with this one. */
-  async issue(tx: Prisma.TransactionClient, token: { userId: string; purpose: AccountTokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
+  async issue(tx: Tx, token: { userId: string; purpose: AccountTokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
     await this.voidAll(tx, token.userId, token.purpose);
     await tx.accountToken.create({ data: token });
   }
@@ -38,7 +37,7 @@ export class AccountTokensRepository {
   }
 
   /** Uses a valid token: deletes it and returns its user; undefined when it is unknown, used or expired. */
-  async consume(tx: Prisma.TransactionClient, purpose: AccountTokenPurpose, tokenHash: string): Promise<string | undefined> {
+  async consume(tx: Tx, purpose: AccountTokenPurpose, tokenHash: string): Promise<string | undefined> {
     const [row] = await tx.$queryRaw<{ user_id: string }[]>`
       DELETE FROM account_tokens
       WHERE token_hash = ${tokenHash} AND purpose = ${purpose}::"AccountTokenPurpose" AND expires_at > now()
@@ -47,8 +46,8 @@ export class AccountTokensRepository {
   }
 
   /** Makes every outstanding link of `purpose` of the user useless. */
-  async voidAll(db: Db, userId: string, purpose: AccountTokenPurpose): Promise<void> {
-    await db.accountToken.deleteMany({ where: { userId, purpose } });
+  async voidAll(tx: Tx, userId: string, purpose: AccountTokenPurpose): Promise<void> {
+    await tx.accountToken.deleteMany({ where: { userId, purpose } });
   }
 
   /** The cleanup: expired tokens (in batches). */

@@ -5,7 +5,8 @@ import type { ClientMeta } from '../../common/client-meta';
 import { describeError } from '../../common/http-exception.filter';
 import type { AppConfig } from '../../config/configuration';
 import { PrismaService } from '../../database/prisma.service';
-import type { Prisma, User } from '../../generated/prisma/client';
+import type { Tx } from '../../database/tx';
+import type { User } from '../../generated/prisma/client';
 import { MailService } from '../../mail/mail.service';
 import { UsersRepository } from '../../users/users.repository';
 import { UsersService } from '../../users/users.service';
@@ -62,7 +63,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
       if (!user || user.disabled) return;
       await this.prisma.$transaction(async (tx) => {
         await this.issue(tx, user, 'password-reset');
-        await this.audit.record({ type: 'password.reset_requested', userId: user.id, client }, tx);
+        await this.audit.record(tx, { type: 'password.reset_requested', userId: user.id, client });
       });
     });
   }
@@ -82,13 +83,13 @@ export class RecoveryService implements BeforeApplicationShutdown {
       const userId = await this.tokens.consume(tx, 'PASSWORD_RESET', tokenHash);
       // Used meanwhile by a concurrent request, or expired since.
       if (!userId) throw new BadRequestException(INVALID_LINK);
-      const user = await this.users.findById(userId, tx);
+      const user = await this.users.findById(tx, userId);
       if (!user || user.disabled) throw new BadRequestException(INVALID_LINK);
       await this.users.resetPassword(tx, userId, passwordHash);
       await this.tokens.voidAll(tx, userId, 'PASSWORD_RESET');
       await this.tokens.voidAll(tx, userId, 'EMAIL_VERIFICATION'); // verified by this very link
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'PASSWORD_RESET');
-      await this.audit.record({ type: 'password.reset', userId, actorId: userId, client, data: { sessionsEnded } }, tx);
+      await this.audit.record(tx, { type: 'password.reset', userId, actorId: userId, client, data: { sessionsEnded } });
       return userId;
     });
     this.profiles.forget(userId);
@@ -101,7 +102,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
       const userId = await this.tokens.consume(tx, 'EMAIL_VERIFICATION', tokenHash);
       if (!userId) throw new BadRequestException(INVALID_LINK);
       await this.users.markEmailVerified(tx, userId);
-      await this.audit.record({ type: 'email.verified', userId, actorId: userId, client }, tx);
+      await this.audit.record(tx, { type: 'email.verified', userId, actorId: userId, client });
       return userId;
     });
     this.profiles.forget(userId);
@@ -118,12 +119,12 @@ export class RecoveryService implements BeforeApplicationShutdown {
   }
 
   /** At registration, in its transaction: the verification mail (when mail is on). */
-  async issueVerification(tx: Prisma.TransactionClient, user: User): Promise<void> {
+  async issueVerification(tx: Tx, user: User): Promise<void> {
     if (this.mail.enabled && !user.emailVerified) await this.issue(tx, user, 'email-verification');
   }
 
   /** A new link token (older ones of the same purpose voided) and its mail, in `tx`. */
-  private async issue(tx: Prisma.TransactionClient, user: User, template: 'password-reset' | 'email-verification'): Promise<void> {
+  private async issue(tx: Tx, user: User, template: 'password-reset' | 'email-verification'): Promise<void> {
     const reset = template === 'password-reset';
     const ttlSeconds = reset ? this.config.passwordResetTtl : this.config.emailVerificationTtl;
     const token = newLinkToken();

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
-import type { Prisma, SessionEndReason } from '../../generated/prisma/client';
+import type { SessionEndReason } from '../../generated/prisma/client';
 import { UsersRepository } from '../../users/users.repository';
 import { RevocationService, type Revoke } from '../revocation/revocation.service';
 import { SessionsRepository, type SessionFilter } from './sessions.repository';
+import type { Tx } from '../../database/tx';
 
 export interface EndOneRequest {
   /** Who ends it: the owner, an admin, or the owner of the token (RFC 7009). */
@@ -28,7 +29,7 @@ export class SessionEndingService {
   ) {}
 
   /** Ends the sessions matching `filter` (inside the caller's revocation transaction). Returns them. */
-  async endMany(tx: Prisma.TransactionClient, revoke: Revoke, filter: SessionFilter, reason: SessionEndReason) {
+  async endMany(tx: Tx, revoke: Revoke, filter: SessionFilter, reason: SessionEndReason) {
     const ended = await this.sessions.end(tx, filter, reason);
     ended.forEach((s) => revoke({ kind: 'SESSION_ENDED', userId: s.userId, sessionId: s.id }));
     return ended;
@@ -39,7 +40,7 @@ export class SessionEndingService {
    * token issued before (whatever its session) is refused: logout-all, force-logout,
    * disabling. Returns how many sessions ended.
    */
-  async endAllOfUser(tx: Prisma.TransactionClient, revoke: Revoke, userId: string, reason: SessionEndReason): Promise<number> {
+  async endAllOfUser(tx: Tx, revoke: Revoke, userId: string, reason: SessionEndReason): Promise<number> {
     const refreshTokenVersion = await this.users.bumpTokenVersion(tx, userId);
     revoke({ kind: 'USER_TOKENS_REVOKED', userId, refreshTokenVersion });
     // One version event covers them all: no SESSION_ENDED per session.
@@ -56,7 +57,7 @@ export class SessionEndingService {
       const [ended] = await this.endMany(tx, revoke, filter, reason);
       // None when it had ended already (or a concurrent request ended it: that one audits).
       if (!ended) return false;
-      await this.audit.record({ type: 'session.revoked', userId: ended.userId, actorId, sessionId: ended.id, client, data: { reason } }, tx);
+      await this.audit.record(tx, { type: 'session.revoked', userId: ended.userId, actorId, sessionId: ended.id, client, data: { reason } });
       return true;
     });
   }
@@ -66,16 +67,13 @@ export class SessionEndingService {
     await this.revocation.transaction(async (tx, revoke) => {
       const ended = await this.endMany(tx, revoke, { id: session.id }, 'REUSE_DETECTED');
       if (ended.length === 0) return;
-      await this.audit.record(
-        {
-          type: 'token.reuse_detected',
-          userId: session.userId,
-          sessionId: session.id,
-          client,
-          data: { presentedGeneration: generations.presented ?? null, currentGeneration: generations.current ?? null },
-        },
-        tx,
-      );
+      await this.audit.record(tx, {
+        type: 'token.reuse_detected',
+        userId: session.userId,
+        sessionId: session.id,
+        client,
+        data: { presentedGeneration: generations.presented ?? null, currentGeneration: generations.current ?? null },
+      });
     });
   }
 }

@@ -4,12 +4,13 @@ import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
 import { MetricsService } from '../../metrics/metrics.service';
-import type { Prisma, User } from '../../generated/prisma/client';
+import type { User } from '../../generated/prisma/client';
 import type { Acr } from '@nest-auth-backend/token-contract';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { decideRotation, type RotationDecision } from './rotation-decision';
 import { SessionEndingService } from './session-ending.service';
 import { SessionsRepository, type RotatedSession } from './sessions.repository';
+import type { Tx } from '../../database/tx';
 
 export const REFRESH_ERRORS = {
   invalid: 'Invalid refresh token',
@@ -50,7 +51,7 @@ export class SessionRotationService {
   }
 
   /** Opens a session for `user` (inside the caller's transaction) with the facts of its sign-in, authenticated now. */
-  async open(tx: Prisma.TransactionClient, user: User, client: ClientMeta, facts: SessionFacts): Promise<SessionGrant> {
+  async open(tx: Tx, user: User, client: ClientMeta, facts: SessionFacts): Promise<SessionGrant> {
     const refreshToken = this.refreshTokens.issue();
     const now = Date.now();
     const absoluteExpiresAt = new Date(now + this.ttl.sessionAbsoluteTtl * 1000);
@@ -69,8 +70,9 @@ export class SessionRotationService {
   }
 
   /**
-   * Exchanges a refresh token for its successor. One conditional UPDATE rotates it (see
-   * SessionsRepository.rotate); a token that did not rotate is judged by decideRotation:
+   * Exchanges a refresh token for its successor. One conditional UPDATE rotates it and
+   * writes its `token.refreshed` event (see SessionsRepository.rotate; AuditService's
+   * subscribers see it); a token that did not rotate is judged by decideRotation:
    * within the grace every holder gets the same successor (derived, see refresh-token.ts),
    * so a session never has two valid refresh tokens; reuse ends the whole session.
    */
@@ -78,15 +80,14 @@ export class SessionRotationService {
     if (!this.refreshTokens.isWellFormed(presented)) throw new UnauthorizedException(REFRESH_ERRORS.invalid);
     const presentedHash = this.refreshTokens.hash(presented);
     const successor = this.refreshTokens.successorOf(presented);
-    const rotated = await this.sessions.rotate({
-      presentedHash,
-      successorHash: this.refreshTokens.hash(successor),
-      idleTtlSeconds: this.ttl.sessionIdleTtl,
-      client,
+    const rotation = { presentedHash, successorHash: this.refreshTokens.hash(successor), idleTtlSeconds: this.ttl.sessionIdleTtl, client };
+    const rotated = await this.audit.recordInStatement('token.refreshed', client, async (tx, insertEvent) => {
+      const result = await this.sessions.rotate(tx, rotation, insertEvent);
+      return { result, eventIds: result ? [result.eventId] : [] };
     });
     if (!rotated) return this.replay(presented, presentedHash, client);
     this.metrics.refresh('rotated');
-    return { ...rotated, refreshToken: successor };
+    return { session: rotated.session, user: rotated.user, refreshToken: successor };
   }
 
   /** The presented token is not the current one of a live session: grace, reuse, or refusal. */
@@ -101,7 +102,7 @@ export class SessionRotationService {
     if (decision === 'grace' && found && successor) {
       const { user, ...session } = found;
       const data = { generation: session.generation, concurrent: true };
-      await this.audit.record({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });
+      await this.audit.recordAlone({ type: 'token.refreshed', userId: user.id, sessionId: session.id, client, data });
       return { session, user, refreshToken: successor };
     }
     if (decision === 'reuse' && found) {

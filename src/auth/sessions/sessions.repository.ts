@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditInsert } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import { PrismaService } from '../../database/prisma.service';
+import type { Tx } from '../../database/tx';
 import { Prisma, type Session, type SessionEndReason, type User } from '../../generated/prisma/client';
 import type { PresentedTokenFacts } from './rotation-decision';
-
-type Db = Prisma.TransactionClient | PrismaService;
 
 /** Not past either expiry (alias `s`). */
 const UNEXPIRED = Prisma.sql`(s.idle_expires_at > now() AND s.absolute_expires_at > now())`;
@@ -43,7 +43,7 @@ export interface RotatedSession {
   user: GrantedUser;
 }
 
-type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date; authTime: Date; amr: string[]; acr: string } & GrantedUser;
+type RotatedRow = { sessionId: string; generation: number; absoluteExpiresAt: Date; authTime: Date; amr: string[]; acr: string; eventId: bigint } & GrantedUser;
 
 /** A session as "my devices" and the admin show it: never the refresh token hash. */
 export type SessionView = Pick<Session, 'id' | 'createdAt' | 'lastUsedAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'userAgent' | 'ip'>;
@@ -66,7 +66,7 @@ export interface SessionAuthority {
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(tx: Db, session: NewSession): Promise<Session> {
+  create(tx: Tx, session: NewSession): Promise<Session> {
     const { client, ...columns } = session;
     return tx.session.create({ data: { ...columns, userAgent: client.userAgent, ip: client.ip } });
   }
@@ -74,13 +74,18 @@ export class SessionsRepository {
   /**
    * The rotation, one statement and one round trip: the session whose current token
    * hashes to `presentedHash` moves to `successorHash` if it is active and its user
-   * enabled; the rotated-away hash is kept (reuse detection) and the `token.refreshed`
-   * audit event written, all or nothing. Of any number of concurrent requests with one
-   * token exactly one matches (the UPDATE's row lock). Null when nothing rotated.
+   * enabled; the rotated-away hash is kept (reuse detection) and its audit event written
+   * with `insertEvent` (AuditService.recordInStatement), all or nothing. Of any number of
+   * concurrent requests with one token exactly one matches (the UPDATE's row lock). Null
+   * when nothing rotated.
    */
-  async rotate(rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta }): Promise<RotatedSession | null> {
+  async rotate(
+    tx: Tx,
+    rotation: { presentedHash: string; successorHash: string; idleTtlSeconds: number; client: ClientMeta },
+    insertEvent: AuditInsert,
+  ): Promise<(RotatedSession & { eventId: bigint }) | null> {
     const { presentedHash, successorHash, idleTtlSeconds, client } = rotation;
-    const [row] = await this.prisma.$queryRaw<RotatedRow[]>`
+    const [row] = await tx.$queryRaw<RotatedRow[]>`
       WITH rotated AS (
         UPDATE sessions s
            SET refresh_token_hash = ${successorHash},
@@ -96,16 +101,13 @@ export class SessionsRepository {
       ), kept AS (
         INSERT INTO rotated_refresh_tokens (token_hash, session_id, generation)
         SELECT ${presentedHash}, id, generation - 1 FROM rotated
-      ), audited AS (
-        INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, data)
-        SELECT 'token.refreshed', user_id, id, ${client.ip}, ${client.userAgent}, jsonb_build_object('generation', generation) FROM rotated
-      )
-      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt", r.auth_time AS "authTime", r.amr, r.acr,
+      ), audited AS (${insertEvent(Prisma.sql`SELECT user_id, id, jsonb_build_object('generation', generation) FROM rotated`)})
+      SELECT r.id AS "sessionId", r.generation, r.absolute_expires_at AS "absoluteExpiresAt", r.auth_time AS "authTime", r.amr, r.acr, (SELECT id FROM audited) AS "eventId",
              u.id, u.email, u.email_verified AS "emailVerified", u.name, u.role::text AS role, u.disabled, u.refresh_token_version AS "refreshTokenVersion", u.created_at AS "createdAt"
         FROM rotated r JOIN users u ON u.id = r.user_id`;
     if (!row) return null;
-    const { sessionId, generation, absoluteExpiresAt, authTime, amr, acr, ...user } = row;
-    return { session: { id: sessionId, generation, absoluteExpiresAt, authTime, amr, acr }, user };
+    const { sessionId, generation, absoluteExpiresAt, authTime, amr, acr, eventId, ...user } = row;
+    return { session: { id: sessionId, generation, absoluteExpiresAt, authTime, amr, acr }, user, eventId };
   }
 
   /** What the database says about a presented token that did not rotate (see rotation-decision.ts). */
@@ -149,7 +151,7 @@ export class SessionsRepository {
   }
 
   /** Ends the sessions matching `filter` that have not ended yet; returns them. */
-  end(tx: Db, filter: SessionFilter, reason: SessionEndReason): Promise<{ id: string; userId: string }[]> {
+  end(tx: Tx, filter: SessionFilter, reason: SessionEndReason): Promise<{ id: string; userId: string }[]> {
     const conditions = [Prisma.sql`s.revoked_at IS NULL`];
     if (filter.id !== undefined) conditions.push(Prisma.sql`s.id = ${filter.id}::uuid`);
     if (filter.userId !== undefined) conditions.push(Prisma.sql`s.user_id = ${filter.userId}::uuid`);

@@ -45,7 +45,7 @@ export class SignInService {
       if (decision.next === 'step') return this.pending.start(tx, facts, decision.methods);
       if (decision.next === 'refuse') throw new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE);
       const opened = await this.rotation.open(tx, user, client, facts);
-      await this.audit.record({ type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client }, tx);
+      await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client });
       return opened;
     });
   }

@@ -44,7 +44,7 @@ export class PasswordMethod implements SignInMethod {
     const passwordOk = await this.passwords.verify(user?.passwordHash, password);
     if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
       this.metrics.login('failed');
-      await this.audit.record({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
+      await this.audit.recordAlone({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
     if (user && passwordOk && !user.disabled) {
@@ -53,7 +53,7 @@ export class PasswordMethod implements SignInMethod {
     }
     this.metrics.login('failed');
     const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
-    await this.audit.record({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
+    await this.audit.recordAlone({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
 }
