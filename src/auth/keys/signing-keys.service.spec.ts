@@ -25,11 +25,12 @@ async function row(activatesAt: number): Promise<SigningKeyRow> {
   return { ...key, createdAt: new Date(activatesAt), activatesAt: new Date(activatesAt), retiresAt: null, revokedAt: null };
 }
 
-/** The table: every `all()` is a read the spec answers (`answer`), in any order. */
+/** The table: every `all()` (or `allIn(tx)`, under the keys lock) is a read the spec answers (`answer`), in any order. */
 function fakeTable() {
   const reads: Array<(rows: SigningKeyRow[]) => void> = [];
   const repository = {
     all: () => new Promise<SigningKeyRow[]>((resolve) => reads.push(resolve)),
+    allIn: () => new Promise<SigningKeyRow[]>((resolve) => reads.push(resolve)),
     reseal: () => Promise.resolve(),
   };
   return { repository: repository as unknown as SigningKeysRepository, reads };

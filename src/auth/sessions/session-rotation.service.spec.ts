@@ -27,10 +27,20 @@ const signedInAt = new Date('2026-01-02T03:04:05.000Z');
  * repository (the database), SessionEndingService (revocation), audit and metrics. The
  * refresh-token contract is the real one: its successors are what the service is about.
  */
+const TX = { name: 'the statement' };
+const INSERT_EVENT = () => 'the audit INSERT';
+
 function rotationWith(ttl: Partial<typeof TTL> = {}, secrets: ServerSecrets = { current: secretKey(CURRENT_SECRET) }) {
   const sessions = { create: jest.fn(), rotate: jest.fn(), presentedToken: jest.fn() };
   const endings = { endForReuse: jest.fn(async () => undefined) };
-  const audit = { record: jest.fn(async () => undefined), recordAlone: jest.fn(async () => undefined) };
+  const audit = {
+    record: jest.fn(async () => undefined),
+    recordAlone: jest.fn(async () => undefined),
+    /** The refresh's event goes into the rotation's statement (AuditService.recordInStatement): the fake runs the change. */
+    recordInStatement: jest.fn(async (_type: string, _client: unknown, change: (tx: unknown, insert: unknown) => Promise<{ result: unknown }>) => {
+      return (await change(TX, INSERT_EVENT)).result;
+    }),
+  };
   const metrics = { refresh: jest.fn() };
   const config = { get: () => ({ ...TTL, ...ttl }) } as unknown as ConfigService<AppConfig, true>;
   const tokens = new RefreshTokens(secrets);
@@ -129,16 +139,17 @@ describe('SessionRotationService.rotate', () => {
     const { service, sessions, tokens, metrics } = rotationWith();
     const presented = tokens.issue();
     const rotated = { session: { id: 'session-1', generation: 6, absoluteExpiresAt: new Date(), authTime: signedInAt, amr: ['pwd'], acr: 'aal1' }, user };
-    sessions.rotate.mockResolvedValue(rotated);
+    sessions.rotate.mockResolvedValue({ ...rotated, eventId: 7n });
 
     const grant = await service.rotate(presented, client);
 
-    expect(sessions.rotate).toHaveBeenCalledWith({
+    const rotation = {
       presentedHash: tokens.hash(presented),
       successorHash: tokens.hash(tokens.successorOf(presented)),
       idleTtlSeconds: TTL.sessionIdleTtl,
       client,
-    });
+    };
+    expect(sessions.rotate).toHaveBeenCalledWith(TX, rotation, INSERT_EVENT);
     expect(grant).toEqual({ ...rotated, refreshToken: tokens.successorOf(presented) });
     expect(metrics.refresh).toHaveBeenCalledWith('rotated');
     expect(sessions.presentedToken).not.toHaveBeenCalled();

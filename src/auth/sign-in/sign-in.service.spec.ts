@@ -42,7 +42,7 @@ describe('SignInService.complete', () => {
     expect(users.lockForSignIn).toHaveBeenCalledWith(tx, user.id);
     expect(policy.decide).toHaveBeenCalledWith(tx, facts);
     expect(rotation.open).toHaveBeenCalledWith(tx, user, client, facts);
-    expect(audit.record).toHaveBeenCalledWith({ type: 'login.succeeded', userId: user.id, sessionId: 'session-1', client }, tx);
+    expect(audit.record).toHaveBeenCalledWith(tx, { type: 'login.succeeded', userId: user.id, sessionId: 'session-1', client });
     expect(pending.start).not.toHaveBeenCalled();
   });
 
