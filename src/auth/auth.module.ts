@@ -19,7 +19,7 @@ import { RevocationModule } from './revocation/revocation.module';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
 import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
-import { JwtStrategy } from './strategies/jwt.strategy';
+import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { AuthThrottlingModule } from './throttling/auth-throttling.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -51,7 +51,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     },
     RefreshTransport,
     LocalStrategy,
-    JwtStrategy,
+    AccessTokenStrategy,
     // Deny by default: every route needs a valid access token unless @Public(); then roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
