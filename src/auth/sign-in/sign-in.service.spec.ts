@@ -6,6 +6,8 @@ import type { User } from '../../generated/prisma/client';
 import type { UsersRepository } from '../../users/users.repository';
 import type { SessionRotationService } from '../sessions/session-rotation.service';
 import { credentialStamp, LOGIN_FAILED, type SignInFacts } from './sign-in-facts';
+import type { PendingSignIns } from './pending-sign-ins';
+import type { SignInMethods } from './sign-in-methods';
 import type { SignInDecision, SignInPolicy } from './sign-in-policy';
 import { SIGN_IN_LEVEL_UNREACHABLE, SignInService } from './sign-in.service';
 
@@ -28,9 +30,10 @@ function signInWith(locked: User | null, decision: SignInDecision) {
     prisma as unknown as PrismaService,
     users as unknown as UsersRepository,
     policy as unknown as SignInPolicy,
-    pending,
+    pending as unknown as PendingSignIns,
     rotation as unknown as SessionRotationService,
     audit as unknown as AuditService,
+    {} as SignInMethods,
   );
   return { service, users, policy, pending, rotation, audit, opened };
 }

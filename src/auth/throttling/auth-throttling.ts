@@ -36,8 +36,10 @@ export function throttleBucket(bucket: ThrottleBucket): string {
 
 export const ipOf = (req: AnyRequest) => (req as FastifyRequest).ip;
 const userOf = (req: AnyRequest) => (req as { user?: { id?: string } }).user?.id ?? '';
+/** Where a second step's guard (MfaStepGuard) puts the email of the account its mfaToken signs in to. */
+export const SIGN_IN_ACCOUNT = Symbol('sign-in account');
 export const emailOf = (req: AnyRequest) => {
-  const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
+  const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email ?? req[SIGN_IN_ACCOUNT as unknown as string];
   return typeof email === 'string' ? normalizeEmail(email) : '';
 };
 
@@ -46,7 +48,8 @@ export const THROTTLE = {
   /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
   loginPerIp: throttleBucket({ name: 'login-ip', limit: (config) => config.get('auth.loginRateLimit', { infer: true }), tracker: ipOf }),
   /** …and per target account: strangers share one budget per email, a device that has
-   * signed in to the account before has its own (see DeviceCookies). */
+   * signed in to the account before has its own (see DeviceCookies). Second-factor
+   * attempts (POST /auth/login/mfa) count here too, under the account their mfaToken names. */
   loginPerAccount: throttleBucket({
     name: 'login-account',
     limit: (config) => config.get('auth.loginRateLimit', { infer: true }),

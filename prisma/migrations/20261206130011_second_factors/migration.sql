@@ -1,3 +1,6 @@
+-- AlterEnum
+ALTER TYPE "SessionEndReason" ADD VALUE 'MFA_CHANGED';
+
 -- CreateTable
 CREATE TABLE "totp_factors" (
     "user_id" UUID NOT NULL,
