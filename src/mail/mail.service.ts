@@ -93,7 +93,13 @@ export class MailService implements DeliveryHandler, OnApplicationShutdown {
     if (!this.transport || !this.templates) throw new DeliveryError('Mail is off on this instance (no SMTP_URL)');
     const payload = delivery.payload as MailPayload | null;
     if (payload?.template === 'security-notice') {
-      const rendered = this.templates.render('security-notice', { link: this.appUrl, email: delivery.target, expiresIn: '', appUrl: this.appUrl, what: payload.what });
+      const rendered = this.templates.render('security-notice', {
+        link: this.appUrl,
+        email: delivery.target,
+        expiresIn: '',
+        appUrl: this.appUrl,
+        what: payload.what,
+      });
       return this.transport.send({ ...rendered, to: delivery.target, link: this.appUrl, deliveryId: delivery.id });
     }
     if (!payload || !(payload.template in LINK_PAGES)) throw new DeliveryError('Not a mail this server knows', { permanent: true });

@@ -42,7 +42,11 @@ describe('second factors: recovery codes, resets, notices', () => {
     expect(notices(user.email)[0].text).toContain('turned on');
 
     const code = user.recoveryCodes[3];
-    const used = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'recovery_code', code: code.toUpperCase().replace(/-/g, '') });
+    const used = await t.http.post('/auth/login/mfa', {
+      mfaToken: await firstStep(t.http, user),
+      method: 'recovery_code',
+      code: code.toUpperCase().replace(/-/g, ''),
+    });
     expect(used.status).toBe(200);
     expect(claimsOf(used.body.accessToken)).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' });
     const again = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'recovery_code', code });
@@ -68,7 +72,11 @@ describe('second factors: recovery codes, resets, notices', () => {
     expect((await t.http.get('/auth/me', { token: other.body.accessToken })).status).toBe(401);
     const old = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'recovery_code', code: user.recoveryCodes[0] });
     expect(old.status).toBe(401);
-    const fresh = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'recovery_code', code: regenerated.body.recoveryCodes[0] });
+    const fresh = await t.http.post('/auth/login/mfa', {
+      mfaToken: await firstStep(t.http, user),
+      method: 'recovery_code',
+      code: regenerated.body.recoveryCodes[0],
+    });
     expect(fresh.status).toBe(200);
     await waitFor('the regeneration notice', () => notices(user.email).some((m) => m.text?.includes('New recovery codes')));
     await waitFor('the webhook', () => receivedTypes().includes('mfa.recovery_codes_regenerated'));
@@ -92,7 +100,10 @@ describe('second factors: recovery codes, resets, notices', () => {
     expect((await t.http.post('/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(401);
     const login = await t.http.post('/auth/login', { email: user.email, password: user.password });
     expect(claimsOf(login.body.accessToken)).toMatchObject({ acr: 'aal1' });
-    expect((await t.http.get('/auth/mfa', { token: login.body.accessToken })).body).toMatchObject({ totp: { enabled: false }, recoveryCodes: { remaining: 0 } });
+    expect((await t.http.get('/auth/mfa', { token: login.body.accessToken })).body).toMatchObject({
+      totp: { enabled: false },
+      recoveryCodes: { remaining: 0 },
+    });
     const audit = await t.server.prisma.auditEvent.findFirstOrThrow({ where: { userId: user.id, type: 'user.mfa_reset' } });
     expect(audit).toMatchObject({ actorId: admin.id, data: { totpRemoved: true, recoveryCodesRemoved: 10 } });
     await waitFor('the notice', () => notices(user.email).some((m) => m.text?.includes('administrator removed')));

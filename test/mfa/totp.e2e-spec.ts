@@ -78,7 +78,12 @@ describe('TOTP', () => {
     const step = currentStep();
     const first = await t.http.post('/auth/login', { email: user.email, password: user.password }, { headers: { 'x-auth-mode': 'cookie' } });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ mfaRequired: true, mfaToken: expect.stringMatching(/^[A-Za-z0-9_-]{43,}$/), methods: expect.arrayContaining(['totp', 'recovery_code']), expiresIn: 300 });
+    expect(first.body).toEqual({
+      mfaRequired: true,
+      mfaToken: expect.stringMatching(/^[A-Za-z0-9_-]{43,}$/),
+      methods: expect.arrayContaining(['totp', 'recovery_code']),
+      expiresIn: 300,
+    });
     expect(first.body.methods).toHaveLength(2);
     expect(first.headers.getSetCookie()).toEqual([]);
     expect(await sessionsOf(user.id)).toBe(before);
@@ -86,7 +91,11 @@ describe('TOTP', () => {
     // The token itself is stored only as its hash.
     expect(JSON.stringify(await t.server.prisma.pendingSignIn.findMany({ where: { userId: user.id } }))).not.toContain(first.body.mfaToken);
 
-    const second = await t.http.post('/auth/login/mfa', { mfaToken: first.body.mfaToken, method: 'totp', code: totpAt(user.secret, step) }, { headers: { 'x-auth-mode': 'cookie' } });
+    const second = await t.http.post(
+      '/auth/login/mfa',
+      { mfaToken: first.body.mfaToken, method: 'totp', code: totpAt(user.secret, step) },
+      { headers: { 'x-auth-mode': 'cookie' } },
+    );
     expect(second.status).toBe(200);
     expect(second.body.refreshToken).toBeUndefined(); // cookie mode
     const cookies = second.headers.getSetCookie().map((c) => c.split('=')[0]);

@@ -51,7 +51,10 @@ export class MfaController {
   @RequiresRecentAuth()
   @Post('recovery-codes')
   @HttpCode(200)
-  @ApiOkResponse({ type: RecoveryCodesDto, description: 'A new set, shown this once; the previous set no longer works; every other session of the user has ended' })
+  @ApiOkResponse({
+    type: RecoveryCodesDto,
+    description: 'A new set, shown this once; the previous set no longer works; every other session of the user has ended',
+  })
   @ApiErrors({ 409: NO_SECOND_FACTOR })
   regenerate(@CurrentUser() me: AuthUser, @Client() client: ClientMeta): Promise<RecoveryCodesDto> {
     return this.mfa.regenerateCodes(me, client);

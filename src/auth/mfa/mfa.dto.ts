@@ -41,7 +41,10 @@ export class LoginMfaDto {
 export class TotpEnrollmentDto {
   @ApiProperty({ example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', description: 'Base32, 160 bits: shown once, for an app that cannot read the QR code' })
   secret!: string;
-  @ApiProperty({ example: 'otpauth://totp/Example:ada%40example.com?secret=…&issuer=Example', description: 'For the QR code (RFC 6238: SHA-1, 6 digits, 30 s)' })
+  @ApiProperty({
+    example: 'otpauth://totp/Example:ada%40example.com?secret=…&issuer=Example',
+    description: 'For the QR code (RFC 6238: SHA-1, 6 digits, 30 s)',
+  })
   otpauthUri!: string;
 }
 

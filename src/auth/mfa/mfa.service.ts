@@ -96,7 +96,14 @@ export class MfaService {
       if (step === null || !(await this.factors.acceptStep(tx, me.id, step, false))) throw new BadRequestException(TOTP_WRONG_CODE);
       const recoveryCodes = await this.issueCodes(tx, me.id);
       const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
-      await this.audit.record(tx, { type: 'mfa.enabled', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { method: 'totp', otherSessionsEnded: ended.length } });
+      await this.audit.record(tx, {
+        type: 'mfa.enabled',
+        userId: me.id,
+        actorId: me.id,
+        sessionId: me.sessionId,
+        client,
+        data: { method: 'totp', otherSessionsEnded: ended.length },
+      });
       await this.mail.notify(tx, await this.emailOf(tx, me.id), 'Two-factor authentication (an authenticator app) was turned on for your account.');
       return { recoveryCodes };
     });
@@ -120,7 +127,14 @@ export class MfaService {
       if (!(await this.factors.lockTotp(tx, me.id))?.confirmedAt) throw new ConflictException(NO_SECOND_FACTOR);
       const recoveryCodes = await this.issueCodes(tx, me.id);
       const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
-      await this.audit.record(tx, { type: 'mfa.recovery_codes_regenerated', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data: { otherSessionsEnded: ended.length } });
+      await this.audit.record(tx, {
+        type: 'mfa.recovery_codes_regenerated',
+        userId: me.id,
+        actorId: me.id,
+        sessionId: me.sessionId,
+        client,
+        data: { otherSessionsEnded: ended.length },
+      });
       await this.mail.notify(tx, await this.emailOf(tx, me.id), 'New recovery codes were made for your account; the previous ones no longer work.');
       return { recoveryCodes };
     });
@@ -133,7 +147,14 @@ export class MfaService {
       if (!user) throw new NotFoundException(USER_NOT_FOUND);
       const { hadTotp, codes } = await this.factors.removeAll(tx, userId);
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'MFA_CHANGED');
-      await this.audit.record(tx, { type: 'user.mfa_reset', userId, actorId: admin.id, sessionId: admin.sessionId, client, data: { totpRemoved: hadTotp, recoveryCodesRemoved: codes, sessionsEnded } });
+      await this.audit.record(tx, {
+        type: 'user.mfa_reset',
+        userId,
+        actorId: admin.id,
+        sessionId: admin.sessionId,
+        client,
+        data: { totpRemoved: hadTotp, recoveryCodesRemoved: codes, sessionsEnded },
+      });
       await this.mail.notify(tx, user.email, 'An administrator removed the two-factor authentication of your account; every session of it has ended.');
     });
   }

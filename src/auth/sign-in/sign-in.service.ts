@@ -76,7 +76,12 @@ export class SignInService {
       const facts = await method.proveStep(tx, pending.facts, code);
       if (!facts) {
         await this.pending.fail(tx, pending.tokenHash);
-        await this.audit.record(tx, { type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'wrong_second_factor', method: methodName } });
+        await this.audit.record(tx, {
+          type: 'login.failed',
+          userId: user.id,
+          client,
+          data: { email: user.email, reason: 'wrong_second_factor', method: methodName },
+        });
         return { failed: user.id };
       }
       await this.pending.finish(tx, pending.tokenHash);
