@@ -43,6 +43,8 @@ export class PendingSignIns {
   /** Stores the pending sign-in in `tx` (the first step's transaction, the user's row locked). */
   async start(tx: Tx, facts: SignInFacts, methods: string[]): Promise<MfaRequiredDto> {
     const mfaToken = randomBytes(32).toString('base64url');
+    // This user's expired ones go as a new one comes (only the password's owner makes them).
+    await tx.pendingSignIn.deleteMany({ where: { userId: facts.userId, expiresAt: { lte: new Date() } } });
     await tx.pendingSignIn.create({
       data: {
         tokenHash: hashOf(mfaToken),
@@ -86,10 +88,5 @@ export class PendingSignIns {
   /** Used (or refused for good): gone. */
   async finish(tx: Tx, tokenHash: string): Promise<void> {
     await tx.pendingSignIn.deleteMany({ where: { tokenHash } });
-  }
-
-  /** The scheduled cleanup: expired ones. */
-  async deleteExpired(): Promise<number> {
-    return (await this.prisma.pendingSignIn.deleteMany({ where: { expiresAt: { lte: new Date() } } })).count;
   }
 }
