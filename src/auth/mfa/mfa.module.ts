@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth.module';
 import { MailModule } from '../../mail/mail.module';
 import { SecretModule } from '../secret/secret.module';
+import { UsersModule } from '../../users/users.module';
 import { MfaFactorsRepository } from './mfa-factors.repository';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
@@ -14,7 +15,7 @@ import { TotpSecrets } from './totp-secrets';
  * POST /auth/login/mfa, beside POST /auth/login). Mounted by AppModule, like any feature.
  */
 @Module({
-  imports: [AuthModule, MailModule, SecretModule],
+  imports: [AuthModule, MailModule, SecretModule, UsersModule],
   controllers: [MfaController],
   providers: [MfaFactorsRepository, TotpSecrets, MfaService, TotpMethod, RecoveryCodeMethod, SecondFactorRule],
   exports: [MfaService],

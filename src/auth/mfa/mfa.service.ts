@@ -7,6 +7,7 @@ import type { AppConfig } from '../../config/configuration';
 import { PrismaService } from '../../database/prisma.service';
 import type { Tx } from '../../database/tx';
 import { MailService } from '../../mail/mail.service';
+import { UsersRepository } from '../../users/users.repository';
 import type { AuthUser } from '../auth-user';
 import { RevocationService } from '../revocation/revocation.service';
 import { SessionEndingService } from '../sessions/session-ending.service';
@@ -66,6 +67,7 @@ export class MfaService {
     private readonly endings: SessionEndingService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly users: UsersRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     // The name the authenticator app shows above the account: this server's host.
@@ -82,7 +84,7 @@ export class MfaService {
     const secret = newTotpSecret();
     const email = await this.prisma.$transaction(async (tx) => {
       if (!(await this.factors.startTotp(tx, me.id, this.secrets.seal(me.id, secret)))) throw new ConflictException(TOTP_ALREADY_ENABLED);
-      return this.emailOf(tx, me.id);
+      return (await this.users.emailOf(tx, me.id)) ?? me.id;
     });
     return { secret, otpauthUri: totpUri(this.issuer, email, secret) };
   }
@@ -104,7 +106,7 @@ export class MfaService {
         client,
         data: { method: 'totp', otherSessionsEnded: ended.length },
       });
-      await this.mail.notify(tx, await this.emailOf(tx, me.id), 'Two-factor authentication (an authenticator app) was turned on for your account.');
+      await this.notify(tx, me.id, 'Two-factor authentication (an authenticator app) was turned on for your account.');
       return { recoveryCodes };
     });
   }
@@ -117,7 +119,7 @@ export class MfaService {
       const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
       const data = { method: 'totp', recoveryCodesRemoved: codes, otherSessionsEnded: ended.length };
       await this.audit.record(tx, { type: 'mfa.disabled', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
-      await this.mail.notify(tx, await this.emailOf(tx, me.id), 'Two-factor authentication was turned off for your account.');
+      await this.notify(tx, me.id, 'Two-factor authentication was turned off for your account.');
     });
   }
 
@@ -135,7 +137,7 @@ export class MfaService {
         client,
         data: { otherSessionsEnded: ended.length },
       });
-      await this.mail.notify(tx, await this.emailOf(tx, me.id), 'New recovery codes were made for your account; the previous ones no longer work.');
+      await this.notify(tx, me.id, 'New recovery codes were made for your account; the previous ones no longer work.');
       return { recoveryCodes };
     });
   }
@@ -143,8 +145,8 @@ export class MfaService {
   /** DELETE /admin/users/:id/mfa: every second factor of the user removed, every session ended. */
   async adminReset(admin: AuthUser, userId: string, client: ClientMeta): Promise<void> {
     await this.revocation.transaction(async (tx, revoke) => {
-      const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true } });
-      if (!user) throw new NotFoundException(USER_NOT_FOUND);
+      const email = await this.users.emailOf(tx, userId);
+      if (email === null) throw new NotFoundException(USER_NOT_FOUND);
       const { hadTotp, codes } = await this.factors.removeAll(tx, userId);
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'MFA_CHANGED');
       await this.audit.record(tx, {
@@ -155,7 +157,7 @@ export class MfaService {
         client,
         data: { totpRemoved: hadTotp, recoveryCodesRemoved: codes, sessionsEnded },
       });
-      await this.mail.notify(tx, user.email, 'An administrator removed the two-factor authentication of your account; every session of it has ended.');
+      await this.mail.notify(tx, email, 'An administrator removed the two-factor authentication of your account; every session of it has ended.');
     });
   }
 
@@ -165,7 +167,9 @@ export class MfaService {
     return codes;
   }
 
-  private async emailOf(tx: Tx, userId: string): Promise<string> {
-    return (await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } })).email;
+  /** Mails the account's owner a security notice, in `tx` (sent only if the change commits). */
+  private async notify(tx: Tx, userId: string, what: string): Promise<void> {
+    const email = await this.users.emailOf(tx, userId);
+    if (email) await this.mail.notify(tx, email, what);
   }
 }

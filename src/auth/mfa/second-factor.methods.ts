@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Tx } from '../../database/tx';
 import { AuditService } from '../../audit/audit.service';
 import { MailService } from '../../mail/mail.service';
+import { UsersRepository } from '../../users/users.repository';
 import type { SignInFacts } from '../sign-in/sign-in-facts';
 import { ProvidesSignInMethod, ProvidesSignInRule, type SignInMethod, type SignInRule } from '../sign-in/sign-in-method';
 import { MfaFactorsRepository } from './mfa-factors.repository';
@@ -52,6 +53,7 @@ export class RecoveryCodeMethod implements SignInMethod {
     private readonly factors: MfaFactorsRepository,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly users: UsersRepository,
   ) {}
 
   async offeredAfter(tx: Tx, facts: SignInFacts): Promise<boolean> {
@@ -61,9 +63,9 @@ export class RecoveryCodeMethod implements SignInMethod {
   async proveStep(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null> {
     if (!(await this.factors.useRecoveryCode(tx, facts.userId, code))) return null;
     const remaining = await this.factors.remainingCodes(tx, facts.userId);
-    const user = await tx.user.findUniqueOrThrow({ where: { id: facts.userId }, select: { email: true } });
+    const email = await this.users.emailOf(tx, facts.userId);
     await this.audit.record(tx, { type: 'mfa.recovery_code_used', userId: facts.userId, actorId: facts.userId, data: { remaining } });
-    await this.mail.notify(tx, user.email, `A recovery code was used to sign in to your account; ${remaining} remain.`);
+    if (email) await this.mail.notify(tx, email, `A recovery code was used to sign in to your account; ${remaining} remain.`);
     return afterSecondFactor(facts);
   }
 }
