@@ -86,7 +86,7 @@ describe('SignInService.completeStep (POST /auth/login/mfa)', () => {
   function stepWith(found: typeof pendingRow | null, locked: User | null, proven: SignInFacts | null) {
     const prisma = { $transaction: jest.fn(async (work: (t: typeof tx) => Promise<unknown>) => work(tx)) };
     const users = { lockForSignIn: jest.fn(async () => locked) };
-    const policy = { decide: jest.fn(async () => ({ next: 'open' }) as SignInDecision) };
+    const policy = { decide: jest.fn(async () => ({ next: 'open' })) };
     const pending = { lock: jest.fn(async () => found), fail: jest.fn(async () => undefined), finish: jest.fn(async () => undefined) };
     const opened = { session: { id: 'session-2' }, user, refreshToken: 'refresh' };
     const rotation = { open: jest.fn(async () => opened) };
