@@ -4,6 +4,7 @@ import type { AppConfig } from './config/configuration';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { MfaModule } from './auth/mfa/mfa.module';
 import type { Logger as PinoLogger } from 'pino';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -36,6 +37,7 @@ export class AppModule {
         AuditModule,
         OutboxModule,
         AuthModule,
+        MfaModule,
         AdminModule,
         HealthModule,
         MaintenanceModule,

@@ -21,6 +21,11 @@ const TYPES = [
   'password.changed',
   'password.reset',
   'email.verified',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'user.mfa_reset',
   'key.rotated',
   'key.revoked',
 ];

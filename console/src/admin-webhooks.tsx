@@ -25,6 +25,11 @@ const EVENT_TEXT: Record<WebhookEvent, string> = {
   'token.reuse_detected': 'A refresh token was reused (a possible theft)',
   'user.registered': 'A user signed up',
   'email.verified': 'An email address was verified',
+  'mfa.enabled': 'Two-factor authentication was turned on',
+  'mfa.disabled': 'Two-factor authentication was turned off',
+  'mfa.recovery_codes_regenerated': 'New recovery codes were made',
+  'mfa.recovery_code_used': 'A recovery code was used to sign in',
+  'user.mfa_reset': "An admin removed a user's second factors",
 };
 const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 

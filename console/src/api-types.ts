@@ -78,6 +78,11 @@ export interface CreateWebhookDto {
     | 'token.reuse_detected'
     | 'user.registered'
     | 'email.verified'
+    | 'mfa.enabled'
+    | 'mfa.disabled'
+    | 'mfa.recovery_codes_regenerated'
+    | 'mfa.recovery_code_used'
+    | 'user.mfa_reset'
   )[];
   description?: string | null;
 }
@@ -108,6 +113,11 @@ export interface CreatedWebhookDto {
     | 'token.reuse_detected'
     | 'user.registered'
     | 'email.verified'
+    | 'mfa.enabled'
+    | 'mfa.disabled'
+    | 'mfa.recovery_codes_regenerated'
+    | 'mfa.recovery_code_used'
+    | 'user.mfa_reset'
   )[];
   description: string | null;
   enabled: boolean;
@@ -244,6 +254,14 @@ export interface LoginDto {
   password: string;
 }
 
+export interface LoginMfaDto {
+  /** From the `mfaRequired` answer of POST /auth/login */
+  mfaToken: string;
+  method: 'totp' | 'recovery_code';
+  /** A TOTP code (method totp) or an unused recovery code (method recovery_code) */
+  code: string;
+}
+
 export interface MfaRequiredDto {
   mfaRequired: true;
   /** Opaque (256 bits): names this pending sign-in in its next step */
@@ -252,6 +270,13 @@ export interface MfaRequiredDto {
   methods: string[];
   /** Seconds the mfaToken lives */
   expiresIn: number;
+}
+
+export interface MfaStatusDto {
+  totp: TotpStatusDto;
+  recoveryCodes: RecoveryCodesStatusDto;
+  /** Passkeys (none until passkeys are built) */
+  passkeys: Record<string, never>[];
 }
 
 export interface MyDeviceDto {
@@ -265,6 +290,15 @@ export interface MyDeviceDto {
   ip: string | null;
   /** The session of the access token that made this request */
   current: boolean;
+}
+
+export interface RecoveryCodesDto {
+  /** Shown this once: each signs in once */
+  recoveryCodes: string[];
+}
+
+export interface RecoveryCodesStatusDto {
+  remaining: number;
 }
 
 export interface RefreshTokenDto {
@@ -315,6 +349,23 @@ export interface TokenResponseDto {
   user: UserDto;
 }
 
+export interface TotpCodeDto {
+  /** The 6-digit code the authenticator app shows now */
+  code: string;
+}
+
+export interface TotpEnrollmentDto {
+  /** Base32, 160 bits: shown once, for an app that cannot read the QR code */
+  secret: string;
+  /** For the QR code (RFC 6238: SHA-1, 6 digits, 30 s) */
+  otpauthUri: string;
+}
+
+export interface TotpStatusDto {
+  enabled: boolean;
+  confirmedAt: string | null;
+}
+
 export interface UpdateUserDto {
   /** Applies from the user’s next request */
   role?: 'USER' | 'ADMIN';
@@ -336,6 +387,11 @@ export interface UpdateWebhookDto {
     | 'token.reuse_detected'
     | 'user.registered'
     | 'email.verified'
+    | 'mfa.enabled'
+    | 'mfa.disabled'
+    | 'mfa.recovery_codes_regenerated'
+    | 'mfa.recovery_code_used'
+    | 'user.mfa_reset'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -384,6 +440,11 @@ export interface WebhookDto {
     | 'token.reuse_detected'
     | 'user.registered'
     | 'email.verified'
+    | 'mfa.enabled'
+    | 'mfa.disabled'
+    | 'mfa.recovery_codes_regenerated'
+    | 'mfa.recovery_code_used'
+    | 'user.mfa_reset'
   )[];
   description: string | null;
   enabled: boolean;

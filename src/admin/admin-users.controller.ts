@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../auth/decorators/uuid-param.decorator';
 import { DeviceDto } from '../auth/devices/device.dto';
+import { MfaService } from '../auth/mfa/mfa.service';
 import { ApiDatabase, ApiErrors, ApiJsonBody } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
 import { UserDto } from '../users/user.dto';
@@ -23,6 +24,7 @@ export class AdminUsersController {
   constructor(
     private readonly users: AdminUsersService,
     private readonly access: UserAccessService,
+    private readonly mfa: MfaService,
   ) {}
 
   @Get()
@@ -45,6 +47,14 @@ export class AdminUsersController {
   @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
   async forceLogout(@UuidParam('id', USER_NOT_FOUND) id: string, @CurrentUser() admin: AuthUser, @Client() client: ClientMeta): Promise<void> {
     await this.access.forceLogout(admin, id, client);
+  }
+
+  @Delete(':id/mfa')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every second factor of the user is removed (TOTP, recovery codes) and every session has ended; the user is mailed' })
+  @ApiErrors(401, 403, { 404: USER_NOT_FOUND })
+  async resetMfa(@UuidParam('id', USER_NOT_FOUND) id: string, @CurrentUser() admin: AuthUser, @Client() client: ClientMeta): Promise<void> {
+    await this.mfa.adminReset(admin, id, client);
   }
 
   @Patch(':id')

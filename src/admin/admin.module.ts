@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { MfaModule } from '../auth/mfa/mfa.module';
 import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -17,7 +18,7 @@ import { UserAccessService } from './user-access.service';
 
 /** The /admin routes (users, sessions, audit, signing keys, clients, webhooks, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule, UsersModule, ClientsModule, WebhooksModule],
+  imports: [AuthModule, MfaModule, UsersModule, ClientsModule, WebhooksModule],
   controllers: [
     AdminUsersController,
     AdminSessionsController,

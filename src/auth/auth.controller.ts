@@ -13,10 +13,13 @@ import { ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto
 import { NO_TOKEN_TO_REVOKE, RevokeDto } from './dto/revoke.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
+import { LoginMfaDto } from './mfa/mfa.dto';
 import { VerificationRequiredDto } from './recovery/recovery.dto';
 import { MfaRequiredDto } from './sign-in/mfa-required.dto';
+import { MfaStepGuard } from './sign-in/mfa-step.guard';
 import { Proven } from './sign-in/proven.decorator';
 import type { SignInFacts } from './sign-in/sign-in-facts';
+import { MFA_FAILED } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
@@ -100,6 +103,29 @@ export class AuthController {
     if ('mfaRequired' in grant) return grant;
     const body = this.transport.deliver(req, reply, grant);
     // This client has now signed in to the account: its own login budget from here on.
+    this.devices.remember(req, reply, grant.response.user.email);
+    return body;
+  }
+
+  /** The second step of a sign-in that answered `mfaRequired`: only now a session, a refresh token, a cookie, a device. */
+  @Public()
+  // The body checked and the account named first, then throttled as a login, before the code is checked.
+  @UseGuards(MfaStepGuard, AuthThrottlerGuard)
+  @OnlyLimits(THROTTLE.loginPerIp, THROTTLE.loginPerAccount)
+  @Post('login/mfa')
+  @HttpCode(200)
+  @ApiCookieMode()
+  @ApiOkResponse({ type: TokenResponseDto, description: 'The token response, `acr: "aal2"`, `amr` `["pwd", "otp", "mfa"]`' })
+  @ApiJsonBody('mfaToken, method or code missing, or an unknown method')
+  @ApiErrors({ 401: `${MFA_FAILED}: a wrong, replayed or used code, an expired or burnt mfaToken (one message)` }, 429)
+  async loginMfa(
+    @Body() dto: LoginMfaDto,
+    @Req() req: FastifyRequest,
+    @Client() client: ClientMeta,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const grant = await this.auth.loginStep(dto, client);
+    const body = this.transport.deliver(req, reply, grant);
     this.devices.remember(req, reply, grant.response.user.email);
     return body;
   }

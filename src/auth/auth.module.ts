@@ -19,6 +19,7 @@ import { RevocationModule } from './revocation/revocation.module';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
 import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
+import { MfaStepGuard } from './sign-in/mfa-step.guard';
 import { PendingSignIns } from './sign-in/pending-sign-ins';
 import { PasswordMethod } from './sign-in/password/password.method';
 import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
@@ -63,6 +64,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     SignInMethods,
     SignInRules,
     PendingSignIns,
+    MfaStepGuard,
     PasswordMethod,
     LocalStrategy,
     AccessTokenStrategy,

@@ -2,6 +2,7 @@ import { ConflictException, ForbiddenException, Injectable, UnauthorizedExceptio
 import { ConfigService } from '@nestjs/config';
 import { MAX_TOKEN_LENGTH, type Acr } from '@nest-auth-backend/token-contract';
 import { AuditService } from '../audit/audit.service';
+import { MetricsService } from '../metrics/metrics.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
@@ -19,6 +20,7 @@ import { RevocationService } from './revocation/revocation.service';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService, type SessionGrant } from './sessions/session-rotation.service';
 import { SessionsRepository } from './sessions/sessions.repository';
+import type { LoginMfaDto } from './mfa/mfa.dto';
 import type { MfaRequiredDto } from './sign-in/mfa-required.dto';
 import { PASSWORD_FACTS } from './sign-in/password/password.method';
 import type { SignInFacts } from './sign-in/sign-in-facts';
@@ -58,6 +60,7 @@ export class AuthService {
     private readonly signIn: SignInService,
     private readonly recovery: RecoveryService,
     private readonly accountTokens: AccountTokensRepository,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('recovery.requireVerifiedEmail', { infer: true });
@@ -100,7 +103,22 @@ export class AuthService {
    */
   async login(facts: SignInFacts, client: ClientMeta): Promise<TokenGrant | MfaRequiredDto> {
     const outcome = await this.signIn.complete(facts, client);
-    return 'mfaRequired' in outcome ? outcome : this.respond(outcome);
+    if ('mfaRequired' in outcome) return outcome;
+    // auth_logins_total{outcome="succeeded"} counts completed sign-ins: a session opened.
+    this.metrics.login('succeeded');
+    return this.respond(outcome);
+  }
+
+  /** POST /auth/login/mfa: the pending sign-in's further step (SignInService.completeStep). */
+  async loginStep(dto: LoginMfaDto, client: ClientMeta): Promise<TokenGrant> {
+    try {
+      const grant = this.respond(await this.signIn.completeStep(dto.mfaToken, dto.method, dto.code, client));
+      this.metrics.login('succeeded');
+      return grant;
+    } catch (error) {
+      if (error instanceof UnauthorizedException) this.metrics.login('failed');
+      throw error;
+    }
   }
 
   async refresh(refreshToken: string, client: ClientMeta): Promise<TokenGrant> {

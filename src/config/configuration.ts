@@ -44,6 +44,8 @@ export interface AppConfig {
     signingKeyRotation: number;
     /** All durations in seconds. */
     accessTokenTtl: number;
+    /** MFA_TOKEN_TTL: how long a sign-in waits for its second factor (seconds). */
+    mfaTokenTtl: number;
     sessionIdleTtl: number;
     sessionAbsoluteTtl: number;
     refreshReuseGrace: number;
@@ -127,6 +129,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       signingKeyLead: env.SIGNING_KEY_LEAD,
       signingKeyRotation: env.SIGNING_KEY_ROTATION,
       accessTokenTtl: env.ACCESS_TOKEN_TTL,
+      mfaTokenTtl: env.MFA_TOKEN_TTL,
       sessionIdleTtl: env.SESSION_IDLE_TTL,
       sessionAbsoluteTtl: env.SESSION_ABSOLUTE_TTL,
       refreshReuseGrace: env.REFRESH_REUSE_GRACE,

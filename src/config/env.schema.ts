@@ -92,6 +92,10 @@ const fields = z.object({
     whyNotZero: '0 would make every access token expire at once',
     max: { seconds: 86_400, written: '24h', why: 'every instance keeps each revocation in memory for one access-token lifetime' },
   }),
+  // A sign-in waiting for its second factor (POST /auth/login/mfa): a few minutes to type a code.
+  MFA_TOKEN_TTL: duration('5m', {
+    max: { seconds: 3600, written: '1h', why: 'a password that was right stays usable without its second factor for this long' },
+  }),
   SESSION_IDLE_TTL: duration('7d'),
   SESSION_ABSOLUTE_TTL: duration('30d'),
   // 0 turns the grace off: any second presentation of a rotated token is reuse.

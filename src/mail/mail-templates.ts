@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { findUp } from '../common/find-up';
 
 /** The mails the server sends; each has a subject, a text and an HTML template. */
-export const MAIL_TEMPLATES = ['password-reset', 'email-verification'] as const;
+export const MAIL_TEMPLATES = ['password-reset', 'email-verification', 'security-notice'] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
 /** The templates shipped with the server (mail-templates/ at the repository root; the same from src/, dist/ and an example's build). */
@@ -15,6 +15,8 @@ export interface MailValues {
   email: string;
   expiresIn: string;
   appUrl: string;
+  /** A security notice's sentence (what changed on the account); empty in a link mail. */
+  what?: string;
 }
 
 export interface RenderedMail {
@@ -43,7 +45,7 @@ export class MailTemplates {
         try {
           const template = handlebars.compile(readFileSync(file, 'utf8'), { noEscape: !escape, strict: true });
           // Compile now (Handlebars compiles lazily): a syntax error is found at start, not at the first mail.
-          template({ link: '', email: '', expiresIn: '', appUrl: '' } satisfies MailValues);
+          template({ link: '', email: '', expiresIn: '', appUrl: '', what: '' } satisfies MailValues);
           return template;
         } catch (error) {
           throw new Error(`Mail template ${file}: ${(error as Error).message.split('\n')[0]}`, { cause: error });

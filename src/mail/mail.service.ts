@@ -11,14 +11,10 @@ import type { Tx } from '../database/tx';
 export const MAIL_NOT_CONFIGURED = 'Mail is not configured on this server (SMTP_URL)';
 
 /** The page each mail links to: APP_URL/<page>#token=… (a fragment: never sent to a server, never in a Referer). */
-const LINK_PAGES: Record<MailTemplate, string> = { 'password-reset': 'reset-password', 'email-verification': 'verify-email' };
+const LINK_PAGES: Record<Exclude<MailTemplate, 'security-notice'>, string> = { 'password-reset': 'reset-password', 'email-verification': 'verify-email' };
 
 /** What a mail's outbox row holds until it is delivered (then the payload is cleared). */
-interface MailPayload {
-  template: MailTemplate;
-  token: string;
-  expiresIn: string;
-}
+type MailPayload = { template: keyof typeof LINK_PAGES; token: string; expiresIn: string } | { template: 'security-notice'; what: string };
 
 declare module '../outbox/outbox-kinds' {
   interface OutboxKinds {
@@ -28,7 +24,7 @@ declare module '../outbox/outbox-kinds' {
 }
 
 export interface LinkMail {
-  template: MailTemplate;
+  template: keyof typeof LINK_PAGES;
   to: string;
   /** The link's single-use token: only in the outbox row's payload, until delivery. */
   token: string;
@@ -82,12 +78,33 @@ export class MailService implements DeliveryHandler, OnApplicationShutdown {
     await this.outbox.enqueue(tx, { kind: 'mail', target: mail.to, eventType: mail.template, payload: { ...payload }, expiresAt: mail.expiresAt });
   }
 
+  /**
+   * A security notice to the account's owner (a second factor turned on or off, a recovery
+   * code used…), in `tx`: sent only if the change commits. `what` is one sentence of facts,
+   * never a secret. Nothing when mail is off.
+   */
+  async notify(tx: Tx, to: string, what: string): Promise<void> {
+    if (!this.enabled) return;
+    const payload: MailPayload = { template: 'security-notice', what };
+    await this.outbox.enqueue(tx, { kind: 'mail', target: to, eventType: 'security-notice', payload: { ...payload } });
+  }
+
   async deliver(delivery: ClaimedDelivery): Promise<{ statusCode?: number }> {
     if (!this.transport || !this.templates) throw new DeliveryError('Mail is off on this instance (no SMTP_URL)');
     const payload = delivery.payload as MailPayload | null;
+    if (payload?.template === 'security-notice') {
+      const rendered = this.templates.render('security-notice', {
+        link: this.appUrl,
+        email: delivery.target,
+        expiresIn: '',
+        appUrl: this.appUrl,
+        what: payload.what,
+      });
+      return this.transport.send({ ...rendered, to: delivery.target, link: this.appUrl, deliveryId: delivery.id });
+    }
     if (!payload || !(payload.template in LINK_PAGES)) throw new DeliveryError('Not a mail this server knows', { permanent: true });
     const link = `${this.appUrl}/${LINK_PAGES[payload.template]}#token=${encodeURIComponent(payload.token)}`;
-    const rendered = this.templates.render(payload.template, { link, email: delivery.target, expiresIn: payload.expiresIn, appUrl: this.appUrl });
+    const rendered = this.templates.render(payload.template, { link, email: delivery.target, expiresIn: payload.expiresIn, appUrl: this.appUrl, what: '' });
     return this.transport.send({ ...rendered, to: delivery.target, link, deliveryId: delivery.id });
   }
 }

@@ -151,6 +151,11 @@ export class UsersRepository {
       SELECT id::text AS id, email FROM users WHERE email <> lower(email) OR email ~ ${'[^ -~]'} OR email <> btrim(email)`;
   }
 
+  /** The account's email, read in `tx` (a notice mailed with the change); null when it no longer exists. */
+  async emailOf(tx: Tx, id: string): Promise<string | null> {
+    return (await tx.user.findUnique({ where: { id }, select: { email: true } }))?.email ?? null;
+  }
+
   /** id → email of the accounts among `ids` (one that no longer exists is absent). */
   async emailsOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();

@@ -17,6 +17,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'token.reuse_detected',
   'user.registered',
   'email.verified',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.recovery_code_used',
+  'user.mfa_reset',
 ] as const satisfies readonly AuditType[];
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -50,6 +50,14 @@ const CONTRACT: Record<string, Row> = {
   'GET /auth/sessions': { who: 'bearer', ok: 200 },
   'DELETE /auth/sessions/{id}': { who: 'bearer', ok: 204, also: [404] },
   'POST /auth/password': { who: 'bearer', ok: 204, body: true, throttled: true },
+  // Second factors: 401 one message for every failed second step; 409 already on / no factor; 404 not on.
+  'POST /auth/login/mfa': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
+  'GET /auth/mfa': { who: 'bearer', ok: 200 },
+  'POST /auth/mfa/totp': { who: 'bearer', ok: 201, also: [409] },
+  'POST /auth/mfa/totp/confirm': { who: 'bearer', ok: 200, body: true },
+  'DELETE /auth/mfa/totp': { who: 'bearer', ok: 204, also: [404] },
+  'POST /auth/mfa/recovery-codes': { who: 'bearer', ok: 200, also: [409] },
+  'DELETE /admin/users/{id}/mfa': { who: 'admin', ok: 204, also: [404] },
   // 400: an invalid take, cursor or filter in the query string.
   'GET /admin/users': { who: 'admin', ok: 200, also: [400] },
   'GET /admin/users/{id}/sessions': { who: 'admin', ok: 200, also: [404] },

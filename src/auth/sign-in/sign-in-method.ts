@@ -16,6 +16,13 @@ export interface SignInMethod {
    * (a confirmed TOTP, a passkey registered). Absent: never a further step (a first factor).
    */
   offeredAfter?(tx: Tx, facts: SignInFacts): Promise<boolean>;
+  /**
+   * A further step's proof (POST /auth/login/mfa's `code`), checked in the sign-in's
+   * transaction: the facts after it (e.g. amr `["pwd", "otp", "mfa"]`, acr aal2), or null
+   * for a wrong, replayed or used proof. What it consumes (a TOTP step, a recovery code)
+   * is written in `tx`, so it counts only if the session opens.
+   */
+  proveStep?(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null>;
 }
 
 /**

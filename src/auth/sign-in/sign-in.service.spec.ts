@@ -6,8 +6,10 @@ import type { User } from '../../generated/prisma/client';
 import type { UsersRepository } from '../../users/users.repository';
 import type { SessionRotationService } from '../sessions/session-rotation.service';
 import { credentialStamp, LOGIN_FAILED, type SignInFacts } from './sign-in-facts';
+import type { PendingSignIns } from './pending-sign-ins';
+import type { SignInMethods } from './sign-in-methods';
 import type { SignInDecision, SignInPolicy } from './sign-in-policy';
-import { SIGN_IN_LEVEL_UNREACHABLE, SignInService } from './sign-in.service';
+import { MFA_FAILED, SIGN_IN_LEVEL_UNREACHABLE, SignInService } from './sign-in.service';
 
 const client: ClientMeta = { ip: '203.0.113.7', userAgent: 'spec' };
 const tx = { name: 'the sign-in transaction' };
@@ -28,9 +30,10 @@ function signInWith(locked: User | null, decision: SignInDecision) {
     prisma as unknown as PrismaService,
     users as unknown as UsersRepository,
     policy as unknown as SignInPolicy,
-    pending,
+    pending as unknown as PendingSignIns,
     rotation as unknown as SessionRotationService,
     audit as unknown as AuditService,
+    {} as SignInMethods,
   );
   return { service, users, policy, pending, rotation, audit, opened };
 }
@@ -72,5 +75,67 @@ describe('SignInService.complete', () => {
     expect(policy.decide).not.toHaveBeenCalled();
     expect(rotation.open).not.toHaveBeenCalled();
     expect(pending.start).not.toHaveBeenCalled();
+  });
+});
+
+describe('SignInService.completeStep (POST /auth/login/mfa)', () => {
+  const pendingRow = { tokenHash: 'hash', facts, methods: ['totp'] };
+  const aal2: SignInFacts = { ...facts, amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' };
+
+  /** The second step with its collaborators faked: the pending row, the user as locked, the method's verdict. */
+  function stepWith(found: typeof pendingRow | null, locked: User | null, proven: SignInFacts | null) {
+    const prisma = { $transaction: jest.fn(async (work: (t: typeof tx) => Promise<unknown>) => work(tx)) };
+    const users = { lockForSignIn: jest.fn(async () => locked) };
+    const policy = { decide: jest.fn(async () => ({ next: 'open' })) };
+    const pending = { lock: jest.fn(async () => found), fail: jest.fn(async () => undefined), finish: jest.fn(async () => undefined) };
+    const opened = { session: { id: 'session-2' }, user, refreshToken: 'refresh' };
+    const rotation = { open: jest.fn(async () => opened) };
+    const audit = { record: jest.fn(async () => undefined) };
+    const method = { name: 'totp', proveStep: jest.fn(async () => proven) };
+    const methods = { byName: jest.fn((name: string) => (name === 'totp' ? method : undefined)) };
+    const service = new SignInService(
+      prisma as unknown as PrismaService,
+      users as unknown as UsersRepository,
+      policy as unknown as SignInPolicy,
+      pending as unknown as PendingSignIns,
+      rotation as unknown as SessionRotationService,
+      audit as unknown as AuditService,
+      methods as unknown as SignInMethods,
+    );
+    return { service, pending, rotation, audit, method, opened, policy };
+  }
+
+  it('opens the session with the facts the method proved, after burning the pending sign-in, in one transaction', async () => {
+    const { service, pending, rotation, method, opened, policy } = stepWith(pendingRow, user, aal2);
+    expect(await service.completeStep('token', 'totp', '123456', client)).toBe(opened);
+    expect(method.proveStep).toHaveBeenCalledWith(tx, facts, '123456');
+    expect(pending.finish).toHaveBeenCalledWith(tx, 'hash');
+    expect(policy.decide).toHaveBeenCalledWith(tx, aal2);
+    expect(rotation.open).toHaveBeenCalledWith(tx, user, client, aal2);
+  });
+
+  it('counts a wrong code (committed: the failure is returned from the transaction, then thrown) and opens nothing', async () => {
+    const { service, pending, rotation, audit } = stepWith(pendingRow, user, null);
+    await expect(service.completeStep('token', 'totp', '000000', client)).rejects.toThrow(new UnauthorizedException(MFA_FAILED));
+    expect(pending.fail).toHaveBeenCalledWith(tx, 'hash');
+    expect(audit.record).toHaveBeenCalledWith(tx, expect.objectContaining({ type: 'login.failed', userId: user.id }));
+    expect(rotation.open).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['an unknown, expired or burnt mfaToken', null, user],
+    ['its password replaced since the first step', pendingRow, { ...user, passwordHash: '$argon2id$other' }],
+    ['its account disabled since', pendingRow, { ...user, disabled: true }],
+  ] as const)('refuses with the one message, without asking the method, for %s', async (_, found, locked) => {
+    const { service, method, rotation } = stepWith(found, locked, aal2);
+    await expect(service.completeStep('token', 'totp', '123456', client)).rejects.toThrow(new UnauthorizedException(MFA_FAILED));
+    expect(method.proveStep).not.toHaveBeenCalled();
+    expect(rotation.open).not.toHaveBeenCalled();
+  });
+
+  it('refuses a method this pending sign-in was not offered', async () => {
+    const { service, method } = stepWith({ ...pendingRow, methods: ['recovery_code'] }, user, aal2);
+    await expect(service.completeStep('token', 'totp', '123456', client)).rejects.toThrow(new UnauthorizedException(MFA_FAILED));
+    expect(method.proveStep).not.toHaveBeenCalled();
   });
 });

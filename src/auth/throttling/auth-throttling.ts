@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ExecutionContext, HttpException, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
@@ -22,6 +23,11 @@ export interface ThrottleBucket {
   limit: (config: ConfigService<AppConfig, true>) => number;
   /** Whose requests count together. */
   tracker: (request: AnyRequest, devices: DeviceCookies) => string;
+  /**
+   * One count for every route that names it (the login limits: a password and a second
+   * step spend one budget). Otherwise, as the throttler does by default, each route counts apart.
+   */
+  acrossRoutes?: true;
 }
 
 /** The buckets, an open registry: a feature declares its own, in its own folder (src/auth/recovery/recovery-throttles.ts). */
@@ -36,20 +42,24 @@ export function throttleBucket(bucket: ThrottleBucket): string {
 
 export const ipOf = (req: AnyRequest) => (req as FastifyRequest).ip;
 const userOf = (req: AnyRequest) => (req as { user?: { id?: string } }).user?.id ?? '';
+/** Where a second step's guard (MfaStepGuard) puts the email of the account its mfaToken signs in to. */
+export const SIGN_IN_ACCOUNT = Symbol('sign-in account');
 export const emailOf = (req: AnyRequest) => {
-  const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email;
+  const email = (req as FastifyRequest<{ Body: { email?: unknown } }>).body?.email ?? (req as { [SIGN_IN_ACCOUNT]?: string })[SIGN_IN_ACCOUNT];
   return typeof email === 'string' ? normalizeEmail(email) : '';
 };
 
 /** The sign-in's own limits. */
 export const THROTTLE = {
   /** RATE_LIMIT_LOGIN login attempts a minute per client IP… */
-  loginPerIp: throttleBucket({ name: 'login-ip', limit: (config) => config.get('auth.loginRateLimit', { infer: true }), tracker: ipOf }),
+  loginPerIp: throttleBucket({ name: 'login-ip', limit: (config) => config.get('auth.loginRateLimit', { infer: true }), tracker: ipOf, acrossRoutes: true }),
   /** …and per target account: strangers share one budget per email, a device that has
-   * signed in to the account before has its own (see DeviceCookies). */
+   * signed in to the account before has its own (see DeviceCookies). Second-factor
+   * attempts (POST /auth/login/mfa) count here too, under the account their mfaToken names. */
   loginPerAccount: throttleBucket({
     name: 'login-account',
     limit: (config) => config.get('auth.loginRateLimit', { infer: true }),
+    acrossRoutes: true,
     tracker: (req, devices) => {
       const email = emailOf(req);
       const device = devices.trustedDevice(req as FastifyRequest, email);
@@ -76,7 +86,7 @@ const MINUTE = 60_000;
 export function throttlerOptions(config: ConfigService<AppConfig, true>, storage: PostgresThrottlerStorage, devices: DeviceCookies): ThrottlerModuleOptions {
   const named = (context: ExecutionContext): string[] | undefined =>
     (Reflect.getMetadata(ONLY_LIMITS, context.getHandler()) ?? Reflect.getMetadata(ONLY_LIMITS, context.getClass())) as string[] | undefined;
-  const perMinute = ({ name, limit: limitOf, tracker }: ThrottleBucket): ThrottlerOptions => {
+  const perMinute = ({ name, limit: limitOf, tracker, acrossRoutes }: ThrottleBucket): ThrottlerOptions => {
     const limit = limitOf(config);
     return {
       name,
@@ -84,6 +94,8 @@ export function throttlerOptions(config: ConfigService<AppConfig, true>, storage
       limit: Math.max(limit, 1),
       getTracker: (req) => tracker(req, devices),
       skipIf: (context) => limit === 0 || !(named(context)?.includes(name) ?? true),
+      // The default key names the controller and handler too: without them, one key for all the bucket's routes.
+      ...(acrossRoutes && { generateKey: (_context, suffix) => createHash('sha256').update(`${name}-${suffix}`).digest('hex') }),
     };
   };
   return { storage, throttlers: [...buckets.values()].map(perMinute) };

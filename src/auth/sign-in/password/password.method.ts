@@ -47,8 +47,8 @@ export class PasswordMethod implements SignInMethod {
       await this.audit.recordAlone({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
+    // Success is counted when the sign-in completes (AuthService): a password that asks for a second step is not one yet.
     if (user && passwordOk && !user.disabled) {
-      this.metrics.login('succeeded');
       return { userId: user.id, ...PASSWORD_FACTS, amr: [...PASSWORD_FACTS.amr], credential: credentialStamp(user) };
     }
     this.metrics.login('failed');

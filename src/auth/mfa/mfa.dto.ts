@@ -1,0 +1,69 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { given, isText, Required } from '../dto/field-rules';
+
+/** Longer than any code we issue (a TOTP code 6, a recovery code 24 with its dashes); longer is refused unread. */
+const CODE_MAX = 64;
+const MFA_TOKEN_MAX = 128;
+export const STEP_METHODS = ['totp', 'recovery_code'] as const;
+
+const CodeField = (description: string) =>
+  applyDecorators(
+    ApiProperty({ maxLength: CODE_MAX, example: '123456', description }),
+    Required('code'),
+    IsString({ message: 'code must be a string', validateIf: given }),
+    MaxLength(CODE_MAX, { message: `code must be at most ${CODE_MAX} characters`, validateIf: isText }),
+  );
+
+export class TotpCodeDto {
+  @CodeField('The 6-digit code the authenticator app shows now')
+  code!: string;
+}
+
+/** POST /auth/login/mfa. */
+export class LoginMfaDto {
+  @ApiProperty({ maxLength: MFA_TOKEN_MAX, description: 'From the `mfaRequired` answer of POST /auth/login' })
+  @Required('mfaToken')
+  @IsString({ message: 'mfaToken must be a string', validateIf: given })
+  @MaxLength(MFA_TOKEN_MAX, { message: `mfaToken must be at most ${MFA_TOKEN_MAX} characters`, validateIf: isText })
+  mfaToken!: string;
+
+  @ApiProperty({ enum: STEP_METHODS })
+  @Required('method')
+  @IsIn(STEP_METHODS, { message: `method must be one of: ${STEP_METHODS.join(', ')}`, validateIf: given })
+  method!: (typeof STEP_METHODS)[number];
+
+  @CodeField('A TOTP code (method totp) or an unused recovery code (method recovery_code)')
+  code!: string;
+}
+
+export class TotpEnrollmentDto {
+  @ApiProperty({ example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', description: 'Base32, 160 bits: shown once, for an app that cannot read the QR code' })
+  secret!: string;
+  @ApiProperty({
+    example: 'otpauth://totp/Example:ada%40example.com?secret=…&issuer=Example',
+    description: 'For the QR code (RFC 6238: SHA-1, 6 digits, 30 s)',
+  })
+  otpauthUri!: string;
+}
+
+export class RecoveryCodesDto {
+  @ApiProperty({ type: [String], minItems: 10, maxItems: 10, description: 'Shown this once: each signs in once' })
+  recoveryCodes!: string[];
+}
+
+class TotpStatusDto {
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) confirmedAt!: string | null;
+}
+
+class RecoveryCodesStatusDto {
+  @ApiProperty() remaining!: number;
+}
+
+export class MfaStatusDto {
+  @ApiProperty({ type: TotpStatusDto }) totp!: TotpStatusDto;
+  @ApiProperty({ type: RecoveryCodesStatusDto }) recoveryCodes!: RecoveryCodesStatusDto;
+  @ApiProperty({ type: [Object], description: 'Passkeys (none until passkeys are built)' }) passkeys!: object[];
+}

@@ -1,0 +1,28 @@
+import { BadRequestException, ExecutionContext, Injectable, type CanActivate } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { LoginMfaDto } from '../mfa/mfa.dto';
+import { SIGN_IN_ACCOUNT } from '../throttling/auth-throttling';
+import { PendingSignIns } from './pending-sign-ins';
+
+/**
+ * Before the rate limits of POST /auth/login/mfa: the body checked (400 as on every route,
+ * one message per field, a missing code or an unknown method included), and the account
+ * the mfaToken signs in to named for the per-account limit, so that second-factor
+ * attempts count against the same login budget as passwords (and a device cookie keeps
+ * its own budget there too). An unknown or expired token names no account; the route
+ * answers it with the one 401.
+ */
+@Injectable()
+export class MfaStepGuard implements CanActivate {
+  constructor(private readonly pending: PendingSignIns) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ body: unknown; [SIGN_IN_ACCOUNT]?: string }>();
+    const dto = plainToInstance(LoginMfaDto, request.body ?? {});
+    const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) throw new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? {})));
+    request[SIGN_IN_ACCOUNT] = await this.pending.emailOf(dto.mfaToken);
+    return true;
+  }
+}
