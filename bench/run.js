@@ -6,6 +6,8 @@
  *   0  GET /ping            a bare NestJS 12 + Fastify app, one route (bench/bare-nest): the ceiling
  *   1  GET /bench/ping      trivial public route of this app: what every request pays here
  *   2  GET /auth/me         this project's guard
+ *   P  GET /auth/me         the stateless peer: the same stack (NestJS 12 + Fastify), passport-jwt
+ *                           with an ES256 KeyObject, no revocation at all (bench/stateless-peer)
  *   S  GET /whoami          another NestJS service (examples/protected-service) guarded by
  *                           @nest-auth-backend/client: JWKS + revocation feed, no call per request
  *   F  GET /auth/me         the same on an instance whose revocation memory is never trusted
@@ -31,7 +33,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startCluster, openStats } = require('./lib/postgres');
-const { ROOT, freePort, startApp, startBare, startExample, startRecipe, stop, killAll } = require('./lib/processes');
+const { ROOT, freePort, startApp, startBare, startExample, startPeer, startRecipe, stop, killAll } = require('./lib/processes');
 const { startProxy } = require('./lib/proxy');
 const { call, load, refreshChains, sweep } = require('./lib/load');
 const { markdown, num } = require('./lib/report');
@@ -82,6 +84,7 @@ function buildExample() {
 async function main() {
   build('nest-docs-recipe');
   build('bare-nest');
+  build('stateless-peer');
   build('baseline');
   if (wanted('S')) buildExample();
 
@@ -175,6 +178,11 @@ async function main() {
     await measure('2', "GET /auth/me — this project's guard", async () => {
       member = await register('member');
       return { app: true, url: a.url, path: '/auth/me', token: member.tokens.accessToken };
+    });
+
+    await measure('P', 'GET /auth/me — stateless peer: NestJS + Fastify, passport-jwt, ES256 KeyObject, no revocation', async () => {
+      const peer = await startPeer();
+      return { url: peer.url, path: '/auth/me', token: peer.accessToken, cleanup: () => stop(peer) };
     });
 
     await measure('S', 'GET /whoami — another service with @nest-auth-backend/client (examples/protected-service)', async () => {
@@ -570,6 +578,7 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
   const ratios = {
     "1/0 (this app's trivial route vs bare Nest)": ratio('1', '0'),
     '2/0 (guard vs bare Nest)': ratio('2', '0'),
+    '2/P (guard vs a stateless passport-jwt peer, no revocation)': ratio('2', 'P'),
     "2/1 (guard vs this app's trivial route)": ratio('2', '1'),
     '2/3 (vs DB lookup)': ratio('2', '3'),
     '2/4 (vs docs recipe)': ratio('2', '4'),
@@ -586,6 +595,13 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
   const perRequest = r2?.db?.perRequest;
   const targets = [
     { target: 'run 2 ≥ 0.6 × run 0 (bare Nest)', value: ratios['2/0 (guard vs bare Nest)'], ok: (v) => v >= 0.6, show: (v) => `${num(v, 2)}×` },
+    { target: 'run 2 ≥ 0.5 × run 0 (bare Nest; issue 25)', value: ratios['2/0 (guard vs bare Nest)'], ok: (v) => v >= 0.5, show: (v) => `${num(v, 2)}×` },
+    {
+      target: 'run 2 ≥ 1.5 × run P (stateless passport-jwt peer)',
+      value: ratios['2/P (guard vs a stateless passport-jwt peer, no revocation)'],
+      ok: (v) => v >= 1.5,
+      show: (v) => `${num(v, 2)}×`,
+    },
     {
       target: 'run 1 ≥ 0.8 × run 0 (bare Nest)',
       value: ratios["1/0 (this app's trivial route vs bare Nest)"],
@@ -599,6 +615,12 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
     // Background statements (a cleanup job, a LISTEN) may fall in the window: well under 0.005/request.
     { target: 'DB queries per authenticated request (run 2) = 0', value: perRequest, ok: (v) => v < 0.005, show: (v) => num(v, 3) },
     { target: 'p99 of run 2 ≤ 10 ms', value: r2?.p99, ok: (v) => v <= 10, show: (v) => `${num(v, 1)} ms` },
+    {
+      target: 'p99 of run 2 ≤ 3 × p99 of run 0 (bare Nest)',
+      value: r2 && runs['0']?.valid ? r2.p99 / runs['0'].p99 : undefined,
+      ok: (v) => v <= 3,
+      show: (v) => `${num(v, 2)}×`,
+    },
     { target: 'revocation seen by another instance < 1 s', value: revocation?.maxMs, ok: (v) => v < 1000, show: (v) => `${num(v, 1)} ms (max)` },
   ].map(({ target, value, ok, show }) => ({ target, measured: value === undefined ? '—' : show(value), met: check(value, ok) }));
 

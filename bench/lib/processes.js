@@ -110,6 +110,18 @@ async function startRecipe() {
   return { ...proc, url: `http://127.0.0.1:${port}`, accessToken: message.accessToken };
 }
 
+/** The stateless peer (bench/stateless-peer); it sends its token over IPC when listening. */
+async function startPeer() {
+  const port = await freePort();
+  const proc = spawnNode('stateless-peer', path.join(__dirname, '..', 'stateless-peer', 'dist', 'main.js'), {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+  });
+  const message = await proc.orExit(new Promise((resolve) => proc.child.once('message', resolve)));
+  return { ...proc, url: `http://127.0.0.1:${port}`, accessToken: message.accessToken };
+}
+
 async function stop(proc) {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill('SIGTERM');
@@ -123,4 +135,4 @@ function killAll() {
   for (const child of children) child.kill('SIGKILL');
 }
 
-module.exports = { ROOT, freePort, startApp, startBare, startExample, startRecipe, stop, killAll };
+module.exports = { ROOT, freePort, startApp, startBare, startExample, startPeer, startRecipe, stop, killAll };

@@ -1,9 +1,10 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBearer, ApiDatabase, ApiErrors, ApiJsonBody, ApiRefreshCookie } from '../common/api-docs';
 import { Client, type ClientMeta } from '../common/client-meta';
-import { UserDto } from '../users/user.dto';
+import { USER_JSON_SCHEMA, UserDto } from '../users/user.dto';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -192,6 +193,7 @@ export class AuthController {
   @ApiBearer()
   @Get('me')
   @ApiOkResponse({ type: UserDto })
+  @RouteSchema({ response: { 200: USER_JSON_SCHEMA } })
   me(@CurrentUser() me: AuthUser): Promise<UserDto> {
     return this.auth.me(me);
   }

@@ -24,7 +24,7 @@ import { PasswordMethod } from './sign-in/password/password.method';
 import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
 import { SignInPolicy } from './sign-in/sign-in-policy';
 import { SignInService } from './sign-in/sign-in.service';
-import { JwtStrategy } from './strategies/jwt.strategy';
+import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { AuthThrottlingModule } from './throttling/auth-throttling.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -65,7 +65,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     PendingSignIns,
     PasswordMethod,
     LocalStrategy,
-    JwtStrategy,
+    AccessTokenStrategy,
     // Deny by default: every route needs a valid access token unless @Public(); then roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -52,8 +52,10 @@ function holdsSomething(value: unknown): boolean {
  */
 export function refuseUnstorableText(fastify: FastifyInstance): void {
   fastify.addHook('preValidation', (request, _reply, done) => {
+    const { params, query, body } = request;
     // Most requests (a GET without a query) have nothing to look at: no allocation for them.
-    const problems = [request.params, request.query, request.body].filter(holdsSomething).flatMap(unstorableTextProblems);
+    if (!holdsSomething(params) && !holdsSomething(query) && !holdsSomething(body)) return done();
+    const problems = [params, query, body].filter(holdsSomething).flatMap(unstorableTextProblems);
     done(problems.length > 0 ? new BadRequestException(problems) : undefined);
   });
 }

