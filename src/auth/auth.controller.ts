@@ -17,6 +17,7 @@ import { VerificationRequiredDto } from './recovery/recovery.dto';
 import { MfaRequiredDto } from './sign-in/mfa-required.dto';
 import { Proven } from './sign-in/proven.decorator';
 import type { SignInFacts } from './sign-in/sign-in-facts';
+import { RecentIfSecondFactor } from './step-up/recent-if-second-factor.decorator';
 import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
@@ -178,7 +179,10 @@ export class AuthController {
     this.transport.clear(reply);
   }
 
-  @ApiBearer('Current password is incorrect, or no valid access token')
+  @ApiBearer(
+    'Current password is incorrect, or no valid access token; for a user with a second factor, RFC 9470 `insufficient_user_authentication` when the token is not recent (REAUTH_MAX_AGE) or not aal2',
+  )
+  @RecentIfSecondFactor()
   @UseGuards(AuthThrottlerGuard)
   @OnlyLimits(THROTTLE.passwordPerUser)
   @Post('password')

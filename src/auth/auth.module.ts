@@ -19,6 +19,10 @@ import { RevocationModule } from './revocation/revocation.module';
 import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
 import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
+import { ReauthenticationController } from './step-up/reauthentication.controller';
+import { ReauthenticationService } from './step-up/reauthentication.service';
+import { RecentAuthGuard } from './step-up/recent-auth.guard';
+import { SecondFactors } from './step-up/second-factors';
 import { PendingSignIns } from './sign-in/pending-sign-ins';
 import { PasswordMethod } from './sign-in/password/password.method';
 import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
@@ -43,7 +47,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     MailModule,
     AccountTokensRepositoryModule,
   ],
-  controllers: [AuthController, DevicesController, RecoveryController],
+  controllers: [AuthController, DevicesController, RecoveryController, ReauthenticationController],
   providers: [
     AuthService,
     RecoveryService,
@@ -69,6 +73,10 @@ import { RefreshTransport } from './transport/refresh-transport';
     // Deny by default: every route needs a valid access token unless @Public(); then roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    // Step-up (src/auth/step-up): @RequiresRecentAuth() routes, and POST /auth/reauthenticate.
+    { provide: APP_GUARD, useClass: RecentAuthGuard },
+    SecondFactors,
+    ReauthenticationService,
   ],
   exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
 })
