@@ -110,6 +110,6 @@ export class ReauthenticationService {
   }
 
   private knownMethods(): string[] {
-    return ['password', ...this.methods.all().filter((m) => m.reauthenticate).map((m) => m.name)];
+    return ['password', ...this.methods.all().filter((m) => m.reauthenticate !== undefined).map((m) => m.name)];
   }
 }
