@@ -292,6 +292,26 @@ export interface MyDeviceDto {
   current: boolean;
 }
 
+export interface ReauthenticateDto {
+  /** The sign-in method to prove again: `password` (the default), or a second factor (`totp`, `recovery_code`, `passkey`) the user has */
+  method?: string;
+  /** With `method` password (or none) */
+  password?: string;
+  /** With `method` totp or recovery_code */
+  code?: string;
+  /** With `method` passkey: from POST /auth/passkeys/authentication/options */
+  challengeId?: string;
+  /** With `method` passkey: the WebAuthn assertion */
+  response?: Record<string, unknown>;
+}
+
+export interface ReauthenticatedDto {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Access token lifetime, seconds */
+  expiresIn: number;
+}
+
 export interface RecoveryCodesDto {
   /** Shown this once: each signs in once */
   recoveryCodes: string[];

@@ -1,5 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { AuthClient, AuthGuard, CurrentUser, type AuthenticatedUser } from '@nest-auth-backend/client';
+import { AuthClient, AuthGuard, CurrentAuthentication, CurrentUser, RequireAuth, type Authentication, type AuthenticatedUser } from '@nest-auth-backend/client';
 
 @Controller()
 export class WhoamiController {
@@ -10,6 +10,18 @@ export class WhoamiController {
   @Get('whoami')
   whoami(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
     return user;
+  }
+
+  /**
+   * A route that wants a second factor and a recent sign-in (step-up): a token at `acr`
+   * aal2 whose `auth_time` is at most 5 minutes old, checked from the token alone;
+   * otherwise 401 with RFC 9470's challenge, which the client answers with
+   * POST /auth/reauthenticate on the auth server.
+   */
+  @RequireAuth({ acr: 'aal2', maxAge: 300 })
+  @Get('sensitive')
+  sensitive(@CurrentUser() user: AuthenticatedUser, @CurrentAuthentication() authentication: Authentication | undefined) {
+    return { user, authentication };
   }
 
   /** Public: whether the revocation memory is live, and how often the auth server was asked. */

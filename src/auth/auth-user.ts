@@ -1,4 +1,4 @@
-import type { Role } from '@nest-auth-backend/token-contract';
+import type { Acr, Role } from '@nest-auth-backend/token-contract';
 
 /**
  * The caller of a bearer-authenticated route, as JwtStrategy leaves it on `request.user`
@@ -12,4 +12,9 @@ export interface AuthUser {
   /** The user's current role (a change applies from the next request), not the token's claim. */
   role: Role;
   tokenVersion: number;
+  /** The token's `auth_time`: epoch seconds of the session's last sign-in or re-authentication. */
+  authTime: number;
+  /** The token's `amr` (RFC 8176) and `acr`: what that authentication proved. */
+  amr: readonly string[];
+  acr: Acr;
 }

@@ -20,6 +20,7 @@ import { MfaStepGuard } from './sign-in/mfa-step.guard';
 import { Proven } from './sign-in/proven.decorator';
 import type { SignInFacts } from './sign-in/sign-in-facts';
 import { MFA_FAILED } from './sign-in/sign-in.service';
+import { RecentIfSecondFactor } from './step-up/recent-if-second-factor.decorator';
 import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from './throttling/auth-throttling';
 import { DeviceCookies } from './throttling/device-cookie';
 import { RefreshTransport } from './transport/refresh-transport';
@@ -204,7 +205,10 @@ export class AuthController {
     this.transport.clear(reply);
   }
 
-  @ApiBearer('Current password is incorrect, or no valid access token')
+  @ApiBearer(
+    'Current password is incorrect, or no valid access token; for a user with a second factor, RFC 9470 `insufficient_user_authentication` when the token is not recent (REAUTH_MAX_AGE) or not aal2',
+  )
+  @RecentIfSecondFactor()
   @UseGuards(AuthThrottlerGuard)
   @OnlyLimits(THROTTLE.passwordPerUser)
   @Post('password')

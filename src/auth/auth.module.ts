@@ -20,6 +20,10 @@ import { SessionEndingService } from './sessions/session-ending.service';
 import { SessionRotationService } from './sessions/session-rotation.service';
 import { SessionsRepositoryModule } from './sessions/sessions-repository.module';
 import { MfaStepGuard } from './sign-in/mfa-step.guard';
+import { ReauthenticationController } from './step-up/reauthentication.controller';
+import { ReauthenticationService } from './step-up/reauthentication.service';
+import { RecentAuthGuard } from './step-up/recent-auth.guard';
+import { SecondFactors } from './step-up/second-factors';
 import { PendingSignIns } from './sign-in/pending-sign-ins';
 import { PasswordMethod } from './sign-in/password/password.method';
 import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
@@ -44,7 +48,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     MailModule,
     AccountTokensRepositoryModule,
   ],
-  controllers: [AuthController, DevicesController, RecoveryController],
+  controllers: [AuthController, DevicesController, RecoveryController, ReauthenticationController],
   providers: [
     AuthService,
     RecoveryService,
@@ -71,6 +75,10 @@ import { RefreshTransport } from './transport/refresh-transport';
     // Deny by default: every route needs a valid access token unless @Public(); then roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    // Step-up (src/auth/step-up): @RequiresRecentAuth() routes, and POST /auth/reauthenticate.
+    { provide: APP_GUARD, useClass: RecentAuthGuard },
+    SecondFactors,
+    ReauthenticationService,
   ],
   exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
 })

@@ -164,6 +164,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // An exception that knows when to come back (a shed or throttled request) says so.
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') httpAdapter.setHeader(response, 'retry-after', String(retryAfter));
+    // One that carries its own challenge (RFC 9470's insufficient_user_authentication) sets it.
+    const challenge = (exception as { wwwAuthenticate?: unknown } | null)?.wwwAuthenticate;
+    if (typeof challenge === 'string') httpAdapter.setHeader(response, 'www-authenticate', challenge);
     httpAdapter.reply(response, body, status);
   }
 

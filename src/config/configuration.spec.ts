@@ -201,6 +201,18 @@ describe('validateEnv messages: each names its key, the form expected and the va
     expect(refusal({ REFRESH_REUSE_GRACE: '301' })).toContain('REFRESH_REUSE_GRACE: must be at most 5m');
   });
 
+  it('reads REAUTH_MAX_AGE (5m, at most 24h) and MFA_REQUIRED_ROLES (roles, comma-separated; none by default)', () => {
+    expect(validateEnv({}).auth).toMatchObject({ reauthMaxAge: 300, mfaRequiredRoles: [] });
+    expect(validateEnv({ REAUTH_MAX_AGE: '10m', MFA_REQUIRED_ROLES: ' ADMIN , ADMIN,USER' }).auth).toMatchObject({
+      reauthMaxAge: 600,
+      mfaRequiredRoles: ['ADMIN', 'USER'],
+    });
+    expect(refusal({ REAUTH_MAX_AGE: '2d' })).toContain('REAUTH_MAX_AGE: must be at most 24h');
+    expect(refusal({ MFA_REQUIRED_ROLES: 'ADMIN,admin,ROOT' })).toContain(
+      '  - MFA_REQUIRED_ROLES: must be roles separated by commas (USER, ADMIN); "admin", "ROOT" are not',
+    );
+  });
+
   it('explains ACCESS_TOKEN_TTL=0, and bounds it at 24h because revocations are kept in memory for one lifetime', () => {
     expect(refusal({ ACCESS_TOKEN_TTL: '0' })).toContain(
       '  - ACCESS_TOKEN_TTL: must be at least 1 second, got "0"; 0 would make every access token expire at once',

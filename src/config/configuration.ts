@@ -1,3 +1,4 @@
+import type { Role } from '@nest-auth-backend/token-contract';
 import { envSchema, type Env } from './env.schema';
 
 /**
@@ -63,6 +64,10 @@ export interface AppConfig {
     admin: { email: string; password: string } | undefined;
     /** REGISTRATION_ENABLED: false refuses POST /auth/register (403). */
     registrationEnabled: boolean;
+    /** REAUTH_MAX_AGE (seconds): how old an authentication a "recent" route accepts. */
+    reauthMaxAge: number;
+    /** MFA_REQUIRED_ROLES: roles whose routes want `acr` aal2. */
+    mfaRequiredRoles: Role[];
   };
   recovery: {
     /** Seconds a reset link (PASSWORD_RESET_TTL) and a verification link (EMAIL_VERIFICATION_TTL) live. */
@@ -141,6 +146,8 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       argon2: { memoryCost: env.ARGON2_MEMORY_COST, timeCost: env.ARGON2_TIME_COST },
       admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
       registrationEnabled: env.REGISTRATION_ENABLED,
+      reauthMaxAge: env.REAUTH_MAX_AGE,
+      mfaRequiredRoles: env.MFA_REQUIRED_ROLES,
     },
     recovery: {
       passwordResetTtl: env.PASSWORD_RESET_TTL,

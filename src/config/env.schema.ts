@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRole, ROLES } from '@nest-auth-backend/token-contract';
 import {
   PLACEHOLDER_SECRETS,
   POSTGRES_URL_FORM,
@@ -107,6 +108,32 @@ const fields = z.object({
       why: 'a longer grace defeats reuse detection, since a stolen rotated refresh token replayed within it gets a fresh token instead of ending the session',
     },
   }),
+  // Step-up: an account-security route ("recent") wants a sign-in or re-authentication at most this old.
+  REAUTH_MAX_AGE: duration('5m', {
+    whyNotZero: '0 would refuse every account-security route, even right after a sign-in',
+    max: { seconds: 86_400, written: '24h', why: 'a "recent" authentication older than a day is not recent' },
+  }),
+  // Roles whose routes want a sign-in at aal2 (a second factor): comma-separated, e.g. ADMIN.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const roles = [
+        ...new Set(
+          v
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
+        ),
+      ];
+      const bad = roles.filter((role) => !isRole(role));
+      if (bad.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be roles separated by commas (${ROLES.join(', ')}); ${bad.map(shown).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not`,
+        });
+      return roles.filter(isRole);
+    }),
   ADMIN_EMAIL: optionalString.pipe(z.email({ error: (issue) => `must be an email address, got ${shown(issue.input)}` }).optional()),
   ADMIN_PASSWORD: optionalString,
   RATE_LIMIT_LOGIN: integer(10, { min: 0, expected: 'a whole number of attempts a minute (0 turns the limit off)' }),

@@ -70,6 +70,8 @@ const CONTRACT: Record<string, Row> = {
   'POST /auth/password/reset': { who: 'public', ok: 204, body: true },
   'POST /auth/email/verify': { who: 'public', ok: 204, body: true },
   'POST /auth/email/verify/resend': { who: 'public', ok: 202, body: true, throttled: true },
+  // Step-up: 401 also a wrong password or code and RFC 9470's challenge (the bearer rule's status).
+  'POST /auth/reauthenticate': { who: 'bearer', ok: 200, body: true, throttled: true },
   'GET /admin/outbox': { who: 'admin', ok: 200, also: [400] },
   'GET /health': { who: 'public', ok: 200 },
   'GET /.well-known/jwks.json': { who: 'public', ok: 200, memoryOnly: true },

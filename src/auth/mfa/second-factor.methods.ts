@@ -34,6 +34,11 @@ export class TotpMethod implements SignInMethod {
     return this.factors.hasConfirmedTotp(tx, facts.userId);
   }
 
+  /** POST /auth/reauthenticate `{ method, code }`: the same proof as a second step. */
+  async reauthenticate(tx: Tx, facts: SignInFacts, proof: Readonly<Record<string, unknown>>): Promise<SignInFacts | null> {
+    return typeof proof.code === 'string' ? this.proveStep(tx, facts, proof.code) : null;
+  }
+
   async proveStep(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null> {
     const factor = await this.factors.lockTotp(tx, facts.userId);
     if (!factor?.confirmedAt) return null;
@@ -58,6 +63,11 @@ export class RecoveryCodeMethod implements SignInMethod {
 
   async offeredAfter(tx: Tx, facts: SignInFacts): Promise<boolean> {
     return (await this.factors.remainingCodes(tx, facts.userId)) > 0;
+  }
+
+  /** POST /auth/reauthenticate `{ method, code }`: the same proof as a second step. */
+  async reauthenticate(tx: Tx, facts: SignInFacts, proof: Readonly<Record<string, unknown>>): Promise<SignInFacts | null> {
+    return typeof proof.code === 'string' ? this.proveStep(tx, facts, proof.code) : null;
   }
 
   async proveStep(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null> {

@@ -197,4 +197,25 @@ export class SessionsRepository {
            LIMIT ${DELETE_BATCH_SIZE})`,
     );
   }
+
+  /**
+   * POST /auth/reauthenticate: the session's `auth_time` becomes now and its amr/acr what
+   * the re-authentication proved, so every later refresh carries them. Only an active
+   * session of an enabled user whose token version is still `tokenVersion`: a logout (or
+   * logout-all, disabling) committed first leaves nothing to update, and one waiting on
+   * this row lock ends the session after; either way an ended session is never renewed.
+   */
+  async reauthenticate(
+    tx: Tx,
+    caller: { sessionId: string; userId: string; tokenVersion: number },
+    facts: { amr: string[]; acr: string },
+  ): Promise<{ authTime: Date; role: User['role'] } | null> {
+    const rows = await tx.$queryRaw<Array<{ authTime: Date; role: User['role'] }>>`
+      UPDATE sessions s SET auth_time = now(), amr = ${facts.amr}::text[], acr = ${facts.acr}
+      FROM users u
+      WHERE s.id = ${caller.sessionId}::uuid AND s.user_id = ${caller.userId}::uuid AND u.id = s.user_id
+        AND NOT u.disabled AND u.refresh_token_version = ${caller.tokenVersion} AND ${ACTIVE}
+      RETURNING s.auth_time AS "authTime", u.role::text AS role`;
+    return rows[0] ?? null;
+  }
 }

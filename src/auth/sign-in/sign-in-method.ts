@@ -23,6 +23,14 @@ export interface SignInMethod {
    * is written in `tx`, so it counts only if the session opens.
    */
   proveStep?(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null>;
+  /**
+   * POST /auth/reauthenticate `{ method: <name>, ... }` (src/auth/step-up): checks `proof`
+   * (the request body: `code`, or a passkey's `challengeId` and `response`) for the signed-in
+   * user whose session so far proved `facts`, in the re-authentication's transaction; the
+   * facts after it (e.g. amr with `otp`, acr aal2), or null for a wrong, replayed or used
+   * proof. Absent: the method cannot re-authenticate (400 for that `method`).
+   */
+  reauthenticate?(tx: Tx, facts: SignInFacts, proof: Readonly<Record<string, unknown>>): Promise<SignInFacts | null>;
 }
 
 /**

@@ -25,6 +25,11 @@ export class SignInMethods implements OnModuleInit {
     if (twice) throw new Error(`Two sign-in methods are named "${twice}"`);
   }
 
+  /** Every registered method, in registration order. */
+  all(): readonly SignInMethod[] {
+    return this.methods;
+  }
+
   /** The method called `name`, if one is registered. */
   byName(name: string): SignInMethod | undefined {
     return this.methods.find((m) => m.name === name);

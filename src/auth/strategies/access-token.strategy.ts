@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth-user';
 import { RevocationService } from '../revocation/revocation.service';
 import type { Verdict } from '../revocation/revocation-state';
 import { bearerTokenOf } from '@nest-auth-backend/token-contract';
-import { AccessTokens, type AccessTokenFacts } from '../tokens/access-token';
+import { AccessTokens, type VerifiedAccessToken } from '../tokens/access-token';
 import { VerifiedTokens } from '../tokens/verified-tokens';
 
 /** What `bearerTokenOf` reads: Fastify's request (Node's raw request beside it). */
@@ -57,13 +57,22 @@ export class AccessTokenStrategy {
       entry = verification.token;
       this.verified.set(token, entry);
     }
-    const facts = entry.facts;
-    const verdict = this.revocation.check(facts);
-    return verdict instanceof Promise ? verdict.then((v) => callerOf(facts, v)) : callerOf(facts, verdict);
+    const verified = entry;
+    const verdict = this.revocation.check(verified.facts);
+    return verdict instanceof Promise ? verdict.then((v) => callerOf(verified, v)) : callerOf(verified, verdict);
   }
 }
 
-function callerOf(token: AccessTokenFacts, verdict: Verdict): AuthUser {
+function callerOf({ facts, authentication }: VerifiedAccessToken, verdict: Verdict): AuthUser {
   if (verdict.revoked) throw new UnauthorizedException('Session has ended');
-  return { id: token.sub, sessionId: token.sid, role: verdict.role, tokenVersion: token.ver };
+  // The sign-in facts come from the cached verification: no parsing, no allocation beyond this object.
+  return {
+    id: facts.sub,
+    sessionId: facts.sid,
+    role: verdict.role,
+    tokenVersion: facts.ver,
+    authTime: authentication.auth_time,
+    amr: authentication.amr,
+    acr: authentication.acr,
+  };
 }

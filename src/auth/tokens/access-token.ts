@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
   accessTokenClaimsOf,
   accessTokenHeaderOf,
   isCanonicalEs256,
@@ -27,6 +28,8 @@ function authenticationClaims(subject: AccessTokenSubject): AuthenticationClaims
 /** A token that passed every check once: its facts, until it expires (ms). */
 export interface VerifiedAccessToken {
   facts: AccessTokenFacts;
+  /** How its session was authenticated (`auth_time` in epoch seconds, `amr`, `acr`): read by step-up. */
+  authentication: AuthenticationClaims;
   expiresAt: number;
 }
 
@@ -105,9 +108,13 @@ export class AccessTokens {
       // JsonWebTokenError, TokenExpiredError (its name gives "Access token expired"), NotBeforeError.
       return { ok: false, reason: error as Error };
     }
-    const facts = this.factsOf(payload);
-    if (!facts) return { ok: false, reason: new Error('Malformed access token'), malformed: true };
-    return { ok: true, token: { facts: { ...facts, kid: key.kid }, expiresAt: (payload as { exp: number }).exp * 1000 } };
+    const claims = this.claimsOf(payload);
+    if (!claims) return { ok: false, reason: new Error('Malformed access token'), malformed: true };
+    const { sub, sid, ver, role, auth_time, amr, acr } = claims;
+    return {
+      ok: true,
+      token: { facts: { sub, sid, ver, role, kid: key.kid }, authentication: { auth_time, amr, acr }, expiresAt: (payload as { exp: number }).exp * 1000 },
+    };
   }
 
   /**
@@ -116,6 +123,12 @@ export class AccessTokens {
    * audience and a lifetime no longer than ACCESS_TOKEN_TTL.
    */
   factsOf(payload: unknown): Omit<AccessTokenFacts, 'kid'> | null {
+    const claims = this.claimsOf(payload);
+    return claims && { sub: claims.sub, sid: claims.sid, ver: claims.ver, role: claims.role };
+  }
+
+  /** `factsOf`'s checks, keeping the sign-in claims (`requireAuthentication`: always there). */
+  private claimsOf(payload: unknown): (AccessTokenClaims & AuthenticationClaims) | null {
     const claims = accessTokenClaimsOf(payload, {
       issuer: this.issuer,
       audience: this.audience,
@@ -123,7 +136,7 @@ export class AccessTokens {
       requireAuthentication: true,
       maxLifetime: this.ttl,
     });
-    return claims && { sub: claims.sub, sid: claims.sid, ver: claims.ver, role: claims.role };
+    return claims as (AccessTokenClaims & AuthenticationClaims) | null;
   }
 }
 
