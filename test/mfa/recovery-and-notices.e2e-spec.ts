@@ -4,7 +4,7 @@ import { linkIn, useMailCatcher } from '../support/mail-catcher';
 import { useApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 import { useReceiver } from '../support/webhook-receiver';
-import { claimsOf, currentStep, enrolledUser, firstStep, totpAt } from './support';
+import { claimsOf, currentStep, enrolledUser, firstStep, steppedUp, totpAt } from './support';
 
 const MFA_EVENTS = ['mfa.enabled', 'mfa.disabled', 'mfa.recovery_codes_regenerated', 'mfa.recovery_code_used', 'user.mfa_reset'];
 
@@ -63,9 +63,10 @@ describe('second factors: recovery codes, resets, notices', () => {
 
   it('regenerating: a new set, the previous stops working, other sessions end; mailed', async () => {
     const user = await enrolled();
-    const other = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'totp', code: totpAt(user.secret, currentStep()) });
+    const step = currentStep();
+    const other = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'totp', code: totpAt(user.secret, step) });
     expect(other.status).toBe(200);
-    const regenerated = await t.http.post('/auth/mfa/recovery-codes', undefined, { token: user.accessToken });
+    const regenerated = await t.http.post('/auth/mfa/recovery-codes', undefined, { token: await steppedUp(t.http, user, step + 1) });
     expect(regenerated.status).toBe(200);
     expect(regenerated.body.recoveryCodes).toHaveLength(10);
     regenerated.body.recoveryCodes.forEach((c: string) => secrets.add(c));
@@ -84,7 +85,7 @@ describe('second factors: recovery codes, resets, notices', () => {
 
   it('disabling is mailed and sent to webhooks', async () => {
     const user = await enrolled();
-    expect((await t.http.delete('/auth/mfa/totp', { token: user.accessToken })).status).toBe(204);
+    expect((await t.http.delete('/auth/mfa/totp', { token: await steppedUp(t.http, user, currentStep()) })).status).toBe(204);
     await waitFor('the notice', () => notices(user.email).some((m) => m.text?.includes('turned off')));
     await waitFor('the webhook', () => receivedTypes().includes('mfa.disabled'));
   });

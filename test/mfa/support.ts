@@ -68,6 +68,17 @@ export async function enrolledUser(http: Http): Promise<EnrolledUser> {
   return { ...user, secret, recoveryCodes: confirmed.body.recoveryCodes };
 }
 
+/**
+ * POST /auth/reauthenticate with the TOTP code of `step`: a new access token of the same
+ * session at aal2, which the "recent" /auth/mfa/* routes want of a user who has a second
+ * factor (the session that enabled TOTP is still aal1). Pass a step not used yet.
+ */
+export async function steppedUp(http: Http, user: Pick<EnrolledUser, 'accessToken' | 'secret'>, step: number): Promise<string> {
+  const res = await http.post('/auth/reauthenticate', { method: 'totp', code: totpAt(user.secret, step) }, { token: user.accessToken });
+  if (res.status !== 200) throw new Error(`step-up: ${res.status} ${res.text}`);
+  return res.body.accessToken as string;
+}
+
 /** POST /auth/login with the user's password: the pending sign-in's mfaToken. */
 export async function firstStep(http: Http, user: Pick<TestUser, 'email' | 'password'>, headers: Record<string, string> = {}): Promise<string> {
   const res = await http.post('/auth/login', { email: user.email, password: user.password }, { headers });

@@ -2,7 +2,7 @@ import { generate } from 'otplib';
 import { MFA_FAILED } from '../../src/auth/sign-in/sign-in.service';
 import { newSession, newUser } from '../support/factories';
 import { useApp } from '../support/test-app';
-import { awayFromStepEdge, claimsOf, currentStep, enrolledUser, firstStep, totpAt } from './support';
+import { awayFromStepEdge, claimsOf, currentStep, enrolledUser, firstStep, steppedUp, totpAt } from './support';
 
 /** TOTP (API.md, "Second factors, step-up and passkeys"): enrollment and the two-step sign-in. */
 describe('TOTP', () => {
@@ -47,9 +47,10 @@ describe('TOTP', () => {
     const status = await t.http.get('/auth/mfa', { token: user.accessToken });
     expect(status.body).toEqual({ totp: { enabled: true, confirmedAt: expect.any(String) }, recoveryCodes: { remaining: 10 }, passkeys: [] });
     expect(JSON.stringify(status.body)).not.toContain(second.body.secret);
-    // Already on: 409, nothing replaced.
-    expect((await t.http.post('/auth/mfa/totp', undefined, { token: user.accessToken })).status).toBe(409);
-    expect((await t.http.post('/auth/mfa/totp/confirm', { code: totpAt(second.body.secret, step + 1) }, { token: user.accessToken })).status).toBe(400);
+    // Already on: 409, nothing replaced (asked at aal2: the enrolling session is aal1, which a "recent" route refuses now).
+    const aal2 = await steppedUp(t.http, { accessToken: user.accessToken, secret: second.body.secret }, step + 1);
+    expect((await t.http.post('/auth/mfa/totp', undefined, { token: aal2 })).status).toBe(409);
+    expect((await t.http.post('/auth/mfa/totp/confirm', { code: totpAt(second.body.secret, step + 1) }, { token: aal2 })).status).toBe(400);
 
     // At rest: the secret sealed, the codes hashed.
     const row = await t.server.prisma.totpFactor.findUniqueOrThrow({ where: { userId: user.id } });
@@ -179,10 +180,25 @@ describe('TOTP', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
+  it('wants the session that enabled TOTP (aal1) stepped up: 401 with acr_values="aal2", then the same request at aal2 is 204', async () => {
+    const user = await enrolledUser(t.http);
+    expect(claimsOf(user.accessToken)).toMatchObject({ acr: 'aal1' });
+    const refused = await t.http.delete('/auth/mfa/totp', { token: user.accessToken });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('acr_values="aal2"');
+    expect((await t.http.get('/auth/mfa', { token: user.accessToken })).body.totp).toMatchObject({ enabled: true });
+
+    const aal2 = await steppedUp(t.http, user, currentStep());
+    expect(claimsOf(aal2)).toMatchObject({ sid: user.sessionId, acr: 'aal2' });
+    expect((await t.http.delete('/auth/mfa/totp', { token: aal2 })).status).toBe(204);
+  });
+
   it('disables: 204, every other session ends, sign-in is one step again; 404 when not on', async () => {
     const user = await enrolledUser(t.http);
-    const other = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'totp', code: totpAt(user.secret, currentStep()) });
-    expect((await t.http.delete('/auth/mfa/totp', { token: user.accessToken })).status).toBe(204);
+    const step = currentStep();
+    const other = await t.http.post('/auth/login/mfa', { mfaToken: await firstStep(t.http, user), method: 'totp', code: totpAt(user.secret, step) });
+    const aal2 = await steppedUp(t.http, user, step + 1);
+    expect((await t.http.delete('/auth/mfa/totp', { token: aal2 })).status).toBe(204);
     expect((await t.http.get('/auth/me', { token: other.body.accessToken })).status).toBe(401);
     expect((await t.http.post('/auth/refresh', { refreshToken: other.body.refreshToken })).status).toBe(401);
     expect((await t.http.get('/auth/mfa', { token: user.accessToken })).body).toMatchObject({ totp: { enabled: false }, recoveryCodes: { remaining: 0 } });

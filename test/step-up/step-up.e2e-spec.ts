@@ -3,7 +3,8 @@ import { useApp, type AppUnderTest } from '../support/test-app';
 import { claimsOf, enrolled, SPEC_CODE, SpecStepUpModule } from './support';
 
 const STALE = 'Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=300';
-const WEAK = 'Bearer error="insufficient_user_authentication", error_description="Authentication with a second factor is required", max_age=300, acr_values="aal2"';
+const WEAK =
+  'Bearer error="insufficient_user_authentication", error_description="Authentication with a second factor is required", max_age=300, acr_values="aal2"';
 
 /** The session's last authentication set an hour back, then a refresh: an access token whose auth_time is an hour old. */
 async function staleToken(t: AppUnderTest, user: TestUser): Promise<TestUser> {
@@ -13,7 +14,8 @@ async function staleToken(t: AppUnderTest, user: TestUser): Promise<TestUser> {
   return { ...user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 
-const reauthenticate = (t: AppUnderTest, user: TestUser, body: Record<string, unknown>) => t.http.post('/auth/reauthenticate', body, { token: user.accessToken });
+const reauthenticate = (t: AppUnderTest, user: TestUser, body: Record<string, unknown>) =>
+  t.http.post('/auth/reauthenticate', body, { token: user.accessToken });
 
 describe('step-up: recent authentication (RFC 9470), POST /auth/reauthenticate', () => {
   const t = useApp({}, { extraImports: [SpecStepUpModule] });
@@ -61,9 +63,7 @@ describe('step-up: recent authentication (RFC 9470), POST /auth/reauthenticate',
     expect(claimsOf(refreshed.body.accessToken).auth_time).toBe(claims.auth_time);
 
     const events = await t.server.prisma.auditEvent.findMany({ where: { userId: user.id, type: 'user.reauthenticated' } });
-    expect(events).toEqual([
-      expect.objectContaining({ actorId: user.id, sessionId: user.sessionId, data: { method: 'password', amr: ['pwd'], acr: 'aal1' } }),
-    ]);
+    expect(events).toEqual([expect.objectContaining({ actorId: user.id, sessionId: user.sessionId, data: { method: 'password', amr: ['pwd'], acr: 'aal1' } })]);
   });
 
   it('refuses a wrong password (401), no password or an unknown method (400), and leaves the session as it was', async () => {
@@ -74,13 +74,14 @@ describe('step-up: recent authentication (RFC 9470), POST /auth/reauthenticate',
     const none = await reauthenticate(t, user, {});
     expect(none.status).toBe(400);
     expect(none.body.message).toEqual(['password is required']);
-    for (const method of ['totp', 'sms', 'password2']) {
+    for (const method of ['sms', 'password2', 'otp']) {
       const unknown = await reauthenticate(t, user, { method, code: '123456' });
       expect(unknown.status).toBe(400);
-      expect(unknown.body.message).toEqual(['method must be one of: password, spec_otp']);
+      expect(unknown.body.message).toEqual(['method must be one of: password, spec_otp, recovery_code, totp']);
     }
-    // spec_otp is a method of this server, but this user has no such factor: a wrong proof.
+    // spec_otp and totp are methods of this server, but this user has no such factor: a wrong proof.
     expect((await reauthenticate(t, user, { method: 'spec_otp', code: SPEC_CODE })).status).toBe(401);
+    expect((await reauthenticate(t, user, { method: 'totp', code: '123456' })).status).toBe(401);
     const row = await t.server.prisma.session.findUniqueOrThrow({ where: { id: user.sessionId } });
     expect(Math.floor(row.authTime.getTime() / 1000)).toBe(claimsOf(user.accessToken).auth_time);
     expect(await t.server.prisma.auditEvent.count({ where: { userId: user.id, type: 'user.reauthenticated' } })).toBe(0);
