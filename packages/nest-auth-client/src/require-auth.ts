@@ -32,7 +32,11 @@ export interface StepUpRefusal {
  * (issued before the auth server carried them) meets no demand: its age is unknown, its
  * level aal1.
  */
-export function stepUpRefusal(authentication: Authentication | undefined, demand: AuthDemand, nowSeconds = Math.floor(Date.now() / 1000)): StepUpRefusal | null {
+export function stepUpRefusal(
+  authentication: Authentication | undefined,
+  demand: AuthDemand,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): StepUpRefusal | null {
   const weak = demand.acr === 'aal2' && authentication?.acr !== 'aal2';
   const stale = demand.maxAge !== undefined && (authentication === undefined || nowSeconds - authentication.authTime > demand.maxAge);
   if (!weak && !stale) return null;
