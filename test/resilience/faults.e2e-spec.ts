@@ -96,6 +96,7 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       // A link token of the right shape: whether it is one is the database's to say.
       'POST /auth/password/reset': { token: randomBytes(32).toString('base64url'), newPassword: 'another long password' },
       'POST /auth/email/verify': { token: randomBytes(32).toString('base64url') },
+      'POST /auth/login/mfa': { mfaToken: randomBytes(32).toString('base64url'), method: 'totp', code: '123456' },
     };
     const routes = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
