@@ -69,6 +69,16 @@ describe('LineBatches (stdout in production)', () => {
     expect(written).toEqual(['one\ntwo\nthree\n']);
   });
 
+  it('writes a warning, an error or a fatal line at once, with the lines before it; an info line waits', () => {
+    const { lines, written } = batches(1024);
+    lines.write('{"level":30,"msg":"request completed"}\n');
+    expect(written).toEqual([]);
+    lines.write('{"level":50,"msg":"DATA_DIR\'s disk is full"}\n');
+    expect(written).toEqual(['{"level":30,"msg":"request completed"}\n{"level":50,"msg":"DATA_DIR\'s disk is full"}\n']);
+    lines.write('{"level":40,"msg":"a warning"}\n');
+    expect(written).toHaveLength(2);
+  });
+
   it('writes what it holds every 250 ms, and at exit, synchronously, before flushing its destination', () => {
     jest.useFakeTimers();
     const { lines, written, onExit, flushedSync } = batches(1024);
