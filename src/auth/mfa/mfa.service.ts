@@ -4,12 +4,13 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import type { AppConfig } from '../../config/configuration';
+import type { Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../database/prisma.service';
 import type { Tx } from '../../database/tx';
 import { MailService } from '../../mail/mail.service';
 import { UsersRepository } from '../../users/users.repository';
 import type { AuthUser } from '../auth-user';
-import { RevocationService } from '../revocation/revocation.service';
+import { type Revoke, RevocationService } from '../revocation/revocation.service';
 import { SessionEndingService } from '../sessions/session-ending.service';
 import { hashRecoveryCode, MfaFactorsRepository } from './mfa-factors.repository';
 import type { MfaStatusDto, RecoveryCodesDto, TotpEnrollmentDto } from './mfa.dto';
@@ -33,6 +34,13 @@ export const NO_SECOND_FACTOR = 'Recovery codes need a second factor: enable TOT
 export const USER_NOT_FOUND = 'User not found';
 
 const RECOVERY_CODES = 10;
+
+/** A user's own change of their factors: its audit type and data, and the mail that tells them. */
+interface FactorChange {
+  type: 'mfa.enabled' | 'mfa.disabled' | 'mfa.recovery_codes_regenerated';
+  data: Prisma.InputJsonObject;
+  notice: string;
+}
 
 /**
  * One recovery code: 100 bits from the CSPRNG (20 base32 characters, in four groups for
@@ -97,16 +105,11 @@ export class MfaService {
       const step = await totpStepOf(await this.secrets.open(tx, me.id, factor.secretSealed), code);
       if (step === null || !(await this.factors.acceptStep(tx, me.id, step, false))) throw new BadRequestException(TOTP_WRONG_CODE);
       const recoveryCodes = await this.issueCodes(tx, me.id);
-      const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
-      await this.audit.record(tx, {
+      await this.changed(tx, revoke, me, client, {
         type: 'mfa.enabled',
-        userId: me.id,
-        actorId: me.id,
-        sessionId: me.sessionId,
-        client,
-        data: { method: 'totp', otherSessionsEnded: ended.length },
+        data: { method: 'totp' },
+        notice: 'Two-factor authentication (an authenticator app) was turned on for your account.',
       });
-      await this.notify(tx, me.id, 'Two-factor authentication (an authenticator app) was turned on for your account.');
       return { recoveryCodes };
     });
   }
@@ -116,10 +119,11 @@ export class MfaService {
     await this.revocation.transaction(async (tx, revoke) => {
       if (!(await this.factors.lockTotp(tx, me.id))?.confirmedAt) throw new NotFoundException(TOTP_NOT_ENABLED);
       const { codes } = await this.factors.removeAll(tx, me.id);
-      const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
-      const data = { method: 'totp', recoveryCodesRemoved: codes, otherSessionsEnded: ended.length };
-      await this.audit.record(tx, { type: 'mfa.disabled', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
-      await this.notify(tx, me.id, 'Two-factor authentication was turned off for your account.');
+      await this.changed(tx, revoke, me, client, {
+        type: 'mfa.disabled',
+        data: { method: 'totp', recoveryCodesRemoved: codes },
+        notice: 'Two-factor authentication was turned off for your account.',
+      });
     });
   }
 
@@ -128,16 +132,11 @@ export class MfaService {
     return this.revocation.transaction(async (tx, revoke) => {
       if (!(await this.factors.lockTotp(tx, me.id))?.confirmedAt) throw new ConflictException(NO_SECOND_FACTOR);
       const recoveryCodes = await this.issueCodes(tx, me.id);
-      const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
-      await this.audit.record(tx, {
+      await this.changed(tx, revoke, me, client, {
         type: 'mfa.recovery_codes_regenerated',
-        userId: me.id,
-        actorId: me.id,
-        sessionId: me.sessionId,
-        client,
-        data: { otherSessionsEnded: ended.length },
+        data: {},
+        notice: 'New recovery codes were made for your account; the previous ones no longer work.',
       });
-      await this.notify(tx, me.id, 'New recovery codes were made for your account; the previous ones no longer work.');
       return { recoveryCodes };
     });
   }
@@ -165,6 +164,24 @@ export class MfaService {
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
     await this.factors.replaceRecoveryCodes(tx, userId, codes.map(hashRecoveryCode));
     return codes;
+  }
+
+  /**
+   * The tail of a user's own factor change: every other session of theirs ends (a session
+   * that may be a stolen one must not outlive the change), the change is audited with how
+   * many ended, and the owner is mailed, all in the change's revocation transaction.
+   */
+  private async changed(tx: Tx, revoke: Revoke, me: AuthUser, client: ClientMeta, change: FactorChange): Promise<void> {
+    const ended = await this.endings.endMany(tx, revoke, { userId: me.id, exceptId: me.sessionId }, 'MFA_CHANGED');
+    await this.audit.record(tx, {
+      type: change.type,
+      userId: me.id,
+      actorId: me.id,
+      sessionId: me.sessionId,
+      client,
+      data: { ...change.data, otherSessionsEnded: ended.length },
+    });
+    await this.notify(tx, me.id, change.notice);
   }
 
   /** Mails the account's owner a security notice, in `tx` (sent only if the change commits). */
