@@ -6,10 +6,9 @@ import type { AppConfig } from '../../config/configuration';
 import { PrismaService } from '../../database/prisma.service';
 import { UsersRepository } from '../../users/users.repository';
 import type { AuthUser } from '../auth-user';
-import { PasswordService } from '../passwords/password.service';
 import type { SessionFacts } from '../sessions/session-rotation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
-import { PASSWORD_FACTS } from '../sign-in/password/password.method';
+import { PASSWORD_FACTS, PasswordMethod } from '../sign-in/password/password.method';
 import { credentialStamp } from '../sign-in/sign-in-facts';
 import { SignInMethods } from '../sign-in/sign-in-methods';
 import { AccessTokens } from '../tokens/access-token';
@@ -42,7 +41,7 @@ export class ReauthenticationService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly users: UsersRepository,
-    private readonly passwords: PasswordService,
+    private readonly password: PasswordMethod,
     private readonly sessions: SessionsRepository,
     private readonly methods: SignInMethods,
     private readonly secondFactors: SecondFactors,
@@ -62,8 +61,9 @@ export class ReauthenticationService {
       if (dto.password === undefined) throw new BadRequestException(['password is required']);
       // A user with a second factor must give it: told before argon2 is spent on the password.
       if (await this.prisma.$transaction((tx) => this.secondFactors.has(tx, me.id))) throw this.secondFactorChallenge();
-      verifiedHash = await this.users.passwordHashOf(me.id);
-      if (!verifiedHash || !(await this.passwords.verify(verifiedHash, dto.password))) throw new UnauthorizedException(PASSWORD_INCORRECT);
+      const proved = await this.password.proveAgain(me.id, dto.password);
+      if (proved === null) throw new UnauthorizedException(PASSWORD_INCORRECT);
+      verifiedHash = proved;
     }
     return this.prisma.$transaction(async (tx) => {
       // Shared lock on the user: a factor enrolled, or a password changed, meanwhile is seen here or waits.
@@ -109,13 +109,9 @@ export class ReauthenticationService {
     return new InsufficientUserAuthentication({ maxAge: this.maxAge, acr: 'aal2' });
   }
 
+  /** Sorted: the message stays the same whatever order the modules register their methods in. */
   private knownMethods(): string[] {
-    return [
-      'password',
-      ...this.methods
-        .all()
-        .filter((m) => m.reauthenticate !== undefined)
-        .map((m) => m.name),
-    ];
+    const others = this.methods.all().filter((m) => m.reauthenticate !== undefined);
+    return ['password', ...others.map((m) => m.name)].sort();
   }
 }

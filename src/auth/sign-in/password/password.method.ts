@@ -56,4 +56,14 @@ export class PasswordMethod implements SignInMethod {
     await this.audit.recordAlone({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
+
+  /**
+   * The signed-in user's password again (POST /auth/reauthenticate): the hash it matched,
+   * for the caller to see unchanged inside its transaction (a password changed meanwhile
+   * is not the one proved), or null for a wrong one.
+   */
+  async proveAgain(userId: string, password: string): Promise<string | null> {
+    const hash = await this.users.passwordHashOf(userId);
+    return hash && (await this.passwords.verify(hash, password)) ? hash : null;
+  }
 }
