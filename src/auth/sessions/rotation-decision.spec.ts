@@ -1,16 +1,7 @@
-import { decideRotation, type PresentedTokenFacts } from './rotation-decision';
+import { decideRotation } from './rotation-decision';
+import { justRotated } from './rotation.fixture';
 
 const GRACE_MS = 30_000;
-/** The token rotated away 1 s ago by the last rotation: the concurrent-refresh case. */
-const justRotated: PresentedTokenFacts = {
-  found: 'rotated',
-  ended: false,
-  expired: false,
-  presentedGeneration: 4,
-  currentGeneration: 5,
-  sinceRotationMs: 1_000,
-  successorIsCurrent: true,
-};
 
 describe('decideRotation: a refresh token that did not rotate', () => {
   it('is invalid when nobody ever issued it', () => {

@@ -8,8 +8,8 @@ import type { Session, User } from '../../generated/prisma/client';
 import type { MetricsService } from '../../metrics/metrics.service';
 import { RefreshTokens } from '../tokens/refresh-token';
 import { secretKey, type ServerSecrets } from '../secret/server-secret';
-import type { PresentedTokenFacts } from './rotation-decision';
 import type { SessionEndingService } from './session-ending.service';
+import { justRotated } from './rotation.fixture';
 import { REFRESH_ERRORS, SessionRotationService } from './session-rotation.service';
 import type { SessionsRepository } from './sessions.repository';
 
@@ -81,16 +81,6 @@ function storedSession(refreshTokenHash: string, changes: Partial<Session> = {})
     user,
   };
 }
-
-/** The token just rotated away, 1 s ago (the concurrent-refresh case of rotation-decision.spec.ts). */
-const justRotated: PresentedTokenFacts = {
-  found: 'rotated',
-  ended: false,
-  expired: false,
-  presentedGeneration: 4,
-  currentGeneration: 5,
-  sinceRotationMs: 1_000,
-};
 
 afterEach(() => jest.restoreAllMocks());
 
