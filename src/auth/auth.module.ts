@@ -24,7 +24,7 @@ import { ReauthenticationController } from './step-up/reauthentication.controlle
 import { ReauthenticationService } from './step-up/reauthentication.service';
 import { RecentAuthGuard } from './step-up/recent-auth.guard';
 import { SecondFactors } from './step-up/second-factors';
-import { PendingSignIns } from './sign-in/pending-sign-ins';
+import { PendingSignInsModule } from './sign-in/pending-sign-ins.module';
 import { PasswordMethod } from './sign-in/password/password.method';
 import { SignInMethods, SignInRules } from './sign-in/sign-in-methods';
 import { SignInPolicy } from './sign-in/sign-in-policy';
@@ -47,6 +47,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     AuthThrottlingModule,
     MailModule,
     AccountTokensRepositoryModule,
+    PendingSignInsModule,
   ],
   controllers: [AuthController, DevicesController, RecoveryController, ReauthenticationController],
   providers: [
@@ -67,7 +68,6 @@ import { RefreshTransport } from './transport/refresh-transport';
     SignInPolicy,
     SignInMethods,
     SignInRules,
-    PendingSignIns,
     MfaStepGuard,
     PasswordMethod,
     LocalStrategy,

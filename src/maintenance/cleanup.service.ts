@@ -7,6 +7,7 @@ import { SigningKeysRepository } from '../auth/keys/signing-keys.repository';
 import { RevocationEventsRepository } from '../auth/revocation/revocation-events.repository';
 import { AccountTokensRepository } from '../auth/recovery/account-tokens.repository';
 import { SessionsRepository } from '../auth/sessions/sessions.repository';
+import { PendingSignIns } from '../auth/sign-in/pending-sign-ins';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { PostgresThrottlerStorage } from '../throttling/postgres-throttler.storage';
 
@@ -30,6 +31,7 @@ export interface CleanupReport {
   signingKeys: number;
   accountTokens: number;
   outboxDeliveries: number;
+  pendingSignIns: number;
 }
 
 /**
@@ -42,7 +44,8 @@ export interface CleanupReport {
  * - signing keys retired (or revoked) longer than ACCESS_TOKEN_TTL + a margin ago: no
  *   token they signed can still be valid (the key that signs now never retired);
  * - expired reset and verification tokens;
- * - delivered and failed outbox rows after the retention (pending ones never).
+ * - delivered and failed outbox rows after the retention (pending ones never);
+ * - pending sign-ins (a first step that waits for a second) past MFA_TOKEN_TTL.
  * Each table's owner deletes in batches, so no statement holds many locks or a long
  * transaction.
  */
@@ -59,6 +62,7 @@ export class CleanupService {
     private readonly signingKeys: SigningKeysRepository,
     private readonly accountTokens: AccountTokensRepository,
     private readonly outbox: OutboxRepository,
+    private readonly pendingSignIns: PendingSignIns,
     config: ConfigService<AppConfig, true>,
   ) {
     this.accessTokenTtl = config.get('auth.accessTokenTtl', { infer: true });
@@ -87,6 +91,7 @@ export class CleanupService {
     const signingKeys = await this.signingKeys.deleteExpired(this.accessTokenTtl + REVOCATION_MARGIN_SECONDS);
     const accountTokens = await this.accountTokens.deleteExpired();
     const outboxDeliveries = await this.outbox.deleteClosedOlderThan(CLOSED_DELIVERY_RETENTION_DAYS);
-    return { sessions, revocationEvents, throttleBuckets, signingKeys, accountTokens, outboxDeliveries };
+    const pendingSignIns = await this.pendingSignIns.deleteExpired();
+    return { sessions, revocationEvents, throttleBuckets, signingKeys, accountTokens, outboxDeliveries, pendingSignIns };
   }
 }

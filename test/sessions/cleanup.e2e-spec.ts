@@ -41,7 +41,7 @@ describe('the cleanup job', () => {
     await throttleBucket.create({ data: { key: 'blocked', hits: 11, expiresAt: ago(1000), blockedUntil: new Date(Date.now() + MINUTE) } });
     await throttleBucket.create({ data: { key: 'open', hits: 1, expiresAt: new Date(Date.now() + MINUTE) } });
 
-    expect(await runCleanup()).toEqual({ sessions: 3, revocationEvents: 1, throttleBuckets: 1, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0 });
+    expect(await runCleanup()).toEqual({ sessions: 3, revocationEvents: 1, throttleBuckets: 1, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0, pendingSignIns: 0 });
 
     const left = await session.findMany({ where: { userId: user.id }, select: { id: true } });
     expect(left.map((s) => s.id).sort()).toEqual([ids.live, ids.registered, ids.endedRecently].sort());
@@ -54,7 +54,7 @@ describe('the cleanup job', () => {
     expect((await t.http.get('/auth/me', { token: rotated.body.accessToken })).status).toBe(200);
     expect((await t.http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status).toBe(200);
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
-    expect(await runCleanup()).toEqual({ sessions: 0, revocationEvents: 0, throttleBuckets: 0, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0 });
+    expect(await runCleanup()).toEqual({ sessions: 0, revocationEvents: 0, throttleBuckets: 0, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0, pendingSignIns: 0 });
   });
 
   it('deletes in batches until none is left', async () => {
@@ -105,5 +105,19 @@ describe('the cleanup job', () => {
     });
     expect(left.map((d) => d.target).sort()).toEqual(['old-pending@example.com', 'recent@example.com']);
     await outboxDelivery.deleteMany({ where: { target: 'old-pending@example.com' } });
+  });
+
+  it('removes pending sign-ins past their expiry, never a live one', async () => {
+    const user = await newUser(t.http);
+    const { pendingSignIn } = t.server.prisma;
+    const pending = (tokenHash: string, expiresAt: Date) =>
+      pendingSignIn.create({ data: { tokenHash, userId: user.id, amr: ['pwd'], acr: 'aal1', credential: 'stamp', methods: ['totp'], expiresAt } });
+    await pending('c'.repeat(64), ago(1000));
+    await pending('d'.repeat(64), ago(DAY));
+    await pending('e'.repeat(64), new Date(Date.now() + MINUTE));
+
+    expect(await runCleanup()).toMatchObject({ pendingSignIns: 2 });
+    expect((await pendingSignIn.findMany({ where: { userId: user.id } })).map((p) => p.tokenHash)).toEqual(['e'.repeat(64)]);
+    expect(await runCleanup()).toMatchObject({ pendingSignIns: 0 });
   });
 });

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/configuration';
 import { PrismaService } from '../../database/prisma.service';
+import { deleteInBatches, DELETE_BATCH_SIZE } from '../../database/batches';
 import type { Tx } from '../../database/tx';
 import type { Acr } from '@nest-auth-backend/token-contract';
 import type { MfaRequiredDto } from './mfa-required.dto';
@@ -88,5 +89,14 @@ export class PendingSignIns {
   /** Used (or refused for good): gone. */
   async finish(tx: Tx, tokenHash: string): Promise<void> {
     await tx.pendingSignIn.deleteMany({ where: { tokenHash } });
+  }
+
+  /** The cleanup job: pending sign-ins past their expiry (a user's next first step also drops theirs), in batches. */
+  deleteExpired(): Promise<number> {
+    return deleteInBatches(
+      () => this.prisma.$executeRaw`
+        DELETE FROM pending_sign_ins WHERE token_hash IN (
+          SELECT token_hash FROM pending_sign_ins WHERE expires_at <= now() LIMIT ${DELETE_BATCH_SIZE})`,
+    );
   }
 }
