@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Role, type User } from './api';
 import type { UsersPageDto } from './api-types';
+import { ResetSecondFactors } from './second-factors';
 import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
@@ -131,6 +132,7 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
           >
             Force logout
           </button>
+          <ResetSecondFactors user={user} busy={busy} run={run} onDone={loadSessions} />
           {user.disabled ? (
             <button type="button" disabled={busy} onClick={() => void update({ disabled: false }, `${user.email} is enabled: they can sign in again.`)}>
               Enable user

@@ -13,7 +13,12 @@ import type {
   DeviceDto,
   KeyDto,
   LoginDto,
+  LoginMfaDto,
+  MfaRequiredDto,
+  MfaStatusDto,
   MyDeviceDto,
+  ReauthenticateDto,
+  ReauthenticatedDto,
   RegisterDto,
   TokenResponseDto,
   UserDto,
@@ -109,8 +114,11 @@ function messageOf(data: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
-/** A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password. */
-const tokenRefused = (res: Response) => res.status === 401 && res.headers.has('www-authenticate');
+/** RFC 9470: the token is valid, but its sign-in is too old or too weak for this route. */
+const STEP_UP = 'insufficient_user_authentication';
+const stepUpAsked = (res: Response) => res.status === 401 && (res.headers.get('www-authenticate') ?? '').includes(STEP_UP);
+/** A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password, nor a step-up. */
+const tokenRefused = (res: Response) => res.status === 401 && res.headers.has('www-authenticate') && !stepUpAsked(res);
 
 /** One refresh at a time, whoever asks: concurrent callers share it. On a 401, why there is no session. */
 function refresh(): Promise<TokenResponse | NoSession> {
@@ -152,11 +160,88 @@ export async function publicCall<T>(method: string, path: string, body?: unknown
   return read<T>(await send(method, path, body));
 }
 
-/** Sign-in or sign-up: the access token is kept in memory, the refresh token in the cookie. */
-export async function signIn(path: '/auth/login' | '/auth/register', body: LoginDto | RegisterDto): Promise<TokenResponse> {
-  const grant = await publicCall<TokenResponse>('POST', path, body);
+/**
+ * Sign-in or sign-up: the access token is kept in memory, the refresh token in the cookie.
+ * A password that is right for a user with a second factor opens no session yet: the
+ * answer is `mfaRequired`, and signInStep finishes the sign-in.
+ */
+export async function signIn(path: '/auth/login', body: LoginDto): Promise<TokenResponse | MfaRequiredDto>;
+export async function signIn(path: '/auth/register', body: RegisterDto): Promise<TokenResponse>;
+export async function signIn(path: '/auth/login' | '/auth/register', body: LoginDto | RegisterDto): Promise<TokenResponse | MfaRequiredDto> {
+  const grant = await publicCall<TokenResponse | MfaRequiredDto>('POST', path, body);
+  if (!('mfaRequired' in grant)) accessToken = grant.accessToken;
+  return grant;
+}
+
+/** The second step of a sign-in (POST /auth/login/mfa): the session opens only now. */
+export async function signInStep(body: LoginMfaDto): Promise<TokenResponse> {
+  const grant = await publicCall<TokenResponse>('POST', '/auth/login/mfa', body);
   accessToken = grant.accessToken;
   return grant;
+}
+
+/** What a re-authentication prompt asks the person for, and how it answers. */
+export interface ReauthPrompt {
+  /** Whether a second factor is wanted (the route asked for aal2, or the user has TOTP on). */
+  secondFactor: boolean;
+  /** Sends the proof; throws ApiError (wrong password or code, shown in the prompt), or SecondFactorNeeded. */
+  submit(proof: ReauthenticateDto): Promise<void>;
+  cancel(): void;
+}
+
+/** The password was not enough: this user has a second factor, which the prompt must ask for. */
+export class SecondFactorNeeded extends Error {
+  constructor() {
+    super('Your account has two-factor authentication: enter a code from your authenticator app, or a recovery code.');
+  }
+}
+
+/** Raised by a call the person declined to re-authenticate for. */
+export const REAUTH_CANCELLED = 'Not done: this needs you to confirm it is you.';
+
+let prompt: (ask: ReauthPrompt) => void = (ask) => ask.cancel();
+let reauthenticating: Promise<boolean> | null = null;
+
+/** The app's re-authentication prompt (one, mounted once): shown when a route asks for a more recent sign-in. */
+export function onReauthenticate(show: (ask: ReauthPrompt) => void): void {
+  prompt = show;
+}
+
+/** Whether the signed-in user has TOTP on (GET /auth/mfa): what the prompt asks for. Unknown (an error) counts as no. */
+async function hasTotp(): Promise<boolean> {
+  const res = await send('GET', '/auth/mfa', undefined, accessToken);
+  return res.ok && ((await res.json()) as MfaStatusDto).totp.enabled;
+}
+
+/**
+ * A route answered RFC 9470's challenge: the prompt asks for the password, or a code when
+ * the route asks for aal2 or the user has TOTP on; POST /auth/reauthenticate gives this same session a fresh
+ * token. Callers at the same time share one prompt. Whether the person went through.
+ */
+function reauthenticate(challenge: string): Promise<boolean> {
+  reauthenticating ??= (async () => {
+    const secondFactor = challenge.includes('acr_values="aal2"') || (await hasTotp());
+    return new Promise<boolean>((resolve) => {
+      prompt({
+        secondFactor,
+        async submit(proof) {
+          const res = await send('POST', '/auth/reauthenticate', proof, accessToken);
+          // A password given for a user with a second factor: the server asks for the factor.
+          if (stepUpAsked(res)) throw new SecondFactorNeeded();
+          if (tokenRefused(res)) {
+            resolve(false);
+            ended();
+          }
+          accessToken = (await read<ReauthenticatedDto>(res)).accessToken;
+          resolve(true);
+        },
+        cancel: () => resolve(false),
+      });
+    });
+  })().finally(() => {
+    reauthenticating = null;
+  });
+  return reauthenticating;
 }
 
 /**
@@ -173,6 +258,11 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     listeners.user(grant.user);
     res = await send(method, path, body, accessToken);
     if (tokenRefused(res)) ended();
+  }
+  // Too old or too weak a sign-in for this route: re-authenticate, then the same request once more.
+  if (stepUpAsked(res)) {
+    if (!(await reauthenticate(res.headers.get('www-authenticate')!))) throw new ApiError(401, REAUTH_CANCELLED);
+    res = await send(method, path, body, accessToken);
   }
   // No longer an admin (a role change applies from the next request): the app hides the admin screens.
   if (res.status === 403 && path.startsWith('/admin/')) await profile().catch(() => undefined);

@@ -8,6 +8,7 @@ import { OutboxScreen } from './admin-outbox';
 import { UsersScreen } from './admin-users';
 import { WebhooksScreen } from './admin-webhooks';
 import { ResetPassword, VerifyEmail } from './recovery';
+import { ReauthDialog } from './second-factors';
 import { SignIn } from './sign-in';
 import { Link, NoticeLine, type Notice } from './ui';
 
@@ -142,6 +143,7 @@ export function App() {
           </>
         )}
       </main>
+      <ReauthDialog />
     </>
   );
 }

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, publicCall, signIn, type TokenResponse } from './api';
+import type { MfaRequiredDto } from './api-types';
+import { SecondStep } from './second-factors';
 import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
 
 type Mode = 'sign-in' | 'sign-up' | 'forgot' | 'resend';
@@ -78,7 +80,10 @@ export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | 
 function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenResponse): void; onUnverified(): void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // The password was right and the account has a second factor: its step comes next.
+  const [pending, setPending] = useState<MfaRequiredDto | null>(null);
   const { run, busy, notice } = useAction();
+  if (pending) return <SecondStep pending={pending} onSignedIn={onSignedIn} onBack={() => setPending(null)} />;
   return (
     <form
       method="post"
@@ -86,7 +91,9 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
         e.preventDefault();
         void run(async () => {
           try {
-            onSignedIn(await signIn('/auth/login', { email, password }));
+            const grant = await signIn('/auth/login', { email, password });
+            if ('mfaRequired' in grant) return setPending(grant);
+            onSignedIn(grant);
           } catch (error) {
             if (error instanceof ApiError && error.status === 403) onUnverified();
             throw error;
