@@ -185,7 +185,7 @@ export function SecondStep({ pending, onSignedIn, onBack }: { pending: MfaRequir
             onSignedIn(await signInStep({ mfaToken: pending.mfaToken, method, code: code.trim() }));
           } catch (error) {
             // The server's one message for every refusal names its mfaToken: said here in the person's words.
-            if (error instanceof ApiError && error.status === 401) throw new Error(STEP_REFUSED);
+            if (error instanceof ApiError && error.status === 401) throw new Error(STEP_REFUSED, { cause: error });
             throw error;
           }
         });

@@ -10,7 +10,15 @@ import { CleanupService } from './cleanup.service';
 
 /** Scheduled housekeeping: the cleanup job. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ThrottlerStorageModule, SessionsRepositoryModule, RevocationModule, KeysModule, AccountTokensRepositoryModule, PendingSignInsModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    ThrottlerStorageModule,
+    SessionsRepositoryModule,
+    RevocationModule,
+    KeysModule,
+    AccountTokensRepositoryModule,
+    PendingSignInsModule,
+  ],
   providers: [CleanupService],
   exports: [CleanupService],
 })

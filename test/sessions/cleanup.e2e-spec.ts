@@ -41,7 +41,15 @@ describe('the cleanup job', () => {
     await throttleBucket.create({ data: { key: 'blocked', hits: 11, expiresAt: ago(1000), blockedUntil: new Date(Date.now() + MINUTE) } });
     await throttleBucket.create({ data: { key: 'open', hits: 1, expiresAt: new Date(Date.now() + MINUTE) } });
 
-    expect(await runCleanup()).toEqual({ sessions: 3, revocationEvents: 1, throttleBuckets: 1, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0, pendingSignIns: 0 });
+    expect(await runCleanup()).toEqual({
+      sessions: 3,
+      revocationEvents: 1,
+      throttleBuckets: 1,
+      signingKeys: 0,
+      accountTokens: 0,
+      outboxDeliveries: 0,
+      pendingSignIns: 0,
+    });
 
     const left = await session.findMany({ where: { userId: user.id }, select: { id: true } });
     expect(left.map((s) => s.id).sort()).toEqual([ids.live, ids.registered, ids.endedRecently].sort());
@@ -54,7 +62,15 @@ describe('the cleanup job', () => {
     expect((await t.http.get('/auth/me', { token: rotated.body.accessToken })).status).toBe(200);
     expect((await t.http.post('/auth/refresh', { refreshToken: rotated.body.refreshToken })).status).toBe(200);
     expect((await t.http.get('/auth/me', { token: user.accessToken })).status).toBe(200);
-    expect(await runCleanup()).toEqual({ sessions: 0, revocationEvents: 0, throttleBuckets: 0, signingKeys: 0, accountTokens: 0, outboxDeliveries: 0, pendingSignIns: 0 });
+    expect(await runCleanup()).toEqual({
+      sessions: 0,
+      revocationEvents: 0,
+      throttleBuckets: 0,
+      signingKeys: 0,
+      accountTokens: 0,
+      outboxDeliveries: 0,
+      pendingSignIns: 0,
+    });
   });
 
   it('deletes in batches until none is left', async () => {
