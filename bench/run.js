@@ -18,6 +18,8 @@
  *   RH POST /auth/refresh   the same with a webhook and a back-channel client registered
  *   outbox: POST /auth/logout without and with a webhook + a back-channel client (two outbox
  *           rows a logout, delivered to a receiver in this process)
+ *   signin: sign-ins a second, a password sign-in (POST /auth/login) beside a two-step one
+ *           (the password, then POST /auth/login/mfa with a TOTP code computed here)
  *   and the revocation delay between two instances sharing the database, healthy and
  *   with the second instance's LISTEN connection silently partitioned.
  * The app runs at the production defaults (NODE_ENV=production, LOG_LEVEL=info: one
@@ -39,7 +41,7 @@ const { call, load, refreshChains, sweep } = require('./lib/load');
 const { markdown, num } = require('./lib/report');
 
 const quick = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=2,R,memory runs only those scenarios (ids of the table; revocation, partition, memory, outbox: it runs RH). */
+/** BENCH_ONLY=2,R,memory runs only those scenarios (ids of the table; revocation, partition, memory, signin, outbox: it runs RH). */
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((id) => id.trim()) : undefined;
 const wanted = (id) => !only || only.includes(id) || (id === 'RH' && only.includes('outbox'));
 const duration = Number(process.env.BENCH_DURATION || (quick ? 2 : 10));
@@ -114,6 +116,7 @@ async function main() {
   let partition;
   let memory;
   let outbox;
+  let signIns;
   const apps = [];
   try {
     const a = await startApp('app A', env);
@@ -323,6 +326,7 @@ async function main() {
       }
     }
 
+    if (wanted('signin')) signIns = await measureSignIns(a, register);
     if (wanted('revocation')) revocation = await measureRevocation(a, env, admin, register, apps);
     if (wanted('partition')) partition = await measurePartition(a, env, admin, register, databaseUrl);
     if (wanted('memory')) memory = await measureMemory(env, runId, apps);
@@ -332,7 +336,7 @@ async function main() {
     cluster?.stop();
   }
 
-  const report = summarize(runs, revocation, partition, memory, stats, outbox);
+  const report = summarize(runs, revocation, partition, memory, stats, outbox, signIns);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${markdown(report)}\n\n(bench/results/latest.json)`);
@@ -382,6 +386,88 @@ async function measureRevocation(a, env, admin, register, apps) {
   } catch (error) {
     return { error: error.message };
   }
+}
+
+/** Sign-ins per kind in the signin scenario, and how many at once (argon2 takes the cores: more at once only queue). */
+const SIGNINS = quick ? 40 : 200;
+const SIGNIN_CONCURRENCY = 8;
+const TOTP_PERIOD = 30;
+const totpStep = () => Math.floor(Date.now() / 1000 / TOTP_PERIOD);
+/** The code an authenticator app shows during `step` (otplib's defaults are the otpauth URI's: SHA-1, 6 digits, 30 s). */
+const totpCode = (secretKey, step) => require('otplib').generateSync({ secret: secretKey, epoch: step * TOTP_PERIOD });
+
+/**
+ * What a second factor costs a sign-in. Both kinds run SIGNINS sign-ins, SIGNIN_CONCURRENCY
+ * at a time, alternating twice so that neither has the emptier tables: a password sign-in
+ * (POST /auth/login, one user), and a two-step one (POST /auth/login answers mfaRequired,
+ * then POST /auth/login/mfa with the code of the current step). Each TOTP code is accepted
+ * once per user, so each two-step sign-in is of a user of its own, enrolled beforehand
+ * (confirmed with the previous step's code, leaving the current one unused).
+ */
+async function measureSignIns(a, register) {
+  try {
+    const password = await register('signin-password');
+    const enroll = async (i) => {
+      const user = await register(`signin-totp-${i}`);
+      const { secret: key } = await call(a.url, 'POST', '/auth/mfa/totp', { token: user.tokens.accessToken, expect: 201 });
+      // The previous step's code; when a step ends meanwhile it is out of the window (400, nothing spent): once more.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await call(a.url, 'POST', '/auth/mfa/totp/confirm', { token: user.tokens.accessToken, body: { code: totpCode(key, totpStep() - 1) } });
+          break;
+        } catch (error) {
+          if (attempt > 0) throw error;
+        }
+      }
+      return { email: user.email, password: user.password, key };
+    };
+    const rounds = { password: [], twoStep: [] };
+    for (let round = 0; round < 2; round++) {
+      const enrolled = [];
+      while (enrolled.length < SIGNINS) {
+        const batch = Array.from({ length: Math.min(4, SIGNINS - enrolled.length) }, (_, i) => enroll(`${round}-${enrolled.length + i}`));
+        enrolled.push(...(await Promise.all(batch)));
+      }
+      rounds.password.push(
+        await signInRun(SIGNINS, () => call(a.url, 'POST', '/auth/login', { body: { email: password.email, password: password.password } })),
+      );
+      let next = 0;
+      rounds.twoStep.push(
+        await signInRun(SIGNINS, async () => {
+          const user = enrolled[next++];
+          const first = await call(a.url, 'POST', '/auth/login', { body: { email: user.email, password: user.password } });
+          if (!first.mfaRequired) throw new Error('POST /auth/login opened a session for a user with TOTP');
+          await call(a.url, 'POST', '/auth/login/mfa', { body: { mfaToken: first.mfaToken, method: 'totp', code: totpCode(user.key, totpStep()) } });
+        }),
+      );
+    }
+    const mean = (list, key) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
+    const summary = (list) => ({ signIns: SIGNINS, rounds: list.length, perSecond: mean(list, 'perSecond'), p50: mean(list, 'p50'), p99: mean(list, 'p99') });
+    return { concurrency: SIGNIN_CONCURRENCY, password: summary(rounds.password), twoStep: summary(rounds.twoStep) };
+  } catch (error) {
+    return { error: error.message };
+  }
+}
+
+/** `n` runs of `signIn`, SIGNIN_CONCURRENCY at once: sign-ins a second and each one's latency (ms). */
+async function signInRun(n, signIn) {
+  const latencies = [];
+  let started = 0;
+  const from = performance.now();
+  await Promise.all(
+    Array.from({ length: SIGNIN_CONCURRENCY }, async () => {
+      while (started < n) {
+        started++;
+        const at = performance.now();
+        await signIn();
+        latencies.push(performance.now() - at);
+      }
+    }),
+  );
+  const seconds = (performance.now() - from) / 1000;
+  latencies.sort((x, y) => x - y);
+  const at = (p) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)];
+  return { perSecond: n / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
 /** Logouts per run of the outbox scenario, and how many at once. */
@@ -572,7 +658,7 @@ async function measureMemory(env, runId, apps) {
   }
 }
 
-function summarize(runs, revocation, partition, memory, stats, outbox) {
+function summarize(runs, revocation, partition, memory, stats, outbox, signIns) {
   const rps = (id) => (runs[id]?.valid ? runs[id].rps : undefined);
   const ratio = (x, y) => (rps(x) && rps(y) ? rps(x) / rps(y) : undefined);
   const ratios = {
@@ -589,6 +675,7 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
     'RH/R (refresh with a webhook and a back-channel client registered vs without)': ratio('RH', 'R'),
     'logouts/s with two outbox rows each (receiver stalled) vs none': outbox?.stalled && outbox.stalled.perSecond / outbox.without.perSecond,
     'logouts/s with two outbox rows each, delivered meanwhile, vs none': outbox?.live && outbox.live.perSecond / outbox.without.perSecond,
+    'two-step sign-ins/s (password + TOTP) vs password sign-ins/s': signIns?.twoStep && signIns.twoStep.perSecond / signIns.password.perSecond,
   };
   const r2 = runs['2']?.valid ? runs['2'] : undefined;
   const check = (value, ok) => (value === undefined ? undefined : ok(value));
@@ -642,6 +729,7 @@ function summarize(runs, revocation, partition, memory, stats, outbox) {
     partition,
     memory,
     outbox,
+    signIns,
     targets,
   };
 }

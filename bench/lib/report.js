@@ -66,6 +66,18 @@ function markdown(report) {
     `Outbox (${outbox?.without?.logouts ?? '—'} POST /auth/logout, 10 at a time, ${outbox?.without?.rounds ?? '—'} alternating rounds of each kind, means): ${ob}.`,
     '',
   );
+  const { signIns } = report;
+  const signInLine = (r) => `${num(r.perSecond, 1)} sign-ins/s (p50 ${num(r.p50, 1)} ms, p99 ${num(r.p99, 1)} ms)`;
+  const si = !signIns
+    ? 'not measured'
+    : signIns.error
+      ? `failed: ${signIns.error.split('\n')[0]}`
+      : `password ${signInLine(signIns.password)}; password + TOTP (two requests) ${signInLine(signIns.twoStep)}, ` +
+        `${num(signIns.twoStep.perSecond / signIns.password.perSecond, 2)}× the password's rate`;
+  out.push(
+    `Sign-in (${signIns?.password?.signIns ?? '—'} of each kind, ${signIns?.concurrency ?? '—'} at a time, ${signIns?.password?.rounds ?? '—'} alternating rounds, means): ${si}.`,
+    '',
+  );
   out.push(...memoryLines(report.memory));
   out.push(
     table(
