@@ -215,8 +215,9 @@ async function hasTotp(): Promise<boolean> {
 
 /**
  * A route answered RFC 9470's challenge: the prompt asks for the password, or a code when
- * the route asks for aal2 or the user has TOTP on; POST /auth/reauthenticate gives this same session a fresh
- * token. Callers at the same time share one prompt. Whether the person went through.
+ * the route asks for aal2 or the user has TOTP on; POST /auth/reauthenticate gives this
+ * same session a fresh token. Callers at the same time share one prompt. Whether the
+ * person went through.
  */
 function reauthenticate(challenge: string): Promise<boolean> {
   reauthenticating ??= (async () => {
