@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
@@ -20,6 +20,9 @@ const { buildConsole } = require('../../scripts/build-console.js') as { buildCon
 /** The code an authenticator app shows during time step `step` (otplib, as the app would: SHA-1, 6 digits, 30 s). */
 const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
+/** As in console.e2e-spec.ts: `CONSOLE_SCREENSHOTS=docs/screenshots` writes docs/console.md's pictures there. */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
+
 /**
  * Second factors in the console, in a real browser, with the codes computed here as an
  * authenticator app would: enrolling (the key read from the page), the recovery codes
@@ -34,6 +37,7 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
   let http: Http;
   let consoleDir: string;
   let downloads: string;
+  let shotsDir: string;
   let browser: Browser;
   const trouble: Trouble[] = [];
   let page: Page;
@@ -47,6 +51,8 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     consoleDir = mkdtempSync(join(tmpdir(), 'auth-console-'));
     downloads = mkdtempSync(join(tmpdir(), 'auth-console-downloads-'));
     await buildConsole(consoleDir);
+    shotsDir = SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'auth-console-shots-'));
+    mkdirSync(shotsDir, { recursive: true });
     db = await createTestDatabase();
     server = await startApp(db, { ...ADMIN_ENV, COOKIE_SECURE: 'false' }, { consoleDir });
     http = new Http(server.baseUrl);
@@ -60,9 +66,10 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     await browser?.close().catch(() => undefined);
     await server?.close();
     await db?.drop();
-    for (const dir of [consoleDir, downloads]) if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [consoleDir, downloads, SCREENSHOTS ? undefined : shotsDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  const shoot = (p: Page, name: string) => p.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
   const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name }).waitFor();
   const section = (p: Page) => p.getByRole('region', { name: 'Two-factor authentication' });
   const status = (p: Page, text: string | RegExp) => p.getByRole('status').filter({ hasText: text }).waitFor();
@@ -104,6 +111,7 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/);
     secret = (await section(page).getByLabel('Setup key').textContent())!;
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await shoot(page, 'two-factor-enroll');
 
     step = await awayFromStepEdge();
     await section(page).getByLabel('Code from the app').fill(codeAt(secret, step));
@@ -113,6 +121,7 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     codes = await list.locator('li').allTextContents();
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
+    await shoot(page, 'two-factor-codes');
 
     await section(page).getByRole('button', { name: 'Copy' }).click();
     await status(page, 'Copied to the clipboard.');
@@ -137,6 +146,7 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     // The second step: no session yet.
     await page.getByLabel('Code from your authenticator app').waitFor();
     expect(await liveSessions(person.email)).toHaveLength(0);
+    await shoot(page, 'sign-in-second-step');
     // The code of the next step (the current one was spent confirming): within the ±1 step of drift.
     await page.getByLabel('Code from your authenticator app').fill(codeAt(secret, step + 1));
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -175,6 +185,7 @@ describeWithChromium('test/browser/second-factors.e2e-spec.ts')('a real browser:
     const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
     // The user has TOTP on: the prompt asks for the factor, not the password.
     await dialog.getByLabel('Code from your authenticator app').waitFor();
+    await shoot(page, 'reauthenticate');
     expect(await server.prisma.totpFactor.count({ where: { userId: (await userOf(person.email)).id } })).toBe(1);
     await dialog.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await dialog.getByLabel('Recovery code').fill('aaaaa-bbbbb-ccccc-ddddd');
