@@ -17,11 +17,19 @@ COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY packages ./packages
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# Behind a TLS-inspecting proxy (as on our CI), pass its CA bundle as a build secret:
+# `--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt`. It is used by npm here and is in no layer.
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
+    npm ci --no-audit --no-fund
 COPY . .
-# Then production dependencies only, and the workspace packages without their sources.
+# Then production dependencies only: not dev, and not the optional peers npm installs with
+# them (@prisma/client's: the prisma CLI with its studio, typescript: 200 MB); of Prisma's query
+# compilers only PostgreSQL's (the generated client loads that one); the workspace packages
+# without their sources.
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm prune --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund \
+ && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
  && rm -rf packages/*/src packages/*/tsconfig*.json packages/*/dist/.tsbuildinfo
 
 # ── run: production dependencies and the build, owned by root, read by a user that is not ──
@@ -29,8 +37,8 @@ FROM ${BASE}
 # tini as PID 1: it forwards SIGTERM to node (which stops gracefully and exits 0) and reaps
 # children. The official image lacks it (Debian has it); CI's base brings it.
 RUN command -v tini >/dev/null || (apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*); \
-    groupadd --system --gid 10001 auth \
- && useradd --system --uid 10001 --gid auth --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin auth \
+    groupadd --gid 10001 auth \
+ && useradd --uid 10001 --gid auth --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin auth \
  && mkdir -p /data && chown auth:auth /data && chmod 700 /data
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -5,6 +5,18 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type LoginOutcome = 'succeeded' | 'failed';
 export type RefreshOutcome = 'rotated' | 'concurrent' | 'invalid' | 'ended' | 'expired' | 'reused';
 
+/**
+ * One read shared by the gauges of a scrape (they are collected together): a query that
+ * yields several gauges runs once, not once per gauge.
+ */
+export function sharedRead<T>(read: () => Promise<T>, ms = 1000): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ms) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
 /** What the revocation side reports when scraped (read at scrape time, never on a request). */
 export interface RevocationGauges {
   live(): boolean;
@@ -88,6 +100,28 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.set(size());
+      },
+    });
+  }
+
+  /**
+   * Registers a gauge read when scraped, by one label (`{ '': n }` for an unlabelled value).
+   * The read may query the database: when it fails or yields undefined the gauge is left out
+   * of that scrape (an alert on it then sees no sample rather than a made-up zero).
+   */
+  watch(name: string, help: string, read: () => Promise<Record<string, number> | undefined>, labelName?: string): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: labelName ? [labelName] : [],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const values = await read().catch(() => undefined);
+        for (const [label, value] of Object.entries(values ?? {})) {
+          if (labelName) this.set({ [labelName]: label }, value);
+          else this.set(value);
+        }
       },
     });
   }
