@@ -11,6 +11,6 @@ import { RevocationFeed } from './revocation-feed';
 @Injectable()
 export class FeedMetrics {
   constructor(feed: RevocationFeed, metrics: MetricsService) {
-    metrics.watch('auth_revocation_feed_streams', 'Revocation feeds (GET /auth/revocations) open on this instance', async () => ({ '': feed.size }));
+    metrics.watch('auth_revocation_feed_streams', 'Revocation feeds (GET /auth/revocations) open on this instance', () => Promise.resolve({ '': feed.size }));
   }
 }
