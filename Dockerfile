@@ -23,12 +23,13 @@ RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=fals
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
     npm ci --no-audit --no-fund
 COPY . .
-# Then production dependencies only: not dev, and not the optional peers npm installs with
-# them (@prisma/client's: the prisma CLI with its studio, typescript: 200 MB); of Prisma's query
+# Then production dependencies only: not dev, and not what only optional peers reach
+# (scripts/prune-optional-peers.js: the Prisma CLI and its studio, Express); of Prisma's query
 # compilers only PostgreSQL's (the generated client loads that one); the workspace packages
 # without their sources.
 RUN npm run build \
- && npm prune --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/prune-optional-peers.js \
  && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
  && rm -rf packages/*/src packages/*/tsconfig*.json packages/*/dist/.tsbuildinfo
 

@@ -15,7 +15,8 @@ RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=fals
     npm ci --no-audit --no-fund
 COPY examples/protected-service ./examples/protected-service
 RUN npx tsc -p examples/protected-service \
- && npm prune --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/prune-optional-peers.js \
  && rm -rf packages/*/src packages/*/tsconfig*.json packages/*/dist/.tsbuildinfo
 
 FROM ${BASE}
