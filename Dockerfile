@@ -14,7 +14,7 @@ ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 # What `npm ci` and its postinstall (prisma generate, then the workspace packages) read,
 # first: the dependency layer is rebuilt only when one of these changes.
 COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
-COPY scripts ./scripts
+COPY scripts/prisma-generate.js ./scripts/
 COPY prisma ./prisma
 COPY packages ./packages
 # Behind a TLS-inspecting proxy (as on our CI), pass its CA bundle as a build secret:

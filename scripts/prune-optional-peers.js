@@ -17,7 +17,7 @@ const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8
 
 /** The lockfile path `name` resolves to from the package at `from`, as Node's lookup walks up. */
 function resolve(from, name) {
-  for (let dir = from; ; ) {
+  for (let dir = from; ;) {
     const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
     if (candidate in lock) return candidate;
     if (!dir) return undefined;

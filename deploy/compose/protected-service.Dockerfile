@@ -7,7 +7,7 @@ FROM ${BASE} AS build
 WORKDIR /app
 ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
-COPY scripts ./scripts
+COPY scripts/prisma-generate.js ./scripts/
 COPY prisma ./prisma
 COPY packages ./packages
 RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=false \
