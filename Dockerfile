@@ -15,7 +15,7 @@ ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 # first: the dependency layer is rebuilt only when one of these changes.
 COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
 COPY scripts/prisma-generate.js ./scripts/
-COPY prisma ./prisma
+COPY prisma/schema.prisma ./prisma/
 COPY packages ./packages
 # Behind a TLS-inspecting proxy (as on our CI), pass its CA bundle as a build secret:
 # `--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt`. It is used by npm here and is in no layer.

@@ -8,7 +8,7 @@ WORKDIR /app
 ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
 COPY scripts/prisma-generate.js ./scripts/
-COPY prisma ./prisma
+COPY prisma/schema.prisma ./prisma/
 COPY packages ./packages
 RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
