@@ -65,6 +65,8 @@ function exportedSeries(): Set<string> {
   new KeyMetrics({} as SigningKeysRepository, metrics, config);
   new FeedMetrics({ size: 0 } as RevocationFeed, metrics);
   const names = new Set(['up']);
+  // A relying party's own series, as the example protected service writes them.
+  for (const [name] of read('examples/protected-service/whoami.controller.ts').matchAll(/\bauth_client_\w+/g)) names.add(name);
   for (const metric of metrics.registry.getMetricsAsArray()) {
     const { name, type } = metric as unknown as { name: string; type: string };
     names.add(name);
