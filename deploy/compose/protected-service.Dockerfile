@@ -13,6 +13,7 @@ COPY packages ./packages
 RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
     npm ci --no-audit --no-fund
+COPY scripts/prune-optional-peers.js ./scripts/
 COPY examples/protected-service ./examples/protected-service
 RUN npx tsc -p examples/protected-service \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
