@@ -49,7 +49,7 @@ module.exports = {
   // once the suite had grown to ~90 files).
   workerIdleMemoryLimit: '1GB',
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts', '<rootDir>/test/deploy/*.spec.ts'] },
     e2e('e2e:pglite', '<rootDir>/test/support/use-pglite.ts'),
     ...(process.env.TEST_DATABASE_URL ? [e2e('e2e:postgres', '<rootDir>/test/support/use-postgres.ts')] : []),
   ],

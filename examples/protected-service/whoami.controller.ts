@@ -1,4 +1,4 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { AuthClient, AuthGuard, CurrentAuthentication, CurrentUser, RequireAuth, type Authentication, type AuthenticatedUser } from '@nest-auth-backend/client';
 
 @Controller()
@@ -28,5 +28,23 @@ export class WhoamiController {
   @Get('health')
   health(): { revocations: 'live' | 'introspecting'; introspections: number; feedConnections: number } {
     return { revocations: this.auth.live ? 'live' : 'introspecting', introspections: this.auth.introspections, feedConnections: this.auth.feedConnections };
+  }
+
+  /**
+   * The same for Prometheus (public here, as the example's /health; protect it in a real
+   * service). deploy/prometheus/alerts.yml alerts when the feed stays not live.
+   */
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): string {
+    return [
+      '# HELP auth_client_revocation_feed_live 1 while the revocation feed vouches for memory, 0 while every request is introspected',
+      '# TYPE auth_client_revocation_feed_live gauge',
+      `auth_client_revocation_feed_live ${this.auth.live ? 1 : 0}`,
+      '# HELP auth_client_introspections_total Requests answered by introspection',
+      '# TYPE auth_client_introspections_total counter',
+      `auth_client_introspections_total ${this.auth.introspections}`,
+      '',
+    ].join('\n');
   }
 }

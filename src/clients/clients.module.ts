@@ -5,6 +5,7 @@ import { BackchannelLogout } from './backchannel-logout';
 import { ClientAuthGuard } from './client-auth.guard';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
+import { FeedMetrics } from './feed-metrics';
 import { IntrospectionService } from './introspection.service';
 import { RelyingPartyController } from './relying-party.controller';
 import { RevocationFeed } from './revocation-feed';
@@ -17,7 +18,7 @@ import { RevocationFeed } from './revocation-feed';
 @Module({
   imports: [ThrottlerStorageModule, AuthModule],
   controllers: [RelyingPartyController],
-  providers: [ClientsRepository, ClientsService, ClientAuthGuard, IntrospectionService, RevocationFeed, BackchannelLogout],
+  providers: [ClientsRepository, ClientsService, ClientAuthGuard, IntrospectionService, RevocationFeed, BackchannelLogout, FeedMetrics],
   exports: [ClientsService],
 })
 export class ClientsModule {}

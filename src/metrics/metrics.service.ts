@@ -5,6 +5,46 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type LoginOutcome = 'succeeded' | 'failed';
 export type RefreshOutcome = 'rotated' | 'concurrent' | 'invalid' | 'ended' | 'expired' | 'reused';
 
+/**
+ * How long a scrape waits for a gauge that reads the database. A database that does not
+ * answer must not hold the whole of /metrics: the revocation gauges matter most then, and a
+ * scrape that times out would look like an instance down.
+ */
+export const WATCH_READ_TIMEOUT_MS = 2_000;
+
+/**
+ * One read shared by the gauges of a scrape (they are collected together): a query that
+ * yields several gauges runs once, not once per gauge; and never a second one while the
+ * first has not answered (scrapes of a stalled database do not pile queries up).
+ */
+export function sharedRead<T>(read: () => Promise<T>, ms = 1000): () => Promise<T> {
+  let last: { at: number; value: Promise<T>; settled: boolean } | undefined;
+  return () => {
+    if (!last || (last.settled && Date.now() - last.at > ms)) {
+      const entry = { at: Date.now(), value: read(), settled: false };
+      const settle = () => {
+        entry.settled = true;
+      };
+      entry.value.then(settle, settle);
+      last = entry;
+    }
+    return last.value;
+  };
+}
+
+/** `read()`, or undefined if it fails or takes longer than WATCH_READ_TIMEOUT_MS. */
+async function boundedRead<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), WATCH_READ_TIMEOUT_MS).unref();
+  });
+  try {
+    return await Promise.race([read().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What the revocation side reports when scraped (read at scrape time, never on a request). */
 export interface RevocationGauges {
   live(): boolean;
@@ -88,6 +128,31 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.set(size());
+      },
+    });
+  }
+
+  /**
+   * Registers a gauge read when scraped, by one label (`{ '': n }` for an unlabelled value).
+   * The read may query the database: when it fails, takes longer than WATCH_READ_TIMEOUT_MS
+   * or yields undefined, that scrape shows no value: a labelled gauge has no series, an
+   * unlabelled one is NaN (prom-client always shows those). Either way no alert compares
+   * true on it, where a made-up zero could.
+   */
+  watch(name: string, help: string, read: () => Promise<Record<string, number> | undefined>, labelName?: string): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: labelName ? [labelName] : [],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const values = await boundedRead(read);
+        if (!values && !labelName) this.set(NaN);
+        for (const [label, value] of Object.entries(values ?? {})) {
+          if (labelName) this.set({ [labelName]: label }, value);
+          else this.set(value);
+        }
       },
     });
   }

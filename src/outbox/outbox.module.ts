@@ -4,6 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '../config/configuration';
 import { OutboxHandlers } from './delivery-handler';
 import { OutboundHttp } from './outbound-http';
+import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxWorker } from './outbox.worker';
 
@@ -22,6 +23,7 @@ import { OutboxWorker } from './outbox.worker';
     OutboxRepository,
     OutboxHandlers,
     OutboxWorker,
+    OutboxMetrics,
     {
       provide: OutboundHttp,
       inject: [ConfigService],

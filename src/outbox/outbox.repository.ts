@@ -123,6 +123,15 @@ export class OutboxRepository {
     return row?.at ?? undefined;
   }
 
+  /** For the metrics: pending and failed rows, and how long the oldest due row has waited (seconds; 0: none is due). */
+  async backlog(): Promise<{ pending: number; failed: number; oldestDueSeconds: number }> {
+    const [row] = await this.prisma.$queryRaw<{ pending: number; failed: number; oldest: number | null }[]>`
+      SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+        extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()))::float8 AS oldest
+      FROM outbox WHERE status IN ('pending', 'failed')`;
+    return { pending: row.pending, failed: row.failed, oldestDueSeconds: Math.max(0, row.oldest ?? 0) };
+  }
+
   /** Records the deliveries of a round in one statement. */
   async delivered(rows: Array<{ id: bigint; statusCode?: number }>): Promise<void> {
     if (rows.length === 0) return;

@@ -159,6 +159,8 @@ describe('examples/protected-service: revocations reach another service, with no
       if (fault === 'silenced') proxy.silenceFeeds();
       else proxy.closeFeeds();
       await waitFor('the service to stop trusting its memory', async () => (await service.get('/health')).body.revocations === 'introspecting');
+      // What Prometheus sees (deploy/prometheus/alerts.yml: AuthClientRevocationFeedNotLive).
+      expect((await service.get('/metrics')).text).toMatch(/^auth_client_revocation_feed_live 0$/m);
 
       // Every request is introspected now.
       const before = proxy.count(/POST \/auth\/introspect/);
@@ -170,6 +172,8 @@ describe('examples/protected-service: revocations reach another service, with no
 
       proxy.restoreFeeds();
       await waitFor('the feed to be ready again', async () => (await service.get('/health')).body.revocations === 'live');
+      const metrics = (await service.get('/metrics')).text;
+      expect(metrics).toMatch(/^auth_client_revocation_feed_live 1$/m);
       const after = proxy.count(/POST \/auth\/introspect/);
       for (let i = 0; i < 5; i++) expect((await whoami(bystander.accessToken)).status).toBe(200);
       expect(proxy.count(/POST \/auth\/introspect/)).toBe(after);

@@ -55,3 +55,45 @@ describe('GET /metrics without METRICS_TOKEN', () => {
     expect((await t.http.get('/metrics', { headers: { authorization: 'Bearer anything-at-all-here' } })).status).toBe(404);
   });
 });
+
+describe('GET /metrics: what the deployment alerts watch (deploy/prometheus/alerts.yml)', () => {
+  const t = useApp({ METRICS_TOKEN, SIGNING_KEY_ROTATION: '30d' });
+  const scrape = async () => (await t.http.get('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text;
+
+  it('shows the outbox backlog and failures, the signing keys and their rotation, the open feeds', async () => {
+    const { outboxDelivery } = t.server.prisma;
+    const minute = 60_000;
+    // A due delivery that a dead worker's lease still holds (no worker here may claim it), and a failed one.
+    await outboxDelivery.create({
+      data: {
+        kind: 'mail',
+        target: 'a@example.com',
+        eventType: 'x',
+        nextAttemptAt: new Date(Date.now() - 3 * minute),
+        claimedUntil: new Date(Date.now() + 10 * minute),
+      },
+    });
+    await outboxDelivery.create({ data: { kind: 'mail', target: 'b@example.com', eventType: 'x', status: 'failed', nextAttemptAt: null } });
+
+    const text = await scrape();
+    expect(sample(text, 'auth_outbox_deliveries{status="pending"}')).toBe(1);
+    expect(sample(text, 'auth_outbox_deliveries{status="failed"}')).toBe(1);
+    expect(sample(text, 'auth_outbox_oldest_due_seconds')).toBeGreaterThanOrEqual(180);
+    expect(sample(text, 'auth_signing_keys{status="active"}')).toBe(1);
+    expect(sample(text, 'auth_signing_keys{status="next"}')).toBe(0);
+    expect(sample(text, 'auth_signing_key_age_seconds')).toBeGreaterThanOrEqual(0);
+    // The next key is due 30 days after the first one started signing, less the 10-minute lead.
+    const dueIn = sample(text, 'auth_signing_key_rotation_due_seconds')!;
+    expect(dueIn).toBeLessThanOrEqual(30 * 86_400 - 600);
+    expect(dueIn).toBeGreaterThan(29 * 86_400);
+    expect(sample(text, 'auth_revocation_feed_streams')).toBe(0);
+  });
+
+  it('leaves the rotation gauge out when SIGNING_KEY_ROTATION is off', async () => {
+    await t.restart({ METRICS_TOKEN });
+    const text = await scrape();
+    expect(sample(text, 'auth_signing_key_rotation_due_seconds')).toBeUndefined();
+    expect(text).not.toContain('auth_signing_key_rotation_due_seconds ');
+    expect(sample(text, 'auth_signing_keys{status="active"}')).toBe(1);
+  });
+});

@@ -3,6 +3,7 @@ import { SecretModule } from '../secret/secret.module';
 import { SERVER_SECRETS, type ServerSecrets } from '../secret/server-secret';
 import { JwksController } from './jwks.controller';
 import { KeyEncryption } from './key-encryption';
+import { KeyMetrics } from './key-metrics';
 import { SigningKeys } from './signing-keys.service';
 import { SigningKeysRepository } from './signing-keys.repository';
 
@@ -19,6 +20,7 @@ import { SigningKeysRepository } from './signing-keys.repository';
     SigningKeysRepository,
     { provide: KeyEncryption, inject: [SERVER_SECRETS], useFactory: (secrets: ServerSecrets) => new KeyEncryption(secrets) },
     SigningKeys,
+    KeyMetrics,
   ],
   exports: [SecretModule, SigningKeys, SigningKeysRepository],
 })
