@@ -220,8 +220,12 @@ describe('validateEnv messages: each names its key, the form expected and the va
       origins: ['https://auth.example.com'],
     });
     expect(
-      validateEnv({ APP_URL: 'https://auth.example.com', WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_RP_NAME: 'Example', WEBAUTHN_ORIGINS: 'https://app.example.com, https://auth.example.com' })
-        .webauthn,
+      validateEnv({
+        APP_URL: 'https://auth.example.com',
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_RP_NAME: 'Example',
+        WEBAUTHN_ORIGINS: 'https://app.example.com, https://auth.example.com',
+      }).webauthn,
     ).toEqual({ rpId: 'example.com', rpName: 'Example', origins: ['https://app.example.com', 'https://auth.example.com'] });
     expect(refusal({ APP_URL: 'https://auth.example.com', WEBAUTHN_ORIGINS: 'https://evil.example.org' })).toContain(
       '  - WEBAUTHN_ORIGINS: must name origins on the RP ID "auth.example.com" or its subdomains (browsers refuse the others); got "https://evil.example.org"',

@@ -150,7 +150,10 @@ const fields = z.object({
   WEBAUTHN_RP_ID: optionalString.pipe(
     z
       .string()
-      .regex(/^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/, 'must be a lower-case domain name without scheme or port, such as example.com')
+      .regex(
+        /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/,
+        'must be a lower-case domain name without scheme or port, such as example.com',
+      )
       .optional(),
   ),
   WEBAUTHN_RP_NAME: optionalString,

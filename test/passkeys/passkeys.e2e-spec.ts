@@ -24,9 +24,20 @@ describe('passkeys', () => {
     // ≥ 128 bits: 32 random bytes, base64url.
     expect(Buffer.from(options.body.options.challenge, 'base64url')).toHaveLength(32);
     const response = authenticator.create(options.body.options);
-    const created = await t.http.post('/auth/passkeys/registration', { challengeId: options.body.challengeId, response, name: 'Laptop' }, { token: user.accessToken });
+    const created = await t.http.post(
+      '/auth/passkeys/registration',
+      { challengeId: options.body.challengeId, response, name: 'Laptop' },
+      { token: user.accessToken },
+    );
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(String), name: 'Laptop', createdAt: expect.any(String), lastUsedAt: null, backedUp: false, transports: ['internal', 'hybrid'] });
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      name: 'Laptop',
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      backedUp: false,
+      transports: ['internal', 'hybrid'],
+    });
     const second = await t.http.post('/auth/passkeys/registration/options', undefined, { token: user.accessToken });
     // The session that registered is aal1, and the user has a factor now: a "recent" route wants aal2.
     expect(second.status).toBe(401);

@@ -27,7 +27,11 @@ describe('a passkey as the second factor', () => {
     expect(options.status).toBe(200);
     expect(options.body.options.allowCredentials).toEqual([expect.objectContaining({ id: authenticator.credentials[0].id.toString('base64url') })]);
     const response = authenticator.get(options.body.options);
-    const done = await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: options.body.challengeId, response }, { headers: { 'x-auth-mode': 'cookie' } });
+    const done = await t.http.post(
+      '/auth/login/mfa',
+      { mfaToken, method: 'passkey', challengeId: options.body.challengeId, response },
+      { headers: { 'x-auth-mode': 'cookie' } },
+    );
     expect(done.status).toBe(200);
     expect(done.body.refreshToken).toBeUndefined();
     expect(claimsOf(done.body.accessToken)).toMatchObject({ sub: user.id, amr: ['pwd', 'hwk', 'user', 'mfa'], acr: 'aal2' });
@@ -54,22 +58,34 @@ describe('a passkey as the second factor', () => {
     // A usernameless sign-in's challenge answers no second step…
     const signInOptions = await t.http.post('/auth/passkeys/authentication/options', {});
     const wrongCeremony = victimKey.get({ ...signInOptions.body.options, rpId: 'localhost' });
-    expect((await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: signInOptions.body.challengeId, response: wrongCeremony })).status).toBe(401);
+    expect(
+      (await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: signInOptions.body.challengeId, response: wrongCeremony })).status,
+    ).toBe(401);
     // …nor another pending sign-in's (of the same user).
     const other = await passwordStep(victim);
     const otherOptions = await t.http.post('/auth/login/mfa/passkey-options', { mfaToken: other.mfaToken });
     const crossed = victimKey.get(otherOptions.body.options);
-    expect((await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: otherOptions.body.challengeId, response: crossed })).status).toBe(401);
+    expect((await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: otherOptions.body.challengeId, response: crossed })).status).toBe(
+      401,
+    );
 
     // The victim's own passkey on a fresh challenge of this pending sign-in still works (3 wrong steps < 5).
     const fresh = await t.http.post('/auth/login/mfa/passkey-options', { mfaToken });
-    const ok = await t.http.post('/auth/login/mfa', { mfaToken, method: 'passkey', challengeId: fresh.body.challengeId, response: victimKey.get(fresh.body.options) });
+    const ok = await t.http.post('/auth/login/mfa', {
+      mfaToken,
+      method: 'passkey',
+      challengeId: fresh.body.challengeId,
+      response: victimKey.get(fresh.body.options),
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.user.id).toBe(victim.id);
   });
 
   it('validates the step’s body by method: a passkey needs challengeId and response, a code method its code; passkey options need a live mfaToken', async () => {
-    expect((await t.http.post('/auth/login/mfa', { mfaToken: 'x', method: 'passkey' })).body.message).toEqual(['challengeId is required', 'response is required']);
+    expect((await t.http.post('/auth/login/mfa', { mfaToken: 'x', method: 'passkey' })).body.message).toEqual([
+      'challengeId is required',
+      'response is required',
+    ]);
     expect((await t.http.post('/auth/login/mfa', { mfaToken: 'x', method: 'totp' })).body.message).toEqual(['code is required']);
     expect((await t.http.post('/auth/login/mfa', { mfaToken: 'x', method: 'sms', code: '1' })).status).toBe(400);
     expect((await t.http.post('/auth/login/mfa/passkey-options', { mfaToken: 'unknown' })).status).toBe(401);
@@ -79,7 +95,8 @@ describe('a passkey as the second factor', () => {
   it('a user with TOTP and a passkey is offered both; the passkey is not offered to a pending sign-in without one', async () => {
     const user = await enrolledUser(t.http);
     const step = await awayFromStepEdge();
-    const aal2 = (await t.http.post('/auth/reauthenticate', { method: 'totp', code: totpAt(user.secret, step) }, { token: user.accessToken })).body.accessToken as string;
+    const aal2 = (await t.http.post('/auth/reauthenticate', { method: 'totp', code: totpAt(user.secret, step) }, { token: user.accessToken })).body
+      .accessToken as string;
     const { mfaToken: before } = await passwordStep(user);
     expect((await t.http.post('/auth/login/mfa/passkey-options', { mfaToken: before })).status).toBe(401);
     await registerPasskey(t.http, aal2, new SoftAuthenticator({ origin: ORIGIN }));
@@ -100,16 +117,34 @@ describe('a passkey as the second factor', () => {
     const claims = claimsOf(res.body.accessToken);
     expect(claims).toMatchObject({ sid: claimsOf(user.accessToken).sid, acr: 'aal2', amr: ['pwd', 'hwk', 'user', 'mfa'] });
     // Used: a replay is refused.
-    expect((await t.http.post('/auth/reauthenticate', { method: 'passkey', challengeId: options.body.challengeId, response }, { token: user.accessToken })).status).toBe(401);
+    expect(
+      (await t.http.post('/auth/reauthenticate', { method: 'passkey', challengeId: options.body.challengeId, response }, { token: user.accessToken })).status,
+    ).toBe(401);
     // Without a token the options are a sign-in's: they answer no re-authentication.
     const anonymous = await t.http.post('/auth/passkeys/authentication/options', {});
     const signInAnswer = authenticator.get({ ...anonymous.body.options, rpId: 'localhost' });
-    expect((await t.http.post('/auth/reauthenticate', { method: 'passkey', challengeId: anonymous.body.challengeId, response: signInAnswer }, { token: user.accessToken })).status).toBe(401);
+    expect(
+      (
+        await t.http.post(
+          '/auth/reauthenticate',
+          { method: 'passkey', challengeId: anonymous.body.challengeId, response: signInAnswer },
+          { token: user.accessToken },
+        )
+      ).status,
+    ).toBe(401);
     // Another user's re-authentication challenge is not this user's.
     const other = await newUser(t.http);
     const otherOptions = await t.http.post('/auth/passkeys/authentication/options', {}, { token: other.accessToken });
     const crossed = authenticator.get({ ...otherOptions.body.options, rpId: 'localhost', allowCredentials: [] });
-    expect((await t.http.post('/auth/reauthenticate', { method: 'passkey', challengeId: otherOptions.body.challengeId, response: crossed }, { token: user.accessToken })).status).toBe(401);
+    expect(
+      (
+        await t.http.post(
+          '/auth/reauthenticate',
+          { method: 'passkey', challengeId: otherOptions.body.challengeId, response: crossed },
+          { token: user.accessToken },
+        )
+      ).status,
+    ).toBe(401);
     // An invalid token on the options is a 401, not a silent sign-in.
     expect((await t.http.post('/auth/passkeys/authentication/options', {}, { token: 'not-a-token' })).status).toBe(401);
   });
@@ -147,7 +182,11 @@ describeOnPostgres('passkeys across instances (two apps, one database)', () => {
     const user = await newUser(httpA);
     const authenticator = new SoftAuthenticator({ origin: ORIGIN });
     const options = await httpA.post('/auth/passkeys/registration/options', undefined, { token: user.accessToken });
-    const registered = await httpB.post('/auth/passkeys/registration', { challengeId: options.body.challengeId, response: authenticator.create(options.body.options) }, { token: user.accessToken });
+    const registered = await httpB.post(
+      '/auth/passkeys/registration',
+      { challengeId: options.body.challengeId, response: authenticator.create(options.body.options) },
+      { token: user.accessToken },
+    );
     expect(registered.status).toBe(201);
     const signIn = await httpB.post('/auth/passkeys/authentication/options', {});
     const body = { challengeId: signIn.body.challengeId, response: authenticator.get(signIn.body.options) };

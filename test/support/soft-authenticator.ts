@@ -127,8 +127,7 @@ export class SoftAuthenticator {
   /** navigator.credentials.get with the server's request options (JSON): the AuthenticationResponseJSON. */
   get(options: { challenge: string; rpId?: string; allowCredentials?: Array<{ id: string }> }, tamper: Tamper = {}) {
     const allowed = (options.allowCredentials ?? []).map((c) => c.id);
-    const credential =
-      tamper.credential ?? this.credentials.find((c) => c.rpId === options.rpId && (allowed.length === 0 || allowed.includes(b64url(c.id))));
+    const credential = tamper.credential ?? this.credentials.find((c) => c.rpId === options.rpId && (allowed.length === 0 || allowed.includes(b64url(c.id))));
     if (!credential) throw new Error('soft authenticator: no credential for these options');
     const counter = tamper.counter ?? (this.options.synced ? 0 : ++credential.counter);
     const authData = this.authData(tamper.rpId ?? credential.rpId, this.flags(tamper.userVerified ?? true), counter);

@@ -22,4 +22,3 @@ export class PasskeySignInGuard implements CanActivate {
     return true;
   }
 }
-

@@ -45,7 +45,13 @@ export class PasskeyMethod implements SignInMethod {
   async reauthenticate(tx: Tx, facts: SignInFacts, proof: Readonly<Record<string, unknown>>): Promise<SignInFacts | null> {
     const { challengeId, response } = proof;
     if (typeof challengeId !== 'string' || typeof response !== 'object' || response === null) return null;
-    const passkey = await this.assertions.check(tx, { challengeId, response: response as Record<string, unknown> }, 'reauthentication', { userId: facts.userId }, true);
+    const passkey = await this.assertions.check(
+      tx,
+      { challengeId, response: response as Record<string, unknown> },
+      'reauthentication',
+      { userId: facts.userId },
+      true,
+    );
     return passkey ? afterPasskey(facts, passkey) : null;
   }
 }

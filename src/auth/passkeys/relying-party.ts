@@ -89,7 +89,6 @@ export class RelyingParty {
       });
       return verified.verified ? verified.registrationInfo : null;
     } catch {
-
       return null;
     }
   }
@@ -99,14 +98,24 @@ export class RelyingParty {
    * verification when asked, and the counter (refused unless it grows when either side
    * keeps one: a synced passkey's constant 0 passes, a cloned authenticator's replay does not).
    */
-  async verifyAssertion(response: Record<string, unknown>, challenge: string, passkey: Passkey, requireUserVerification: boolean): Promise<AssertionInfo | null> {
+  async verifyAssertion(
+    response: Record<string, unknown>,
+    challenge: string,
+    passkey: Passkey,
+    requireUserVerification: boolean,
+  ): Promise<AssertionInfo | null> {
     try {
       const verified = await verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: this.origins,
         expectedRPID: this.rpId,
-        credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: Number(passkey.counter), transports: passkey.transports },
+        credential: {
+          id: passkey.credentialId,
+          publicKey: new Uint8Array(passkey.publicKey),
+          counter: Number(passkey.counter),
+          transports: passkey.transports,
+        },
         requireUserVerification,
       });
       return verified.verified ? verified.authenticationInfo : null;

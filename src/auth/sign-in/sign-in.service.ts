@@ -75,7 +75,13 @@ export class SignInService {
     if (decision.next === 'step') return this.pending.start(tx, facts, decision.methods);
     if (decision.next === 'refuse') throw new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE);
     const opened = await this.rotation.open(tx, user, client, facts);
-    await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client, ...(facts.amr[0] !== 'pwd' && { data: { amr: facts.amr } }) });
+    await this.audit.record(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      sessionId: opened.session.id,
+      client,
+      ...(facts.amr[0] !== 'pwd' && { data: { amr: facts.amr } }),
+    });
     return opened;
   }
 
