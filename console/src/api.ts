@@ -13,6 +13,10 @@ import type {
   DeviceDto,
   KeyDto,
   LoginDto,
+  LoginMfaDto,
+  PasskeyAssertionDto,
+  ReauthenticateDto,
+  ReauthenticatedDto,
   MyDeviceDto,
   RegisterDto,
   TokenResponseDto,
@@ -109,8 +113,12 @@ function messageOf(data: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
-/** A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password. */
-const tokenRefused = (res: Response) => res.status === 401 && res.headers.has('www-authenticate');
+/**
+ * A 401 of the bearer guard (it says `WWW-Authenticate: Bearer`), not a wrong password; nor
+ * a "recent" route's step-up challenge (RFC 9470), which a refresh does not answer.
+ */
+const tokenRefused = (res: Response) =>
+  res.status === 401 && res.headers.has('www-authenticate') && !res.headers.get('www-authenticate')!.includes('insufficient_user_authentication');
 
 /** One refresh at a time, whoever asks: concurrent callers share it. On a 401, why there is no session. */
 function refresh(): Promise<TokenResponse | NoSession> {
@@ -153,7 +161,10 @@ export async function publicCall<T>(method: string, path: string, body?: unknown
 }
 
 /** Sign-in or sign-up: the access token is kept in memory, the refresh token in the cookie. */
-export async function signIn(path: '/auth/login' | '/auth/register', body: LoginDto | RegisterDto): Promise<TokenResponse> {
+export async function signIn(
+  path: '/auth/login' | '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication',
+  body: LoginDto | RegisterDto | LoginMfaDto | PasskeyAssertionDto,
+): Promise<TokenResponse> {
   const grant = await publicCall<TokenResponse>('POST', path, body);
   accessToken = grant.accessToken;
   return grant;
@@ -187,6 +198,11 @@ export async function profile(): Promise<User> {
   const user = await call<User>('GET', '/auth/me');
   listeners.user(user);
   return user;
+}
+
+/** POST /auth/reauthenticate: the same session's new access token (`auth_time` now) replaces the one in memory. */
+export async function reauthenticate(body: ReauthenticateDto): Promise<void> {
+  accessToken = (await call<ReauthenticatedDto>('POST', '/auth/reauthenticate', body)).accessToken;
 }
 
 /** Logout and logout-all end this session on purpose: forget the token (the server clears the cookie). */

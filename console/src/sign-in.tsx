@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, publicCall, signIn, type TokenResponse } from './api';
+import { PasskeySignIn, PasskeyStep } from './passkeys';
 import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
 
 type Mode = 'sign-in' | 'sign-up' | 'forgot' | 'resend';
@@ -32,6 +33,7 @@ export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | 
       </h1>
       {mode === 'sign-in' && <NoticeLine notice={notice} />}
       {mode === 'sign-in' && <SignInForm onSignedIn={onSignedIn} onUnverified={() => setUnverified(true)} />}
+      {mode === 'sign-in' && <PasskeySignIn onSignedIn={onSignedIn} />}
       {mode === 'sign-up' && <SignUpForm onSignedIn={onSignedIn} />}
       {mode === 'forgot' && (
         <EmailForm
@@ -79,6 +81,9 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const { run, busy, notice } = useAction();
+  // A right password of an account with a second factor: the further step (a passkey, here).
+  const [step, setStep] = useState<{ mfaToken: string; methods: string[] } | null>(null);
+  if (step?.methods.includes('passkey')) return <PasskeyStep mfaToken={step.mfaToken} onSignedIn={onSignedIn} />;
   return (
     <form
       method="post"
@@ -86,7 +91,10 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
         e.preventDefault();
         void run(async () => {
           try {
-            onSignedIn(await signIn('/auth/login', { email, password }));
+            const grant = await signIn('/auth/login', { email, password });
+            // POST /auth/login answers MfaRequiredDto instead of a token response then (no session yet).
+            if ('mfaRequired' in grant) return setStep(grant as unknown as { mfaToken: string; methods: string[] });
+            onSignedIn(grant);
           } catch (error) {
             if (error instanceof ApiError && error.status === 403) onUnverified();
             throw error;
@@ -94,7 +102,8 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
         });
       }}
     >
-      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+      {/* `webauthn`: the browser may offer passkeys in this field's autofill (conditional UI). */}
+      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="username webauthn" required />
       <Field label="Password" name="password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
       <NoticeLine notice={notice} />
       <Submit busy={busy}>Sign in</Submit>
