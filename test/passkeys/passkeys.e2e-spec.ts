@@ -190,3 +190,20 @@ describe('passkeys', () => {
     expect(logs).not.toContain(ok.options.challenge);
   });
 });
+
+describe('passkey sign-ins spend the login budget (RATE_LIMIT_LOGIN), as passwords and second steps do', () => {
+  const t = useApp({ RATE_LIMIT_LOGIN: '3' });
+
+  it('counts each answer per IP and per account, across the password route too; options spend none of it', async () => {
+    const user = await newUser(t.http);
+    const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+    await registerPasskey(t.http, user.accessToken, authenticator);
+    for (let i = 0; i < 3; i++) expect((await passkeySignIn(t.http, authenticator, { badSignature: true })).res.status).toBe(401);
+    const throttled = await passkeySignIn(t.http, authenticator);
+    expect(throttled.res.status).toBe(429);
+    expect(Number(throttled.res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await t.http.post('/auth/login', { email: user.email, password: user.password })).status).toBe(429);
+    // Asking for options is not an attempt: still answered.
+    expect((await t.http.post('/auth/passkeys/authentication/options', {})).status).toBe(200);
+  });
+});

@@ -15,6 +15,7 @@ import { AuthThrottlerGuard, OnlyLimits, THROTTLE } from '../throttling/auth-thr
 import { DeviceCookies } from '../throttling/device-cookie';
 import { RefreshTransport } from '../transport/refresh-transport';
 import { OptionalBearerGuard } from './optional-bearer.guard';
+import { PASSKEY_OPTIONS_PER_IP } from './passkey-throttles';
 import { PasskeySignInGuard } from './passkey-sign-in.guard';
 import {
   PasskeyAssertionDto,
@@ -88,7 +89,7 @@ export class PasskeysController {
 
   @Public()
   @UseGuards(OptionalBearerGuard, AuthThrottlerGuard)
-  @OnlyLimits(THROTTLE.loginPerIp)
+  @OnlyLimits(PASSKEY_OPTIONS_PER_IP)
   @Post('passkeys/authentication/options')
   @HttpCode(200)
   @ApiOkResponse({
@@ -129,7 +130,7 @@ export class PasskeysController {
 
   @Public()
   @UseGuards(AuthThrottlerGuard)
-  @OnlyLimits(THROTTLE.loginPerIp)
+  @OnlyLimits(PASSKEY_OPTIONS_PER_IP)
   @Post('login/mfa/passkey-options')
   @HttpCode(200)
   @ApiOkResponse({ type: WebauthnOptionsDto, description: 'Request options listing this user’s passkeys, the challenge bound to this pending sign-in' })
