@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call, profile, publicCall, type Device, type User } from './api';
+import { Passkeys } from './passkeys';
 import { TwoFactor } from './second-factors';
 import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
@@ -10,6 +11,7 @@ export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere:
       <h1>My account</h1>
       <Profile user={user} />
       <Devices onSignOut={onSignOut} />
+      <Passkeys />
       <ChangePassword />
       <TwoFactor />
     </>

@@ -26,6 +26,8 @@ const TYPES = [
   'mfa.recovery_codes_regenerated',
   'mfa.recovery_code_used',
   'user.mfa_reset',
+  'passkey.added',
+  'passkey.removed',
   'key.rotated',
   'key.revoked',
 ];

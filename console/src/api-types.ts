@@ -83,6 +83,8 @@ export interface CreateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'passkey.added'
+    | 'passkey.removed'
   )[];
   description?: string | null;
 }
@@ -118,6 +120,8 @@ export interface CreatedWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'passkey.added'
+    | 'passkey.removed'
   )[];
   description: string | null;
   enabled: boolean;
@@ -257,9 +261,13 @@ export interface LoginDto {
 export interface LoginMfaDto {
   /** From the `mfaRequired` answer of POST /auth/login */
   mfaToken: string;
-  method: 'totp' | 'recovery_code';
+  method: 'totp' | 'recovery_code' | 'passkey';
   /** A TOTP code (method totp) or an unused recovery code (method recovery_code) */
   code: string;
+  /** Method passkey: from POST /auth/login/mfa/passkey-options */
+  challengeId?: string;
+  /** Method passkey: the WebAuthn assertion (AuthenticationResponseJSON) */
+  response?: Record<string, unknown>;
 }
 
 export interface MfaRequiredDto {
@@ -275,8 +283,7 @@ export interface MfaRequiredDto {
 export interface MfaStatusDto {
   totp: TotpStatusDto;
   recoveryCodes: RecoveryCodesStatusDto;
-  /** Passkeys (none until passkeys are built) */
-  passkeys: Record<string, never>[];
+  passkeys: PasskeyDto[];
 }
 
 export interface MyDeviceDto {
@@ -290,6 +297,39 @@ export interface MyDeviceDto {
   ip: string | null;
   /** The session of the access token that made this request */
   current: boolean;
+}
+
+export interface PasskeyAssertionDto {
+  challengeId: string;
+  /** The AuthenticationResponseJSON of navigator.credentials.get */
+  response: Record<string, unknown>;
+}
+
+export interface PasskeyDto {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  /** The credential is backed up (synced) now */
+  backedUp: boolean;
+  transports: string[];
+}
+
+export interface PasskeyListDto {
+  items: PasskeyDto[];
+}
+
+export interface PasskeyRegistrationDto {
+  challengeId: string;
+  /** The RegistrationResponseJSON of navigator.credentials.create */
+  response: Record<string, unknown>;
+  /** Default: "Passkey" */
+  name?: string;
+}
+
+export interface PasskeyStepOptionsDto {
+  /** From the `mfaRequired` answer of POST /auth/login */
+  mfaToken: string;
 }
 
 export interface ReauthenticateDto {
@@ -332,6 +372,10 @@ export interface RegisterDto {
   password: string;
   /** Trimmed; no control or invisible formatting characters */
   name?: string;
+}
+
+export interface RenamePasskeyDto {
+  name: string;
 }
 
 export interface ResetPasswordDto {
@@ -412,6 +456,8 @@ export interface UpdateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'passkey.added'
+    | 'passkey.removed'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -445,6 +491,13 @@ export interface VerifyEmailDto {
   token: string;
 }
 
+export interface WebauthnOptionsDto {
+  /** Opaque: send it back with the answer (single use, 5 minutes) */
+  challengeId: string;
+  /** WebAuthn options (JSON form) for navigator.credentials.create/get */
+  options: Record<string, unknown>;
+}
+
 export interface WebhookDto {
   id: string;
   url: string;
@@ -465,6 +518,8 @@ export interface WebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'passkey.added'
+    | 'passkey.removed'
   )[];
   description: string | null;
   enabled: boolean;

@@ -17,6 +17,7 @@ import type {
   MfaRequiredDto,
   MfaStatusDto,
   MyDeviceDto,
+  PasskeyAssertionDto,
   ReauthenticateDto,
   ReauthenticatedDto,
   RegisterDto,
@@ -166,8 +167,14 @@ export async function publicCall<T>(method: string, path: string, body?: unknown
  * answer is `mfaRequired`, and signInStep finishes the sign-in.
  */
 export async function signIn(path: '/auth/login', body: LoginDto): Promise<TokenResponse | MfaRequiredDto>;
-export async function signIn(path: '/auth/register', body: RegisterDto): Promise<TokenResponse>;
-export async function signIn(path: '/auth/login' | '/auth/register', body: LoginDto | RegisterDto): Promise<TokenResponse | MfaRequiredDto> {
+export async function signIn(
+  path: '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication',
+  body: RegisterDto | LoginMfaDto | PasskeyAssertionDto,
+): Promise<TokenResponse>;
+export async function signIn(
+  path: '/auth/login' | '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication',
+  body: LoginDto | RegisterDto | LoginMfaDto | PasskeyAssertionDto,
+): Promise<TokenResponse | MfaRequiredDto> {
   const grant = await publicCall<TokenResponse | MfaRequiredDto>('POST', path, body);
   if (!('mfaRequired' in grant)) accessToken = grant.accessToken;
   return grant;

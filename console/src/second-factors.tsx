@@ -1,7 +1,9 @@
+import { browserSupportsWebAuthn } from '@simplewebauthn/browser';
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, onReauthenticate, SecondFactorNeeded, SessionEnded, signInStep, type ReauthPrompt, type TokenResponse, type User } from './api';
-import type { MfaRequiredDto, MfaStatusDto, RecoveryCodesDto, TotpEnrollmentDto } from './api-types';
+import type { MfaRequiredDto, MfaStatusDto, ReauthenticateDto, RecoveryCodesDto, TotpEnrollmentDto } from './api-types';
+import { passkeyReauthentication } from './passkeys';
 import { Confirm, Field, NoticeLine, Submit, useAction, when, type Notice } from './ui';
 
 /**
@@ -258,6 +260,23 @@ export function ReauthDialog() {
     close();
   };
   if (!ask) return null;
+  const submit = (proof: ReauthenticateDto | Promise<ReauthenticateDto>) => {
+    setBusy(true);
+    setNotice(null);
+    Promise.resolve(proof)
+      .then((p) => ask.submit(p))
+      .then(close)
+      .catch((error: Error) => {
+        // The session ended meanwhile: the app shows the sign-in form, the prompt has nothing left to do.
+        if (error instanceof SessionEnded) return close();
+        if (error instanceof SecondFactorNeeded) {
+          setMethod('totp');
+          setValue('');
+        }
+        setNotice({ kind: 'alert', text: error.message });
+      })
+      .finally(() => setBusy(false));
+  };
   const label = method === 'password' ? 'Password' : method === 'totp' ? 'Code from your authenticator app' : 'Recovery code';
   return (
     <dialog
@@ -275,22 +294,7 @@ export function ReauthDialog() {
           method="post"
           onSubmit={(e) => {
             e.preventDefault();
-            setBusy(true);
-            setNotice(null);
-            const proof = method === 'password' ? { password: value } : { method, code: value.trim() };
-            ask
-              .submit(proof)
-              .then(close)
-              .catch((error: Error) => {
-                // The session ended meanwhile: the app shows the sign-in form, the prompt has nothing left to do.
-                if (error instanceof SessionEnded) return close();
-                if (error instanceof SecondFactorNeeded) {
-                  setMethod('totp');
-                  setValue('');
-                }
-                setNotice({ kind: 'alert', text: error.message });
-              })
-              .finally(() => setBusy(false));
+            submit(method === 'password' ? { password: value } : { method, code: value.trim() });
           }}
         >
           <Field
@@ -308,6 +312,11 @@ export function ReauthDialog() {
             <button type="button" class="secondary" onClick={cancel}>
               Cancel
             </button>
+            {browserSupportsWebAuthn() && (
+              <button type="button" class="link-button" disabled={busy} onClick={() => submit(passkeyReauthentication())}>
+                Use a passkey
+              </button>
+            )}
             {method !== 'password' && (
               <button
                 type="button"

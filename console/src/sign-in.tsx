@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, publicCall, signIn, type TokenResponse } from './api';
 import type { MfaRequiredDto } from './api-types';
+import { PasskeySignIn, PasskeyStep } from './passkeys';
 import { SecondStep } from './second-factors';
 import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
 
@@ -34,6 +35,7 @@ export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | 
       </h1>
       {mode === 'sign-in' && <NoticeLine notice={notice} />}
       {mode === 'sign-in' && <SignInForm onSignedIn={onSignedIn} onUnverified={() => setUnverified(true)} />}
+      {mode === 'sign-in' && <PasskeySignIn onSignedIn={onSignedIn} />}
       {mode === 'sign-up' && <SignUpForm onSignedIn={onSignedIn} />}
       {mode === 'forgot' && (
         <EmailForm
@@ -83,7 +85,25 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
   // The password was right and the account has a second factor: its step comes next.
   const [pending, setPending] = useState<MfaRequiredDto | null>(null);
   const { run, busy, notice } = useAction();
-  if (pending) return <SecondStep pending={pending} onSignedIn={onSignedIn} onBack={() => setPending(null)} />;
+  if (pending) {
+    // The methods this account has: a passkey first when it has one, codes beside it.
+    const passkey = pending.methods.includes('passkey') && <PasskeyStep mfaToken={pending.mfaToken} onSignedIn={onSignedIn} />;
+    if (pending.methods.some((m) => m !== 'passkey'))
+      return (
+        <>
+          {passkey}
+          <SecondStep pending={pending} onSignedIn={onSignedIn} onBack={() => setPending(null)} />
+        </>
+      );
+    return (
+      <>
+        {passkey}
+        <button type="button" class="link-button" onClick={() => setPending(null)}>
+          Back to sign in
+        </button>
+      </>
+    );
+  }
   return (
     <form
       method="post"
@@ -101,7 +121,8 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
         });
       }}
     >
-      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="username" required />
+      {/* `webauthn`: the browser may offer passkeys in this field's autofill (conditional UI). */}
+      <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autocomplete="username webauthn" required />
       <Field label="Password" name="password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
       <NoticeLine notice={notice} />
       <Submit busy={busy}>Sign in</Submit>

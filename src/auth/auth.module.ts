@@ -80,6 +80,16 @@ import { RefreshTransport } from './transport/refresh-transport';
     SecondFactors,
     ReauthenticationService,
   ],
-  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
+  exports: [
+    SessionEndingService,
+    DevicesService,
+    PasswordService,
+    RevocationModule,
+    TokensModule,
+    AuthService,
+    RefreshTransport,
+    PendingSignInsModule,
+    AccessTokenStrategy,
+  ],
 })
 export class AuthModule {}

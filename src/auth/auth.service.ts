@@ -6,6 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
 import { PrismaService } from '../database/prisma.service';
+import type { Tx } from '../database/tx';
 import { UserDto } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { isEmailTaken, UsersRepository } from '../users/users.repository';
@@ -109,10 +110,31 @@ export class AuthService {
     return this.respond(outcome);
   }
 
+  /**
+   * A sign-in whose proof is checked in the session's transaction (a passkey's assertion,
+   * SignInService.completeWith): then the token response, or the further step wanted.
+   */
+  async loginWith(
+    prove: (tx: Tx) => Promise<SignInFacts | { failed: string | null }>,
+    failed: (userId: string | null) => Error,
+    client: ClientMeta,
+  ): Promise<TokenGrant | MfaRequiredDto> {
+    try {
+      const outcome = await this.signIn.completeWith(prove, failed, client);
+      if ('mfaRequired' in outcome) return outcome;
+      this.metrics.login('succeeded');
+      return this.respond(outcome);
+    } catch (error) {
+      if (error instanceof UnauthorizedException) this.metrics.login('failed');
+      throw error;
+    }
+  }
+
   /** POST /auth/login/mfa: the pending sign-in's further step (SignInService.completeStep). */
   async loginStep(dto: LoginMfaDto, client: ClientMeta): Promise<TokenGrant> {
     try {
-      const grant = this.respond(await this.signIn.completeStep(dto.mfaToken, dto.method, dto.code, client));
+      const proof = dto.method === 'passkey' ? { challengeId: dto.challengeId!, response: dto.response! } : dto.code!;
+      const grant = this.respond(await this.signIn.completeStep(dto.mfaToken, dto.method, proof, client));
       this.metrics.login('succeeded');
       return grant;
     } catch (error) {

@@ -213,6 +213,27 @@ describe('validateEnv messages: each names its key, the form expected and the va
     );
   });
 
+  it('binds passkeys to APP_URL by default; WEBAUTHN_ORIGINS must sit on the RP ID or its subdomains', () => {
+    expect(validateEnv({ APP_URL: 'https://auth.example.com/console' }).webauthn).toEqual({
+      rpId: 'auth.example.com',
+      rpName: 'auth.example.com',
+      origins: ['https://auth.example.com'],
+    });
+    expect(
+      validateEnv({
+        APP_URL: 'https://auth.example.com',
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_RP_NAME: 'Example',
+        WEBAUTHN_ORIGINS: 'https://app.example.com, https://auth.example.com',
+      }).webauthn,
+    ).toEqual({ rpId: 'example.com', rpName: 'Example', origins: ['https://app.example.com', 'https://auth.example.com'] });
+    expect(refusal({ APP_URL: 'https://auth.example.com', WEBAUTHN_ORIGINS: 'https://evil.example.org' })).toContain(
+      '  - WEBAUTHN_ORIGINS: must name origins on the RP ID "auth.example.com" or its subdomains (browsers refuse the others); got "https://evil.example.org"',
+    );
+    expect(refusal({ WEBAUTHN_RP_ID: 'https://example.com' })).toContain('WEBAUTHN_RP_ID: must be a lower-case domain name');
+    expect(refusal({ WEBAUTHN_ORIGINS: 'https://localhost/' })).toContain('WEBAUTHN_ORIGINS: must be comma-separated origins');
+  });
+
   it('explains ACCESS_TOKEN_TTL=0, and bounds it at 24h because revocations are kept in memory for one lifetime', () => {
     expect(refusal({ ACCESS_TOKEN_TTL: '0' })).toContain(
       '  - ACCESS_TOKEN_TTL: must be at least 1 second, got "0"; 0 would make every access token expire at once',

@@ -89,6 +89,14 @@ export interface AppConfig {
     /** Templates that replace the shipped ones, file by file (MAIL_TEMPLATES_DIR). */
     templatesDir: string | undefined;
   };
+  webauthn: {
+    /** WEBAUTHN_RP_ID: the domain passkeys are bound to (default APP_URL's host name). */
+    rpId: string;
+    /** WEBAUTHN_RP_NAME: the name an authenticator shows (default the RP ID). */
+    rpName: string;
+    /** WEBAUTHN_ORIGINS: the exact origins whose ceremonies count (default APP_URL's origin). */
+    origins: string[];
+  };
   outbox: {
     /** OUTBOX_RETRY_SCHEDULE: the delay (ms) before each attempt; its length is the number of attempts. */
     retrySchedule: number[];
@@ -160,6 +168,11 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM ?? `no-reply@${new URL(url).hostname}`,
       templatesDir: env.MAIL_TEMPLATES_DIR,
+    },
+    webauthn: {
+      rpId: env.WEBAUTHN_RP_ID ?? new URL(url).hostname,
+      rpName: env.WEBAUTHN_RP_NAME ?? env.WEBAUTHN_RP_ID ?? new URL(url).hostname,
+      origins: env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [new URL(url).origin],
     },
     outbox: { retrySchedule: env.OUTBOX_RETRY_SCHEDULE, allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
   };

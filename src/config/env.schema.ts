@@ -145,6 +145,32 @@ const fields = z.object({
   ARGON2_MEMORY_COST: integer(ARGON2_DEFAULTS.memoryCost, { min: 8, max: 4_194_304, expected: 'a whole number of KiB from 8 to 4194304' }),
   ARGON2_TIME_COST: integer(ARGON2_DEFAULTS.timeCost, { min: 1, max: 100, expected: 'a whole number of passes from 1 to 100' }),
   COOKIE_SECURE: bool(true),
+  // Passkeys: the RP ID (default APP_URL's host), the name authenticators show, and the
+  // origins whose assertions count (default APP_URL's origin; comma-separated).
+  WEBAUTHN_RP_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/,
+        'must be a lower-case domain name without scheme or port, such as example.com',
+      )
+      .optional(),
+  ),
+  WEBAUTHN_RP_NAME: optionalString,
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const origins = v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        const problem = originProblem(origin);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+      return origins;
+    }),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -270,6 +296,22 @@ const CROSS_FIELD_RULES: CrossFieldRule[] = [
       'REQUIRE_VERIFIED_EMAIL',
       'is true but mail is off, so nobody could verify an address: set SMTP_URL (or run with NODE_ENV=development, where mails are written to DATA_DIR/mail)',
     );
+  }),
+  reading(['WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS', 'APP_URL', 'PORT'], function webauthnOrigins(env, problem) {
+    // WebAuthn: a browser refuses an RP ID that is not the page's host or a parent domain of it.
+    const appUrl = new URL(env.APP_URL ?? `http://localhost:${env.PORT}`);
+    const rpId = env.WEBAUTHN_RP_ID ?? appUrl.hostname;
+    const origins = env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [appUrl.origin];
+    const outside = origins.filter((origin) => {
+      const host = new URL(origin).hostname;
+      return host !== rpId && !host.endsWith(`.${rpId}`);
+    });
+    if (outside.length > 0) {
+      problem(
+        env.WEBAUTHN_ORIGINS.length > 0 ? 'WEBAUTHN_ORIGINS' : 'WEBAUTHN_RP_ID',
+        `must name origins on the RP ID ${shown(rpId)} or its subdomains (browsers refuse the others); got ${outside.map(shown).join(', ')}`,
+      );
+    }
   }),
   reading(['SESSION_IDLE_TTL', 'SESSION_ABSOLUTE_TTL'], function sessionLifetimes(env, problem) {
     if (env.SESSION_IDLE_TTL > env.SESSION_ABSOLUTE_TTL) problem('SESSION_IDLE_TTL', 'must not exceed SESSION_ABSOLUTE_TTL');

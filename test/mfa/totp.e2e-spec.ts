@@ -166,7 +166,7 @@ describe('TOTP', () => {
     expect((await t.http.post('/auth/login/mfa', { mfaToken, method: 'totp' })).body).toMatchObject({ statusCode: 400, message: ['code is required'] });
     expect((await t.http.post('/auth/login/mfa', { mfaToken, method: 'sms', code: '123456' })).body).toMatchObject({
       statusCode: 400,
-      message: ['method must be one of: totp, recovery_code'],
+      message: ['method must be one of: totp, recovery_code, passkey'],
     });
     expect((await t.http.post('/auth/login/mfa', { method: 'totp', code: '123456' })).status).toBe(400);
     expect((await t.http.post('/auth/login/mfa', { mfaToken: 'x'.repeat(43), method: 'totp', code: '123456' })).body.message).toBe(MFA_FAILED);

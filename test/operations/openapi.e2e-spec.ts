@@ -53,6 +53,15 @@ const CONTRACT: Record<string, Row> = {
   // Second factors: 401 one message for every failed second step; 409 already on / no factor; 404 not on.
   'POST /auth/login/mfa': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
   'GET /auth/mfa': { who: 'bearer', ok: 200 },
+  // Passkeys.
+  'POST /auth/login/mfa/passkey-options': { who: 'public', ok: 200, also: [401], body: true, throttled: true },
+  'POST /auth/passkeys/registration/options': { who: 'bearer', ok: 200 },
+  'POST /auth/passkeys/registration': { who: 'bearer', ok: 201, body: true },
+  'GET /auth/passkeys': { who: 'bearer', ok: 200 },
+  'PATCH /auth/passkeys/{id}': { who: 'bearer', ok: 200, also: [404], body: true },
+  'DELETE /auth/passkeys/{id}': { who: 'bearer', ok: 204, also: [404] },
+  'POST /auth/passkeys/authentication/options': { who: 'public', ok: 200, also: [401], throttled: true },
+  'POST /auth/passkeys/authentication': { who: 'public', ok: 200, also: [401], body: true, throttled: true, cookieMode: true },
   'POST /auth/mfa/totp': { who: 'bearer', ok: 201, also: [409] },
   'POST /auth/mfa/totp/confirm': { who: 'bearer', ok: 200, body: true },
   'DELETE /auth/mfa/totp': { who: 'bearer', ok: 204, also: [404] },

@@ -97,6 +97,9 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       'POST /auth/password/reset': { token: randomBytes(32).toString('base64url'), newPassword: 'another long password' },
       'POST /auth/email/verify': { token: randomBytes(32).toString('base64url') },
       'POST /auth/login/mfa': { mfaToken: randomBytes(32).toString('base64url'), method: 'totp', code: '123456' },
+      // An assertion naming a credential: whose it is, is the database's to say.
+      'POST /auth/passkeys/authentication': { challengeId: randomBytes(32).toString('base64url'), response: { id: randomBytes(16).toString('base64url') } },
+      'POST /auth/login/mfa/passkey-options': { mfaToken: randomBytes(32).toString('base64url') },
     };
     const routes = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),

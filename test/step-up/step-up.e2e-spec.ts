@@ -77,7 +77,7 @@ describe('step-up: recent authentication (RFC 9470), POST /auth/reauthenticate',
     for (const method of ['sms', 'password2', 'otp']) {
       const unknown = await reauthenticate(t, user, { method, code: '123456' });
       expect(unknown.status).toBe(400);
-      expect(unknown.body.message).toEqual(['method must be one of: password, recovery_code, spec_otp, totp']);
+      expect(unknown.body.message).toEqual(['method must be one of: passkey, password, recovery_code, spec_otp, totp']);
     }
     // spec_otp and totp are methods of this server, but this user has no such factor: a wrong proof.
     expect((await reauthenticate(t, user, { method: 'spec_otp', code: SPEC_CODE })).status).toBe(401);

@@ -1,12 +1,15 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsObject, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { given, isText, Required } from '../dto/field-rules';
+import { PasskeyDto } from '../passkeys/passkeys.dto';
 
 /** Longer than any code we issue (a TOTP code 6, a recovery code 24 with its dashes); longer is refused unread. */
 const CODE_MAX = 64;
 const MFA_TOKEN_MAX = 128;
-export const STEP_METHODS = ['totp', 'recovery_code'] as const;
+export const STEP_METHODS = ['totp', 'recovery_code', 'passkey'] as const;
+const CHALLENGE_ID_MAX = 128;
+const byAssertion = (dto: { method?: unknown }) => dto.method === 'passkey';
 
 const CodeField = (description: string) =>
   applyDecorators(
@@ -34,8 +37,22 @@ export class LoginMfaDto {
   @IsIn(STEP_METHODS, { message: `method must be one of: ${STEP_METHODS.join(', ')}`, validateIf: given })
   method!: (typeof STEP_METHODS)[number];
 
+  @ValidateIf((dto: LoginMfaDto) => !byAssertion(dto))
   @CodeField('A TOTP code (method totp) or an unused recovery code (method recovery_code)')
-  code!: string;
+  code?: string;
+
+  @ApiProperty({ required: false, maxLength: CHALLENGE_ID_MAX, description: 'Method passkey: from POST /auth/login/mfa/passkey-options' })
+  @ValidateIf(byAssertion)
+  @Required('challengeId')
+  @IsString({ message: 'challengeId must be a string', validateIf: given })
+  @MaxLength(CHALLENGE_ID_MAX, { message: `challengeId must be at most ${CHALLENGE_ID_MAX} characters`, validateIf: isText })
+  challengeId?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Method passkey: the WebAuthn assertion (AuthenticationResponseJSON)' })
+  @ValidateIf(byAssertion)
+  @Required('response')
+  @IsObject({ message: 'response must be an object', validateIf: given })
+  response?: Record<string, unknown>;
 }
 
 export class TotpEnrollmentDto {
@@ -65,5 +82,5 @@ class RecoveryCodesStatusDto {
 export class MfaStatusDto {
   @ApiProperty({ type: TotpStatusDto }) totp!: TotpStatusDto;
   @ApiProperty({ type: RecoveryCodesStatusDto }) recoveryCodes!: RecoveryCodesStatusDto;
-  @ApiProperty({ type: [Object], description: 'Passkeys (none until passkeys are built)' }) passkeys!: object[];
+  @ApiProperty({ type: [PasskeyDto] }) passkeys!: PasskeyDto[];
 }

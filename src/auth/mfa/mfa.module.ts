@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth.module';
 import { MailModule } from '../../mail/mail.module';
 import { SecretModule } from '../secret/secret.module';
+import { PasskeysModule } from '../passkeys/passkeys.module';
 import { UsersModule } from '../../users/users.module';
 import { MfaFactorsRepository } from './mfa-factors.repository';
 import { MfaController } from './mfa.controller';
@@ -15,7 +16,7 @@ import { TotpSecrets } from './totp-secrets';
  * POST /auth/login/mfa, beside POST /auth/login). Mounted by AppModule, like any feature.
  */
 @Module({
-  imports: [AuthModule, MailModule, SecretModule, UsersModule],
+  imports: [AuthModule, MailModule, SecretModule, UsersModule, PasskeysModule],
   controllers: [MfaController],
   providers: [MfaFactorsRepository, TotpSecrets, MfaService, TotpMethod, RecoveryCodeMethod, SecondFactorRule],
   exports: [MfaService],

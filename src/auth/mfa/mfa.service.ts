@@ -12,6 +12,8 @@ import { UsersRepository } from '../../users/users.repository';
 import type { AuthUser } from '../auth-user';
 import { type Revoke, RevocationService } from '../revocation/revocation.service';
 import { SessionEndingService } from '../sessions/session-ending.service';
+import { PasskeyDto } from '../passkeys/passkeys.dto';
+import { PasskeysRepository } from '../passkeys/passkeys.repository';
 import { hashRecoveryCode, MfaFactorsRepository } from './mfa-factors.repository';
 import type { MfaStatusDto, RecoveryCodesDto, TotpEnrollmentDto } from './mfa.dto';
 import { newTotpSecret, totpStepOf, totpUri } from './totp';
@@ -76,6 +78,7 @@ export class MfaService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly users: UsersRepository,
+    private readonly passkeys: PasskeysRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     // The name the authenticator app shows above the account: this server's host.
@@ -83,8 +86,12 @@ export class MfaService {
   }
 
   async status(me: AuthUser): Promise<MfaStatusDto> {
-    const { confirmedAt, remaining } = await this.factors.status(me.id);
-    return { totp: { enabled: confirmedAt !== null, confirmedAt: confirmedAt?.toISOString() ?? null }, recoveryCodes: { remaining }, passkeys: [] };
+    const [{ confirmedAt, remaining }, passkeys] = await Promise.all([this.factors.status(me.id), this.passkeys.listOf(me.id)]);
+    return {
+      totp: { enabled: confirmedAt !== null, confirmedAt: confirmedAt?.toISOString() ?? null },
+      recoveryCodes: { remaining },
+      passkeys: passkeys.map((row) => PasskeyDto.from(row)),
+    };
   }
 
   /** A new pending secret (replacing a pending one); 409 once TOTP is on. */
@@ -147,6 +154,7 @@ export class MfaService {
       const email = await this.users.emailOf(tx, userId);
       if (email === null) throw new NotFoundException(USER_NOT_FOUND);
       const { hadTotp, codes } = await this.factors.removeAll(tx, userId);
+      const passkeysRemoved = await this.passkeys.removeAll(tx, userId);
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'MFA_CHANGED');
       await this.audit.record(tx, {
         type: 'user.mfa_reset',
@@ -154,7 +162,7 @@ export class MfaService {
         actorId: admin.id,
         sessionId: admin.sessionId,
         client,
-        data: { totpRemoved: hadTotp, recoveryCodesRemoved: codes, sessionsEnded },
+        data: { totpRemoved: hadTotp, recoveryCodesRemoved: codes, passkeysRemoved, sessionsEnded },
       });
       await this.mail.notify(tx, email, 'An administrator removed the two-factor authentication of your account; every session of it has ended.');
     });

@@ -4,7 +4,7 @@ import { AuditService } from '../../audit/audit.service';
 import { MailService } from '../../mail/mail.service';
 import { UsersRepository } from '../../users/users.repository';
 import type { SignInFacts } from '../sign-in/sign-in-facts';
-import { ProvidesSignInMethod, ProvidesSignInRule, type SignInMethod, type SignInRule } from '../sign-in/sign-in-method';
+import { ProvidesSignInMethod, ProvidesSignInRule, type SignInMethod, type SignInRule, type StepProof } from '../sign-in/sign-in-method';
 import { MfaFactorsRepository } from './mfa-factors.repository';
 import { totpStepOf } from './totp';
 import { TotpSecrets } from './totp-secrets';
@@ -39,7 +39,8 @@ export class TotpMethod implements SignInMethod {
     return typeof proof.code === 'string' ? this.proveStep(tx, facts, proof.code) : null;
   }
 
-  async proveStep(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null> {
+  async proveStep(tx: Tx, facts: SignInFacts, code: StepProof): Promise<SignInFacts | null> {
+    if (typeof code !== 'string') return null;
     const factor = await this.factors.lockTotp(tx, facts.userId);
     if (!factor?.confirmedAt) return null;
     const step = await totpStepOf(await this.secrets.open(tx, facts.userId, factor.secretSealed), code);
@@ -70,7 +71,8 @@ export class RecoveryCodeMethod implements SignInMethod {
     return typeof proof.code === 'string' ? this.proveStep(tx, facts, proof.code) : null;
   }
 
-  async proveStep(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null> {
+  async proveStep(tx: Tx, facts: SignInFacts, code: StepProof): Promise<SignInFacts | null> {
+    if (typeof code !== 'string') return null;
     if (!(await this.factors.useRecoveryCode(tx, facts.userId, code))) return null;
     const remaining = await this.factors.remainingCodes(tx, facts.userId);
     const email = await this.users.emailOf(tx, facts.userId);

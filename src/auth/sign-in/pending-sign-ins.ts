@@ -80,6 +80,15 @@ export class PendingSignIns {
     return row?.user.email;
   }
 
+  /** The live pending sign-in of `mfaToken`, unlocked (a passkey step's options: its user and methods). */
+  async peek(mfaToken: string): Promise<PendingSignIn | null> {
+    const row = await this.prisma.pendingSignIn.findFirst({
+      where: { tokenHash: hashOf(mfaToken), expiresAt: { gt: new Date() }, failedAttempts: { lt: MFA_MAX_FAILED_ATTEMPTS } },
+    });
+    if (!row) return null;
+    return { tokenHash: row.tokenHash, methods: row.methods, facts: { userId: row.userId, amr: row.amr, acr: row.acr as Acr, credential: row.credential } };
+  }
+
   /** A wrong code: one more failure; the MFA_MAX_FAILED_ATTEMPTS-th deletes it (burnt). */
   async fail(tx: Tx, tokenHash: string): Promise<void> {
     await tx.$executeRaw`UPDATE pending_sign_ins SET failed_attempts = failed_attempts + 1 WHERE token_hash = ${tokenHash}`;

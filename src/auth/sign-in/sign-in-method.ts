@@ -8,6 +8,19 @@ import type { SignInFacts } from './sign-in-facts';
  * yields `SignInFacts`; SignInService completes the sign-in with them. Registered with
  * `@ProvidesSignInMethod()` on the provider, found wherever its module is mounted.
  */
+/**
+ * What the client sent as a further step's proof (POST /auth/login/mfa): a code (TOTP, a
+ * recovery code), or a passkey's assertion with the challenge it answers. SignInService adds
+ * the pending sign-in it answers (the SHA-256 of its mfaToken), to which a challenge is bound.
+ */
+export type StepProof = string | AssertionProof;
+export interface AssertionProof {
+  challengeId: string;
+  response: Record<string, unknown>;
+  /** Set by SignInService: the pending sign-in this step answers. */
+  pendingSignIn?: string;
+}
+
 export interface SignInMethod {
   /** Its name in an `mfaRequired` answer's `methods` (and, later, /auth/login/mfa's `method`). */
   readonly name: string;
@@ -17,12 +30,12 @@ export interface SignInMethod {
    */
   offeredAfter?(tx: Tx, facts: SignInFacts): Promise<boolean>;
   /**
-   * A further step's proof (POST /auth/login/mfa's `code`), checked in the sign-in's
+   * A further step's proof (POST /auth/login/mfa's `code`, or a passkey's assertion), checked in the sign-in's
    * transaction: the facts after it (e.g. amr `["pwd", "otp", "mfa"]`, acr aal2), or null
    * for a wrong, replayed or used proof. What it consumes (a TOTP step, a recovery code)
    * is written in `tx`, so it counts only if the session opens.
    */
-  proveStep?(tx: Tx, facts: SignInFacts, code: string): Promise<SignInFacts | null>;
+  proveStep?(tx: Tx, facts: SignInFacts, proof: StepProof): Promise<SignInFacts | null>;
   /**
    * POST /auth/reauthenticate `{ method: <name>, ... }` (src/auth/step-up): checks `proof`
    * (the request body: `code`, or a passkey's `challengeId` and `response`) for the signed-in

@@ -7,6 +7,8 @@ import { SessionRotationService, type SessionGrant } from '../sessions/session-r
 import type { MfaRequiredDto } from './mfa-required.dto';
 import { PendingSignIns } from './pending-sign-ins';
 import { SignInMethods } from './sign-in-methods';
+import type { StepProof } from './sign-in-method';
+import type { Tx } from '../../database/tx';
 import { credentialStamp, LOGIN_FAILED, type SignInFacts } from './sign-in-facts';
 import { SignInPolicy } from './sign-in-policy';
 
@@ -42,17 +44,45 @@ export class SignInService {
    * under the same lock.
    */
   complete(facts: SignInFacts, client: ClientMeta): Promise<SessionGrant | MfaRequiredDto> {
-    return this.prisma.$transaction(async (tx) => {
-      const user = await this.users.lockForSignIn(tx, facts.userId);
-      // Disabled, gone or its credential replaced since the check: the same answer as any failure.
-      if (!user || user.disabled || credentialStamp(user) !== facts.credential) throw new UnauthorizedException(LOGIN_FAILED);
-      const decision = await this.policy.decide(tx, facts);
-      if (decision.next === 'step') return this.pending.start(tx, facts, decision.methods);
-      if (decision.next === 'refuse') throw new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE);
-      const opened = await this.rotation.open(tx, user, client, facts);
-      await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client });
-      return opened;
+    return this.prisma.$transaction((tx) => this.decide(tx, facts, client));
+  }
+
+  /**
+   * A sign-in whose proof is checked in the session's own transaction (a passkey's
+   * assertion): what the proof consumes (its challenge, the credential's counter) commits
+   * with the session, and a credential removed meanwhile is either seen or waited for.
+   * `prove` answers the facts, or a failure with what it knows of the account (null: no
+   * account named): the failure commits what was consumed, then `failed` answers it.
+   */
+  async completeWith(
+    prove: (tx: Tx) => Promise<SignInFacts | { failed: string | null }>,
+    failed: (userId: string | null) => Error,
+    client: ClientMeta,
+  ): Promise<SessionGrant | MfaRequiredDto> {
+    const outcome = await this.prisma.$transaction(async (tx): Promise<SessionGrant | MfaRequiredDto | { failed: string | null }> => {
+      const facts = await prove(tx);
+      return 'failed' in facts ? facts : this.decide(tx, facts, client);
     });
+    if ('failed' in outcome) throw failed(outcome.failed);
+    return outcome;
+  }
+
+  private async decide(tx: Tx, facts: SignInFacts, client: ClientMeta): Promise<SessionGrant | MfaRequiredDto> {
+    const user = await this.users.lockForSignIn(tx, facts.userId);
+    // Disabled, gone or its credential replaced since the check: the same answer as any failure.
+    if (!user || user.disabled || credentialStamp(user) !== facts.credential) throw new UnauthorizedException(LOGIN_FAILED);
+    const decision = await this.policy.decide(tx, facts);
+    if (decision.next === 'step') return this.pending.start(tx, facts, decision.methods);
+    if (decision.next === 'refuse') throw new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE);
+    const opened = await this.rotation.open(tx, user, client, facts);
+    await this.audit.record(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      sessionId: opened.session.id,
+      client,
+      ...(facts.amr[0] !== 'pwd' && { data: { amr: facts.amr } }),
+    });
+    return opened;
   }
 
   /**
@@ -63,7 +93,7 @@ export class SignInService {
    * writes what it consumes; a wrong code is counted (and the 5th burns the mfaToken),
    * which must commit although the answer is a 401: so failures return, and throw after.
    */
-  async completeStep(mfaToken: string, methodName: string, code: string, client: ClientMeta): Promise<SessionGrant> {
+  async completeStep(mfaToken: string, methodName: string, proof: StepProof, client: ClientMeta): Promise<SessionGrant> {
     const outcome = await this.prisma.$transaction(async (tx): Promise<SessionGrant | { failed: string | null }> => {
       const pending = await this.pending.lock(tx, mfaToken);
       const method = this.methods.byName(methodName);
@@ -73,7 +103,8 @@ export class SignInService {
         await this.pending.finish(tx, pending.tokenHash);
         return { failed: pending.facts.userId };
       }
-      const facts = await method.proveStep(tx, pending.facts, code);
+      // An assertion's challenge is bound to this pending sign-in: the method compares them.
+      const facts = await method.proveStep(tx, pending.facts, typeof proof === 'string' ? proof : { ...proof, pendingSignIn: pending.tokenHash });
       if (!facts) {
         await this.pending.fail(tx, pending.tokenHash);
         await this.audit.record(tx, {
