@@ -2,6 +2,7 @@ import { BadRequestException, Injectable, NotFoundException, UnauthorizedExcepti
 import { AuditService } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import { PrismaService } from '../../database/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
 import type { Tx } from '../../database/tx';
 import { MailService } from '../../mail/mail.service';
 import { UsersRepository } from '../../users/users.repository';
@@ -26,6 +27,7 @@ declare module '../../audit/audit-types' {
 }
 
 export const PASSKEY_NOT_FOUND = 'Passkey not found';
+const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 export const REGISTRATION_FAILED = 'Passkey registration failed: the answer does not verify, or its challenge is unknown, expired or used';
 /** The one message for every failed passkey sign-in (nothing tells an unknown credential from a bad signature). */
 export const PASSKEY_SIGN_IN_FAILED = 'Passkey sign-in failed';
@@ -66,27 +68,33 @@ export class PasskeysService {
 
   /** Verifies the new credential against its challenge (spent either way) and stores it. */
   async register(me: AuthUser, dto: PasskeyRegistrationDto, client: ClientMeta): Promise<PasskeyDto> {
-    const outcome = await this.prisma.$transaction(async (tx) => {
-      const challenge = await this.challenges.take(tx, dto.challengeId, 'registration', { userId: me.id });
-      const info = challenge ? await this.rp.verifyRegistration(dto.response, challenge) : null;
-      // Registered already (by anyone): refused like any failure, without saying whose.
-      if (!info || (await tx.passkey.count({ where: { credentialId: info.credential.id } })) > 0) return null;
-      const created = await this.passkeys.create(tx, {
-        userId: me.id,
-        credentialId: info.credential.id,
-        publicKey: new Uint8Array(info.credential.publicKey),
-        counter: info.credential.counter,
-        transports: info.credential.transports ?? [],
-        aaguid: info.aaguid,
-        backupEligible: info.credentialDeviceType === 'multiDevice',
-        backedUp: info.credentialBackedUp,
-        name: dto.name ?? DEFAULT_NAME,
+    const outcome = await this.prisma
+      .$transaction(async (tx) => {
+        const challenge = await this.challenges.take(tx, dto.challengeId, 'registration', { userId: me.id });
+        const info = challenge ? await this.rp.verifyRegistration(dto.response, challenge) : null;
+        // Registered already (by anyone): refused like any failure, without saying whose.
+        if (!info || (await tx.passkey.count({ where: { credentialId: info.credential.id } })) > 0) return null;
+        const created = await this.passkeys.create(tx, {
+          userId: me.id,
+          credentialId: info.credential.id,
+          publicKey: new Uint8Array(info.credential.publicKey),
+          counter: info.credential.counter,
+          transports: info.credential.transports ?? [],
+          aaguid: info.aaguid,
+          backupEligible: info.credentialDeviceType === 'multiDevice',
+          backedUp: info.credentialBackedUp,
+          name: dto.name ?? DEFAULT_NAME,
+        });
+        const data = { passkeyId: created.id, name: created.name, backupEligible: created.backupEligible };
+        await this.audit.record(tx, { type: 'passkey.added', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
+        await this.notify(tx, me.id, `A passkey ("${created.name}") was added to your account.`);
+        return created;
+      })
+      // The same new credential sent twice at once: the unique index refuses the second, as the count above would have.
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) return null;
+        throw error;
       });
-      const data = { passkeyId: created.id, name: created.name, backupEligible: created.backupEligible };
-      await this.audit.record(tx, { type: 'passkey.added', userId: me.id, actorId: me.id, sessionId: me.sessionId, client, data });
-      await this.notify(tx, me.id, `A passkey ("${created.name}") was added to your account.`);
-      return created;
-    });
     if (!outcome) throw new BadRequestException(REGISTRATION_FAILED);
     return PasskeyDto.from(outcome);
   }
