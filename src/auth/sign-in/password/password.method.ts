@@ -41,7 +41,9 @@ export class PasswordMethod implements SignInMethod {
    */
   async prove(email: string, password: string, client: ClientMeta): Promise<SignInFacts> {
     const user = await this.users.findByEmail(email);
-    const passwordOk = await this.passwords.verify(user?.passwordHash, password);
+    // An account without a password (made at another provider) is checked against the dummy
+    // hash like an unknown email: the same time, and never a match.
+    const passwordOk = await this.passwords.verify(user?.passwordHash ?? undefined, password);
     if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
       this.metrics.login('failed');
       await this.audit.recordAlone({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
@@ -52,7 +54,7 @@ export class PasswordMethod implements SignInMethod {
       return { userId: user.id, ...PASSWORD_FACTS, amr: [...PASSWORD_FACTS.amr], credential: credentialStamp(user) };
     }
     this.metrics.login('failed');
-    const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
+    const reason = !user ? 'unknown_email' : user.passwordHash === null ? 'no_password' : !passwordOk ? 'wrong_password' : 'disabled';
     await this.audit.recordAlone({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
