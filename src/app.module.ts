@@ -5,6 +5,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { MfaModule } from './auth/mfa/mfa.module';
+import { OidcModule } from './auth/oidc/oidc.module';
 import type { Logger as PinoLogger } from 'pino';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -38,6 +39,7 @@ export class AppModule {
         OutboxModule,
         AuthModule,
         MfaModule,
+        OidcModule,
         AdminModule,
         HealthModule,
         MaintenanceModule,

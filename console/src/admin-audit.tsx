@@ -26,6 +26,8 @@ const TYPES = [
   'mfa.recovery_codes_regenerated',
   'mfa.recovery_code_used',
   'user.mfa_reset',
+  'identity.linked',
+  'identity.unlinked',
   'key.rotated',
   'key.revoked',
 ];

@@ -30,6 +30,8 @@ const EVENT_TEXT: Record<WebhookEvent, string> = {
   'mfa.recovery_codes_regenerated': 'New recovery codes were made',
   'mfa.recovery_code_used': 'A recovery code was used to sign in',
   'user.mfa_reset': "An admin removed a user's second factors",
+  'identity.linked': 'Another provider was linked to an account',
+  'identity.unlinked': 'Another provider was unlinked from an account',
 };
 const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 

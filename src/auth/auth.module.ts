@@ -80,6 +80,6 @@ import { RefreshTransport } from './transport/refresh-transport';
     SecondFactors,
     ReauthenticationService,
   ],
-  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
+  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule, AuthService, RefreshTransport, SignInMethods],
 })
 export class AuthModule {}

@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service';
+import { AuditService, type AuditEntry } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import { PrismaService } from '../../database/prisma.service';
 import { UsersRepository } from '../../users/users.repository';
@@ -39,9 +39,9 @@ export class SignInService {
    * outlived by this sign-in. So the user's row is locked and the credential compared:
    * either the change committed first and this sign-in is refused, or it waits for this
    * transaction and then ends the session opened here with the others. The policy reads
-   * under the same lock.
+   * under the same lock. `details` go into the login.succeeded audit event's data.
    */
-  complete(facts: SignInFacts, client: ClientMeta): Promise<SessionGrant | MfaRequiredDto> {
+  complete(facts: SignInFacts, client: ClientMeta, details?: AuditEntry['data']): Promise<SessionGrant | MfaRequiredDto> {
     return this.prisma.$transaction(async (tx) => {
       const user = await this.users.lockForSignIn(tx, facts.userId);
       // Disabled, gone or its credential replaced since the check: the same answer as any failure.
@@ -50,7 +50,8 @@ export class SignInService {
       if (decision.next === 'step') return this.pending.start(tx, facts, decision.methods);
       if (decision.next === 'refuse') throw new ForbiddenException(SIGN_IN_LEVEL_UNREACHABLE);
       const opened = await this.rotation.open(tx, user, client, facts);
-      await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client });
+      // `details`: what the method tells the audit log about itself (another provider: which one).
+      await this.audit.record(tx, { type: 'login.succeeded', userId: user.id, sessionId: opened.session.id, client, ...(details && { data: details }) });
       return opened;
     });
   }

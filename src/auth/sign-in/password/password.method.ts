@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../../audit/audit.service';
 import type { ClientMeta } from '../../../common/client-meta';
 import type { AppConfig } from '../../../config/configuration';
+import type { Tx } from '../../../database/tx';
 import { MetricsService } from '../../../metrics/metrics.service';
 import { normalizeEmail } from '../../../users/email';
 import { UsersRepository } from '../../../users/users.repository';
@@ -32,6 +33,11 @@ export class PasswordMethod implements SignInMethod {
     config: ConfigService<AppConfig, true>,
   ) {
     this.requireVerifiedEmail = config.get('recovery.requireVerifiedEmail', { infer: true });
+  }
+
+  /** An account made at another provider has no password until a reset link sets one. */
+  async signsInAlone(tx: Tx, userId: string): Promise<boolean> {
+    return (await this.users.findById(tx, userId))?.passwordHash != null;
   }
 
   /**

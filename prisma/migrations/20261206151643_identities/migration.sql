@@ -9,6 +9,7 @@ CREATE TABLE "identities" (
     "issuer" TEXT NOT NULL,
     "subject" TEXT NOT NULL,
     "email" TEXT,
+    "email_verified" BOOLEAN NOT NULL DEFAULT false,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "identities_pkey" PRIMARY KEY ("id")
