@@ -35,3 +35,12 @@ export async function providerAccount(idp: OidcTestProvider, claims: ProviderAcc
 }
 
 export const browser = (t: AppUnderTest) => new OidcBrowser(t.server.baseUrl);
+
+/** Signs in at the provider as a new account there (made here at its first sign-in): the user and a fresh access token. */
+export async function signedInWithProvider(t: AppUnderTest, idp: OidcTestProvider, claims: ProviderAccount = {}) {
+  const { sub, email } = await providerAccount(idp, claims);
+  const signedIn = await browser(t).signIn('spec');
+  if (!signedIn.refreshCookie) throw new Error(`sign-in failed: ${signedIn.location}`);
+  const refreshed = await t.http.post('/auth/refresh', {}, { headers: { 'x-auth-mode': 'cookie', cookie: `refresh_token=${signedIn.refreshCookie}` } });
+  return { sub, email, userId: refreshed.body.user.id as string, accessToken: refreshed.body.accessToken as string };
+}

@@ -59,7 +59,7 @@ export class OidcTestProvider {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
@@ -129,6 +129,20 @@ export class OidcBrowser {
     const response = await fetch(url, { redirect: 'manual', headers: { ...headers, ...(cookie && { cookie }) } });
     this.jar.store(url, response);
     return response;
+  }
+
+  /** A JSON POST to our server (e.g. POST /auth/oidc/:provider/link), its cookies kept as a browser's fetch would. */
+  async post(path: string, body: unknown, token: string): Promise<{ status: number; body: any }> {
+    const url = `${this.appUrl}${path}`;
+    const cookie = this.jar.header(url);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(cookie && { cookie }) },
+      body: JSON.stringify(body),
+    });
+    this.jar.store(url, response);
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
   /** From `url`, follows redirects until one points at our callback: its URL (code, state, iss), not yet visited. */

@@ -363,22 +363,37 @@ function asFailure(error: unknown): OidcFailure | null {
 }
 
 /** openid-client's errors: the provider out of reach, or an answer that failed verification. */
-function classify(error: unknown, step: string): OidcFailure {
+function classify(thrown: unknown, step: string): OidcFailure {
+  // openid-client wraps what it did not expect (a connection refused, among others) as "something went wrong".
+  const error = thrown instanceof client.ClientError && thrown.code === undefined && thrown.cause !== undefined ? thrown.cause : thrown;
   const why = `${step}: ${describe(error)}`;
-  if (error instanceof TypeError && error.message === 'fetch failed') return new OidcFailure('provider_unavailable', why);
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return new OidcFailure('provider_unavailable', why);
+  const { name, message, code } = fieldsOf(error);
+  // By name, not instanceof: fetch's errors may come from another realm (a test runner's sandbox).
+  if ((name === 'TypeError' && message === 'fetch failed') || name === 'TimeoutError' || name === 'AbortError') return new OidcFailure('provider_unavailable', why);
   if (error instanceof client.ResponseBodyError && error.status >= 500) return new OidcFailure('provider_unavailable', why);
-  if (error instanceof client.ClientError && (error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON')) {
-    return new OidcFailure('provider_unavailable', why);
-  }
+  if (code && UNAVAILABLE_CODES.has(code)) return new OidcFailure('provider_unavailable', why);
   return new OidcFailure('invalid_response', why);
 }
 
-/** An error in one line for the log: its class, its code, the provider's error code; never a body, a token or a secret. */
+/** openid-client's codes for a provider that answered nothing usable: a timeout, an error page, not JSON. */
+const UNAVAILABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+
+function fieldsOf(error: unknown): { name?: string; message?: string; code?: string; cause?: unknown } {
+  if (typeof error !== 'object' || error === null) return {};
+  const { name, message, code, cause } = error as Record<string, unknown>;
+  return {
+    name: typeof name === 'string' ? name : undefined,
+    message: typeof message === 'string' ? message : undefined,
+    code: typeof code === 'string' ? code : undefined,
+    cause,
+  };
+}
+
+/** An error in one line for the log: its class, its code, the provider's error code, its cause; never a body, a token or a secret. */
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return 'unknown error';
-  const code = (error as { code?: unknown }).code;
+  const { name, message, code, cause } = fieldsOf(error);
+  if (!name) return 'unknown error';
   const oauthError = error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError ? ` error=${error.error}` : '';
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}${oauthError}${cause}`.slice(0, 300);
+  const because = fieldsOf(cause).message;
+  return `${name}${code ? ` ${code}` : ''}: ${message ?? ''}${oauthError}${because ? ` (${because})` : ''}`.slice(0, 300);
 }
