@@ -83,6 +83,8 @@ export interface CreateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description?: string | null;
 }
@@ -118,6 +120,8 @@ export interface CreatedWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description: string | null;
   enabled: boolean;
@@ -184,6 +188,19 @@ export interface HealthDto {
   reason?: 'disk full' | 'restart needed';
 }
 
+export interface IdentitiesDto {
+  items: IdentityDto[];
+}
+
+export interface IdentityDto {
+  id: string;
+  /** The provider's id in OIDC_PROVIDERS */
+  provider: string;
+  /** The email the provider gave when it was linked */
+  email: string | null;
+  createdAt: string;
+}
+
 export interface IntrospectDto {
   /** The access token to check */
   token: string;
@@ -248,6 +265,16 @@ export interface KeysDto {
   items: KeyDto[];
 }
 
+export interface LinkProviderDto {
+  /** Where the browser goes once linked (default `/`): a path, or a URL of APP_URL or CORS_ORIGINS */
+  redirect?: string;
+}
+
+export interface LinkUrlDto {
+  /** The provider's authorization URL: open it in the browser that called (the flow cookie this answer set binds it) */
+  url: string;
+}
+
 export interface LoginDto {
   /** Any case; stored lower-cased and NFKC-normalised */
   email: string;
@@ -290,6 +317,17 @@ export interface MyDeviceDto {
   ip: string | null;
   /** The session of the access token that made this request */
   current: boolean;
+}
+
+export interface ProviderDto {
+  /** In /auth/oidc/:provider/… and on linked identities */
+  id: string;
+  /** What the "Sign in with" button says */
+  name: string;
+}
+
+export interface ProvidersDto {
+  items: ProviderDto[];
 }
 
 export interface ReauthenticateDto {
@@ -412,6 +450,8 @@ export interface UpdateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -465,6 +505,8 @@ export interface WebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description: string | null;
   enabled: boolean;

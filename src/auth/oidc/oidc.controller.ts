@@ -28,9 +28,10 @@ function redirect(reply: FastifyReply, location: string): void {
 /**
  * Sign-in with other providers and linked identities (API.md, "Sign-in with other providers
  * (OpenID Connect)"). HTTP concerns only (cookies, redirects): the flow lives in OidcService.
+ * The providers' list and the start read no database (the configuration, the provider):
+ * they answer while it is away.
  */
 @ApiTags('auth')
-@ApiDatabase()
 @Controller('auth')
 export class OidcController {
   constructor(
@@ -63,6 +64,7 @@ export class OidcController {
   }
 
   @Public()
+  @ApiDatabase()
   // Throttled as a login, per IP (the account is not known before the provider answers).
   @UseGuards(AuthThrottlerGuard)
   @OnlyLimits(THROTTLE.loginPerIp)
@@ -92,6 +94,7 @@ export class OidcController {
   }
 
   @ApiBearer()
+  @ApiDatabase()
   @RequiresRecentAuth()
   @Post('oidc/:provider/link')
   @HttpCode(200)
@@ -112,6 +115,7 @@ export class OidcController {
   }
 
   @ApiBearer()
+  @ApiDatabase()
   @Get('identities')
   @ApiOkResponse({ type: IdentitiesDto, description: "The caller's linked providers" })
   async identities(@CurrentUser() me: AuthUser): Promise<IdentitiesDto> {
@@ -119,6 +123,7 @@ export class OidcController {
   }
 
   @ApiBearer()
+  @ApiDatabase()
   @RequiresRecentAuth()
   @Delete('identities/:id')
   @HttpCode(204)
