@@ -48,7 +48,11 @@ export const oidcProviders = z
     try {
       json = JSON.parse(value);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON: it must be a JSON array [{ "id", "name", "issuer", "clientId", "clientSecret", "scopes"? }] (the value is not repeated: it holds secrets)' });
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'is not valid JSON: it must be a JSON array [{ "id", "name", "issuer", "clientId", "clientSecret", "scopes"? }] (the value is not repeated: it holds secrets)',
+      });
       return z.NEVER;
     }
     if (!Array.isArray(json)) {
@@ -59,7 +63,12 @@ export const oidcProviders = z
     json.forEach((entry, i) => {
       const parsed = provider.safeParse(entry);
       if (parsed.success) providers.push(parsed.data);
-      else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: `provider ${i + 1}: ${issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map(shown).join(', ')}` : issue.message}` });
+      else
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({
+            code: 'custom',
+            message: `provider ${i + 1}: ${issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map(shown).join(', ')}` : issue.message}`,
+          });
     });
     const ids = providers.map((p) => p.id);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);

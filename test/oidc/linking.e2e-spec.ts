@@ -21,7 +21,11 @@ describe('linking and unlinking providers', () => {
 
   it('links a provider to the signed-in account (any email), which then signs that account in; audited and sent to webhooks', async () => {
     const admin = await newAdmin(t.http);
-    const hook = await t.http.post('/admin/webhooks', { url: 'https://hooks.example.com/in', events: ['identity.linked', 'identity.unlinked'] }, { token: admin.accessToken });
+    const hook = await t.http.post(
+      '/admin/webhooks',
+      { url: 'https://hooks.example.com/in', events: ['identity.linked', 'identity.unlinked'] },
+      { token: admin.accessToken },
+    );
     expect(hook.status).toBe(201);
 
     const user = await newUser(t.http);

@@ -8,7 +8,12 @@ describe('sign-in with another provider (OpenID Connect)', () => {
   it('lists the providers: id and name only', async () => {
     const res = await t.http.get('/auth/providers');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ items: [{ id: 'spec', name: 'Spec Provider' }, { id: 'down', name: 'Down' }] });
+    expect(res.body).toEqual({
+      items: [
+        { id: 'spec', name: 'Spec Provider' },
+        { id: 'down', name: 'Down' },
+      ],
+    });
     expect(res.text).not.toContain('secret');
   });
 

@@ -41,7 +41,7 @@ describe('the callback refuses a tampered or foreign answer', () => {
     expect((await b.callback(callback)).status).toBe(400);
   });
 
-  it('answers 400 to a state that is not the flow cookie\'s, and to a browser without a flow cookie', async () => {
+  it("answers 400 to a state that is not the flow cookie's, and to a browser without a flow cookie", async () => {
     const b = browser(t);
     const callback = await atCallback(b);
     const wrongState = new URL(callback);
@@ -71,7 +71,13 @@ describe('the callback refuses a tampered or foreign answer', () => {
     const refused = await b.callback(callback);
     expect(refused).toMatchObject({ status: 302, location: '/console#error=invalid_response' });
     expect(refused.refreshCookie).toBeUndefined();
-    expect(t.server.logs().split('\n').filter((l) => l.includes('Sign-in with spec failed: invalid_response')).pop()).toContain(why);
+    expect(
+      t.server
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('Sign-in with spec failed: invalid_response'))
+        .pop(),
+    ).toContain(why);
   });
 
   it.each([

@@ -39,7 +39,9 @@ export class OidcTestProvider {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const issuer = await new Promise<string>((resolve, reject) => {
-      child.once('message', (message: { type: string; issuer: string }) => (message.type === 'ready' ? resolve(message.issuer) : reject(new Error('unexpected'))));
+      child.once('message', (message: { type: string; issuer: string }) =>
+        message.type === 'ready' ? resolve(message.issuer) : reject(new Error('unexpected')),
+      );
       child.once('exit', (code) => reject(new Error(`oidc-provider exited (${code}): ${stderr}`)));
     });
     return new OidcTestProvider(child, issuer);
@@ -151,7 +153,8 @@ export class OidcBrowser {
     for (let hops = 0; hops < 10; hops++) {
       const response = await this.get(next);
       const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) throw new Error(`${next} answered ${response.status} without a redirect: ${await response.text()}`);
+      if (response.status < 300 || response.status >= 400 || !location)
+        throw new Error(`${next} answered ${response.status} without a redirect: ${await response.text()}`);
       const target = new URL(location, next);
       if (target.href.startsWith(`${this.appUrl}/auth/oidc/`) && target.pathname.endsWith('/callback')) return target;
       next = target.href;
@@ -176,7 +179,12 @@ export class OidcBrowser {
   /** Our callback with this URL (possibly tampered with). */
   async callback(url: URL | string): Promise<{ status: number; location: string; refreshCookie?: string; body: string }> {
     const response = await this.get(String(url));
-    return { status: response.status, location: response.headers.get('location') ?? '', refreshCookie: this.jar.get(this.appUrl, 'refresh_token'), body: await response.text() };
+    return {
+      status: response.status,
+      location: response.headers.get('location') ?? '',
+      refreshCookie: this.jar.get(this.appUrl, 'refresh_token'),
+      body: await response.text(),
+    };
   }
 }
 

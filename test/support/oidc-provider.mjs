@@ -44,7 +44,8 @@ provider.Client.prototype.redirectUriAllowed = function (value) {
 
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
-  if (next.deny) return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person declined' }, { mergeWithLastSubmission: false });
+  if (next.deny)
+    return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person declined' }, { mergeWithLastSubmission: false });
   const accountId = next.account;
   const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);

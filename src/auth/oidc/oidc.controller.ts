@@ -15,7 +15,15 @@ import { FlowCookies } from './flow-cookie';
 import { IdentitiesDto, LinkProviderDto, LinkUrlDto, ProvidersDto } from './oidc.dto';
 import { OIDC_ERROR_CODES } from './oidc-errors';
 import { OidcProviders } from './oidc-providers';
-import { IDENTITY_NOT_FOUND, LAST_WAY_TO_SIGN_IN, NO_MATCHING_FLOW, OidcService, PROVIDER_UNAVAILABLE, REDIRECT_NOT_ALLOWED, UNKNOWN_PROVIDER } from './oidc.service';
+import {
+  IDENTITY_NOT_FOUND,
+  LAST_WAY_TO_SIGN_IN,
+  NO_MATCHING_FLOW,
+  OidcService,
+  PROVIDER_UNAVAILABLE,
+  REDIRECT_NOT_ALLOWED,
+  UNKNOWN_PROVIDER,
+} from './oidc.service';
 
 const ProviderParam = () => ApiParam({ name: 'provider', description: "A provider's id in OIDC_PROVIDERS (GET /auth/providers)" });
 const ERROR_CODES = Object.keys(OIDC_ERROR_CODES).join(', ');
@@ -54,7 +62,8 @@ export class OidcController {
   @ProviderParam()
   @ApiQuery({ name: 'redirect', required: true, description: 'Where the browser goes at the end: a path (one leading /) or a URL of APP_URL or CORS_ORIGINS' })
   @ApiFoundResponse({
-    description: "To the provider, with the flow cookie set (state, nonce and PKCE verifier, encrypted; HttpOnly, SameSite=Lax, Path=/auth/oidc); to `redirect#error=provider_unavailable` when the provider's discovery fails",
+    description:
+      "To the provider, with the flow cookie set (state, nonce and PKCE verifier, encrypted; HttpOnly, SameSite=Lax, Path=/auth/oidc); to `redirect#error=provider_unavailable` when the provider's discovery fails",
   })
   @ApiErrors({ 400: REDIRECT_NOT_ALLOWED, 404: UNKNOWN_PROVIDER })
   async start(@Param('provider') provider: string, @Query('redirect') target: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
@@ -99,7 +108,11 @@ export class OidcController {
   @Post('oidc/:provider/link')
   @HttpCode(200)
   @ProviderParam()
-  @ApiOkResponse({ type: LinkUrlDto, description: "The provider's URL; this answer sets the flow cookie, so open it in the same browser. It comes back to `redirect#linked=<provider>` or `redirect#error=<code>`" })
+  @ApiOkResponse({
+    type: LinkUrlDto,
+    description:
+      "The provider's URL; this answer sets the flow cookie, so open it in the same browser. It comes back to `redirect#linked=<provider>` or `redirect#error=<code>`",
+  })
   @ApiJsonBody(`redirect is not a string, or ${REDIRECT_NOT_ALLOWED}`)
   @ApiErrors({ 404: UNKNOWN_PROVIDER, 503: PROVIDER_UNAVAILABLE })
   async link(

@@ -14,7 +14,11 @@ export class ProvidersDto {
 
 /** POST /auth/oidc/:provider/link. */
 export class LinkProviderDto {
-  @ApiPropertyOptional({ maxLength: 2048, example: '/console/account', description: 'Where the browser goes once linked (default `/`): a path, or a URL of APP_URL or CORS_ORIGINS' })
+  @ApiPropertyOptional({
+    maxLength: 2048,
+    example: '/console/account',
+    description: 'Where the browser goes once linked (default `/`): a path, or a URL of APP_URL or CORS_ORIGINS',
+  })
   @IsOptional()
   @IsString({ message: 'redirect must be a string' })
   @MaxLength(2048, { message: 'redirect must be at most 2048 characters', validateIf: isText })

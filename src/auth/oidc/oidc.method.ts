@@ -9,7 +9,12 @@ import { IdentitiesRepository } from './identities.repository';
  * in `amr`, or an `acr` that names a multi-factor level (NIST's aal2/aal3, the PAPE
  * multi-factor policy). Anything else, or nothing (Google sends neither), is one factor.
  */
-const MFA_ACRS = new Set(['aal2', 'aal3', 'http://schemas.openid.net/pape/policies/2007/06/multi-factor', 'http://schemas.openid.net/pape/policies/2007/06/multi-factor-physical']);
+const MFA_ACRS = new Set([
+  'aal2',
+  'aal3',
+  'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
+  'http://schemas.openid.net/pape/policies/2007/06/multi-factor-physical',
+]);
 
 export function providerDidMfa(idToken: Readonly<Record<string, unknown>>): boolean {
   return (Array.isArray(idToken.amr) && idToken.amr.includes('mfa')) || (typeof idToken.acr === 'string' && MFA_ACRS.has(idToken.acr));

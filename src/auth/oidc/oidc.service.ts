@@ -1,4 +1,13 @@
-import { BadRequestException, ConflictException, ForbiddenException, HttpException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
@@ -126,7 +135,9 @@ export class OidcService {
     const provider = this.provider(providerId);
     const flow = await this.cookies.open(flowCookie);
     if (!flow || flow.provider !== provider.id || typeof query.state !== 'string' || query.state !== flow.state) {
-      this.logger.warn(`Sign-in with ${provider.id} refused (400): ${!flow || flow.provider !== provider.id ? 'no flow cookie for this provider' : 'the state does not match the flow cookie'}`);
+      this.logger.warn(
+        `Sign-in with ${provider.id} refused (400): ${!flow || flow.provider !== provider.id ? 'no flow cookie for this provider' : 'the state does not match the flow cookie'}`,
+      );
       throw new BadRequestException(NO_MATCHING_FLOW);
     }
     try {
@@ -219,7 +230,12 @@ export class OidcService {
     const current = new URL(flow.redirectUri);
     for (const [key, value] of Object.entries(query)) if (typeof value === 'string') current.searchParams.set(key, value);
     const tokens = await client
-      .authorizationCodeGrant(configuration, current, { expectedState: flow.state, expectedNonce: flow.nonce, pkceCodeVerifier: flow.verifier, idTokenExpected: true })
+      .authorizationCodeGrant(configuration, current, {
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+        pkceCodeVerifier: flow.verifier,
+        idTokenExpected: true,
+      })
       .catch((error: unknown) => {
         throw classify(error, 'token');
       });
@@ -277,7 +293,8 @@ export class OidcService {
       return this.attach(holder.id, provider, identity, client, 'verified_email', null);
     }
     if (!this.registrationEnabled) throw new OidcFailure('registration_closed', 'REGISTRATION_ENABLED=false');
-    if (this.requireVerifiedEmail && !identity.emailVerified) throw new OidcFailure('email_not_verified', 'REQUIRE_VERIFIED_EMAIL and the provider has not verified the email');
+    if (this.requireVerifiedEmail && !identity.emailVerified)
+      throw new OidcFailure('email_not_verified', 'REQUIRE_VERIFIED_EMAIL and the provider has not verified the email');
     try {
       return await this.prisma.$transaction(async (tx) => {
         const user = await this.users.create(tx, { email: identity.email!, passwordHash: null, name: identity.name, emailVerified: identity.emailVerified });
@@ -293,7 +310,14 @@ export class OidcService {
   }
 
   /** Links the identity to `userId` in a transaction of its own; a concurrent link of the same identity wins. */
-  private async attach(userId: string, provider: OidcProviderConfig, identity: ProvenIdentity, client: ClientMeta, via: string, sessionId: string | null): Promise<string> {
+  private async attach(
+    userId: string,
+    provider: OidcProviderConfig,
+    identity: ProvenIdentity,
+    client: ClientMeta,
+    via: string,
+    sessionId: string | null,
+  ): Promise<string> {
     try {
       await this.prisma.$transaction((tx) => this.linkIn(tx, userId, provider, identity, client, via, sessionId));
       return userId;
@@ -310,7 +334,15 @@ export class OidcService {
     throw new OidcFailure(otherwise, 'a concurrent sign-in took the email');
   }
 
-  private async linkIn(tx: Tx, userId: string, provider: OidcProviderConfig, identity: ProvenIdentity, client: ClientMeta, via: string, sessionId: string | null): Promise<void> {
+  private async linkIn(
+    tx: Tx,
+    userId: string,
+    provider: OidcProviderConfig,
+    identity: ProvenIdentity,
+    client: ClientMeta,
+    via: string,
+    sessionId: string | null,
+  ): Promise<void> {
     const row = await this.identities.create(tx, {
       userId,
       provider: provider.id,
@@ -333,10 +365,11 @@ export class OidcService {
   /** Link mode: the identity goes to the signed-in account that asked, if its session still lives. */
   private async linkTo(provider: OidcProviderConfig, flow: OidcFlow, identity: ProvenIdentity, client: ClientMeta): Promise<CallbackOutcome> {
     const authority = flow.sessionId ? await this.sessions.authority(flow.sessionId) : null;
-    if (!authority || authority.ended || authority.userId !== flow.userId) throw new OidcFailure('session_ended', 'the session that asked for the link has ended');
+    if (!authority || authority.ended || authority.userId !== flow.userId)
+      throw new OidcFailure('session_ended', 'the session that asked for the link has ended');
     const linked = await this.prisma.$transaction((tx) => this.identities.findBySubject(tx, identity.issuer, identity.subject));
     if (linked && linked.userId !== flow.userId) throw new OidcFailure('identity_in_use', 'this identity is linked to another account');
-    if (!linked && (await this.attach(flow.userId!, provider, identity, client, 'session', flow.sessionId!)) !== flow.userId) {
+    if (!linked && (await this.attach(flow.userId, provider, identity, client, 'session', flow.sessionId!)) !== flow.userId) {
       throw new OidcFailure('identity_in_use', 'a concurrent sign-in linked this identity to another account');
     }
     return { location: withFragment(flow.redirect, { linked: provider.id }) };
@@ -358,7 +391,8 @@ export class OidcService {
 function asFailure(error: unknown): OidcFailure | null {
   if (error instanceof OidcFailure) return error;
   // The pipeline's refusals (the account changed meanwhile, a level it cannot reach): answered in the fragment too.
-  if (error instanceof HttpException && (error.getStatus() === 401 || error instanceof ForbiddenException)) return new OidcFailure('sign_in_failed', error.message);
+  if (error instanceof HttpException && (error.getStatus() === 401 || error instanceof ForbiddenException))
+    return new OidcFailure('sign_in_failed', error.message);
   return null;
 }
 
@@ -369,7 +403,8 @@ function classify(thrown: unknown, step: string): OidcFailure {
   const why = `${step}: ${describe(error)}`;
   const { name, message, code } = fieldsOf(error);
   // By name, not instanceof: fetch's errors may come from another realm (a test runner's sandbox).
-  if ((name === 'TypeError' && message === 'fetch failed') || name === 'TimeoutError' || name === 'AbortError') return new OidcFailure('provider_unavailable', why);
+  if ((name === 'TypeError' && message === 'fetch failed') || name === 'TimeoutError' || name === 'AbortError')
+    return new OidcFailure('provider_unavailable', why);
   if (error instanceof client.ResponseBodyError && error.status >= 500) return new OidcFailure('provider_unavailable', why);
   if (code && UNAVAILABLE_CODES.has(code)) return new OidcFailure('provider_unavailable', why);
   return new OidcFailure('invalid_response', why);
