@@ -26,7 +26,12 @@ describe('OIDC_PROVIDERS', () => {
 
   it('names every bad field, never a secret', () => {
     const message = messageOf({
-      OIDC_PROVIDERS: JSON.stringify([{ ...google, id: 'Google!', issuer: 'ftp://x', scopes: ['email'] }, { ...google, clientSecret: '', extra: 1 }, google]),
+      OIDC_PROVIDERS: JSON.stringify([
+        { ...google, id: 'Google!', issuer: 'ftp://x', scopes: ['email'] },
+        { ...google, clientSecret: '', extra: 1 },
+        google,
+        { ...google, name: 'Google again' },
+      ]),
     });
     expect(message).toContain('provider 1: id must be');
     expect(message).toContain('provider 1: issuer must be an http:// or https:// URL');
