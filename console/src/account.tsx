@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call, profile, publicCall, type Device, type User } from './api';
+import { LinkedProviders } from './providers';
 import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
@@ -9,6 +10,7 @@ export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere:
       <h1>My account</h1>
       <Profile user={user} />
       <Devices onSignOut={onSignOut} />
+      <LinkedProviders />
       <ChangePassword />
     </>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, publicCall, signIn, type TokenResponse } from './api';
+import { ProviderSignIn } from './providers';
 import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
 
 type Mode = 'sign-in' | 'sign-up' | 'forgot' | 'resend';
@@ -32,6 +33,7 @@ export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | 
       </h1>
       {mode === 'sign-in' && <NoticeLine notice={notice} />}
       {mode === 'sign-in' && <SignInForm onSignedIn={onSignedIn} onUnverified={() => setUnverified(true)} />}
+      {mode === 'sign-in' && <ProviderSignIn onSignedIn={onSignedIn} />}
       {mode === 'sign-up' && <SignUpForm onSignedIn={onSignedIn} />}
       {mode === 'forgot' && (
         <EmailForm
