@@ -136,3 +136,13 @@ describe('sign-in with another provider (OpenID Connect)', () => {
     expect((await t.http.get('/auth/oidc/nope/start?redirect=/')).status).toBe(404);
   });
 });
+
+describe('sign-in with another provider when registration is closed', () => {
+  const { t, idp } = useAppWithProvider({ REGISTRATION_ENABLED: 'false' });
+
+  it('makes no account (#error=registration_closed), and still signs in an account that holds the verified email', async () => {
+    await providerAccount(idp());
+    expect(await browser(t).signIn('spec', '/console')).toMatchObject({ status: 302, location: '/console#error=registration_closed' });
+    expect(await t.server.prisma.user.count()).toBe(0);
+  });
+});

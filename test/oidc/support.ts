@@ -10,7 +10,8 @@ export const UNREACHABLE_ISSUER = 'http://127.0.0.1:9';
  * starts first: the app's OIDC_PROVIDERS needs its issuer.
  */
 export function useAppWithProvider(env: Record<string, string> = {}): { t: AppUnderTest; idp: () => OidcTestProvider } {
-  const settings: Record<string, string> = { ...env };
+  // The caller's object itself: a mail catcher fills SMTP_URL into it in its own beforeAll.
+  const settings = env;
   let idp: OidcTestProvider | undefined;
   beforeAll(async () => {
     idp = await OidcTestProvider.start();

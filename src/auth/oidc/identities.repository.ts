@@ -35,6 +35,11 @@ export class IdentitiesRepository {
     return row ?? null;
   }
 
+  /** Removes every identity of the user: what they were. */
+  removeAll(tx: Tx, userId: string): Promise<Array<Pick<Identity, 'id' | 'provider' | 'issuer' | 'email'>>> {
+    return tx.$queryRaw`DELETE FROM identities WHERE user_id = ${userId}::uuid RETURNING id, provider, issuer, email`;
+  }
+
   countOf(tx: Tx, userId: string): Promise<number> {
     return tx.identity.count({ where: { userId } });
   }

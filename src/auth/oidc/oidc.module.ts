@@ -12,6 +12,7 @@ import { OidcMethod } from './oidc.method';
 import { OidcProviders } from './oidc-providers';
 import { OidcService } from './oidc.service';
 import { RedirectTargets } from './redirect-targets';
+import { UnprovenLinks } from './unproven-links';
 
 /**
  * Sign-in with other providers (OpenID Connect, OIDC_PROVIDERS) and linked identities
@@ -21,6 +22,6 @@ import { RedirectTargets } from './redirect-targets';
 @Module({
   imports: [AuthModule, AuthThrottlingModule, MailModule, SecretModule, SessionsRepositoryModule, UsersModule],
   controllers: [OidcController],
-  providers: [OidcProviders, FlowCookies, RedirectTargets, IdentitiesRepository, OidcService, OidcMethod],
+  providers: [OidcProviders, FlowCookies, RedirectTargets, IdentitiesRepository, OidcService, OidcMethod, UnprovenLinks],
 })
 export class OidcModule {}
