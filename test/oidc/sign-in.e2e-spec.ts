@@ -140,9 +140,15 @@ describe('sign-in with another provider (OpenID Connect)', () => {
 describe('sign-in with another provider when registration is closed', () => {
   const { t, idp } = useAppWithProvider({ REGISTRATION_ENABLED: 'false' });
 
-  it('makes no account (#error=registration_closed), and still signs in an account that holds the verified email', async () => {
+  it('makes no account (#error=registration_closed), and still links and signs in an account that holds the verified email', async () => {
     await providerAccount(idp());
     expect(await browser(t).signIn('spec', '/console')).toMatchObject({ status: 302, location: '/console#error=registration_closed' });
     expect(await t.server.prisma.user.count()).toBe(0);
+
+    // An account an admin made (admin:create, an invitation): verified, so the verified email links it.
+    const user = await t.server.prisma.user.create({ data: { email: 'made-by-an-admin@example.org', emailVerified: true, passwordHash: null } });
+    await providerAccount(idp(), { email: user.email });
+    expect(await browser(t).signIn('spec', '/console')).toMatchObject({ status: 302, location: '/console', refreshCookie: expect.any(String) });
+    expect(await t.server.prisma.identity.count({ where: { userId: user.id } })).toBe(1);
   });
 });
