@@ -1,6 +1,7 @@
 import { fragmentOf } from '../support/oidc-provider-process';
 import { newUser } from '../support/factories';
-import { browser, providerAccount, useAppWithProvider } from './support';
+import { awayFromStepEdge, claimsOf, totpAt } from '../mfa/support';
+import { browser, providerAccount, signedInWithProvider, useAppWithProvider } from './support';
 
 describe('sign-in with another provider (OpenID Connect)', () => {
   const { t, idp } = useAppWithProvider();
@@ -94,6 +95,22 @@ describe('sign-in with another provider (OpenID Connect)', () => {
     expect(fragment).toEqual({ mfaToken: expect.any(String), methods: 'totp' });
     expect(second.refreshCookie).toBeUndefined();
     expect(await t.server.prisma.pendingSignIn.count({ where: { userId: user.id } })).toBe(1);
+  });
+
+  it('completes the second step of a provider sign-in with TOTP: amr fed, otp, mfa at aal2', async () => {
+    const person = await signedInWithProvider(t, idp());
+    const { secret } = (await t.http.post('/auth/mfa/totp', {}, { token: person.accessToken })).body;
+    const step = await awayFromStepEdge();
+    expect((await t.http.post('/auth/mfa/totp/confirm', { code: totpAt(secret, step) }, { token: person.accessToken })).status).toBe(200);
+
+    await idp().next({ account: person.sub });
+    const first = await browser(t).signIn('spec');
+    const { mfaToken, methods } = fragmentOf(first.location);
+    expect(methods.split(',').sort()).toEqual(['recovery_code', 'totp']);
+    const second = await t.http.post('/auth/login/mfa', { mfaToken, method: 'totp', code: totpAt(secret, step + 1) });
+    expect(second.status).toBe(200);
+    expect(second.body.user.id).toBe(person.userId);
+    expect(claimsOf(second.body.accessToken)).toMatchObject({ amr: ['fed', 'otp', 'mfa'], acr: 'aal2' });
   });
 
   it('signs in at aal2 without a second step when the provider says it did MFA (amr mfa)', async () => {
