@@ -6,6 +6,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { MfaModule } from './auth/mfa/mfa.module';
 import { PasskeysModule } from './auth/passkeys/passkeys.module';
+import { OidcModule } from './auth/oidc/oidc.module';
 import type { Logger as PinoLogger } from 'pino';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -40,6 +41,7 @@ export class AppModule {
         AuthModule,
         MfaModule,
         PasskeysModule,
+        OidcModule,
         AdminModule,
         HealthModule,
         MaintenanceModule,

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call, profile, publicCall, type Device, type User } from './api';
 import { Passkeys } from './passkeys';
 import { TwoFactor } from './second-factors';
+import { LinkedProviders } from './providers';
 import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
@@ -12,6 +13,7 @@ export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere:
       <Profile user={user} />
       <Devices onSignOut={onSignOut} />
       <Passkeys />
+      <LinkedProviders />
       <ChangePassword />
       <TwoFactor />
     </>

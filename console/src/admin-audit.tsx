@@ -28,6 +28,8 @@ const TYPES = [
   'user.mfa_reset',
   'passkey.added',
   'passkey.removed',
+  'identity.linked',
+  'identity.unlinked',
   'key.rotated',
   'key.revoked',
 ];

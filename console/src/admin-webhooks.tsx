@@ -32,6 +32,8 @@ const EVENT_TEXT: Record<WebhookEvent, string> = {
   'user.mfa_reset': "An admin removed a user's second factors",
   'passkey.added': 'A passkey was added',
   'passkey.removed': 'A passkey was removed',
+  'identity.linked': 'Another provider was linked to an account',
+  'identity.unlinked': 'Another provider was unlinked from an account',
 };
 const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 

@@ -85,6 +85,8 @@ export interface CreateWebhookDto {
     | 'user.mfa_reset'
     | 'passkey.added'
     | 'passkey.removed'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description?: string | null;
 }
@@ -122,6 +124,8 @@ export interface CreatedWebhookDto {
     | 'user.mfa_reset'
     | 'passkey.added'
     | 'passkey.removed'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description: string | null;
   enabled: boolean;
@@ -188,6 +192,19 @@ export interface HealthDto {
   reason?: 'disk full' | 'restart needed';
 }
 
+export interface IdentitiesDto {
+  items: IdentityDto[];
+}
+
+export interface IdentityDto {
+  id: string;
+  /** The provider's id in OIDC_PROVIDERS */
+  provider: string;
+  /** The email the provider gave when it was linked */
+  email: string | null;
+  createdAt: string;
+}
+
 export interface IntrospectDto {
   /** The access token to check */
   token: string;
@@ -250,6 +267,16 @@ export interface KeyDto {
 export interface KeysDto {
   /** Newest activation first */
   items: KeyDto[];
+}
+
+export interface LinkProviderDto {
+  /** Where the browser goes once linked (default `/`): a path, or a URL of APP_URL or CORS_ORIGINS */
+  redirect?: string;
+}
+
+export interface LinkUrlDto {
+  /** The provider's authorization URL: open it in the browser that called (the flow cookie this answer set binds it) */
+  url: string;
 }
 
 export interface LoginDto {
@@ -330,6 +357,17 @@ export interface PasskeyRegistrationDto {
 export interface PasskeyStepOptionsDto {
   /** From the `mfaRequired` answer of POST /auth/login */
   mfaToken: string;
+}
+
+export interface ProviderDto {
+  /** In /auth/oidc/:provider/… and on linked identities */
+  id: string;
+  /** What the "Sign in with" button says */
+  name: string;
+}
+
+export interface ProvidersDto {
+  items: ProviderDto[];
 }
 
 export interface ReauthenticateDto {
@@ -458,6 +496,8 @@ export interface UpdateWebhookDto {
     | 'user.mfa_reset'
     | 'passkey.added'
     | 'passkey.removed'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -520,6 +560,8 @@ export interface WebhookDto {
     | 'user.mfa_reset'
     | 'passkey.added'
     | 'passkey.removed'
+    | 'identity.linked'
+    | 'identity.unlinked'
   )[];
   description: string | null;
   enabled: boolean;

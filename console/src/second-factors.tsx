@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, onReauthenticate, SecondFactorNeeded, SessionEnded, signInStep, type ReauthPrompt, type TokenResponse, type User } from './api';
 import type { MfaRequiredDto, MfaStatusDto, ReauthenticateDto, RecoveryCodesDto, TotpEnrollmentDto } from './api-types';
-import { passkeyReauthentication } from './passkeys';
+import { passkeyReauthentication, PasskeyStep } from './passkeys';
 import { Confirm, Field, NoticeLine, Submit, useAction, when, type Notice } from './ui';
 
 /**
@@ -170,8 +170,31 @@ export function TwoFactor() {
   );
 }
 
+/**
+ * The further step of a sign-in (a password, or another provider, was right for an account
+ * with a second factor): a passkey first when the account has one, codes beside it.
+ */
+export function FurtherStep({ pending, onSignedIn, onBack }: { pending: MfaRequiredDto; onSignedIn(grant: TokenResponse): void; onBack(): void }) {
+  const passkey = pending.methods.includes('passkey') && <PasskeyStep mfaToken={pending.mfaToken} onSignedIn={onSignedIn} />;
+  if (pending.methods.some((m) => m !== 'passkey'))
+    return (
+      <>
+        {passkey}
+        <SecondStep pending={pending} onSignedIn={onSignedIn} onBack={onBack} />
+      </>
+    );
+  return (
+    <>
+      {passkey}
+      <button type="button" class="link-button" onClick={onBack}>
+        Back to sign in
+      </button>
+    </>
+  );
+}
+
 /** The second step of a sign-in: a code from the app, or a recovery code. */
-export function SecondStep({ pending, onSignedIn, onBack }: { pending: MfaRequiredDto; onSignedIn(grant: TokenResponse): void; onBack(): void }) {
+function SecondStep({ pending, onSignedIn, onBack }: { pending: MfaRequiredDto; onSignedIn(grant: TokenResponse): void; onBack(): void }) {
   const [method, setMethod] = useState<StepMethod>(pending.methods.includes('totp') ? 'totp' : 'recovery_code');
   const [code, setCode] = useState('');
   const { run, busy, notice } = useAction();

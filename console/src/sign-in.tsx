@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, publicCall, signIn, type TokenResponse } from './api';
 import type { MfaRequiredDto } from './api-types';
-import { PasskeySignIn, PasskeyStep } from './passkeys';
-import { SecondStep } from './second-factors';
+import { PasskeySignIn } from './passkeys';
+import { FurtherStep } from './second-factors';
+import { ProviderSignIn } from './providers';
 import { Field, NoticeLine, Submit, useAction, type Notice } from './ui';
 
 type Mode = 'sign-in' | 'sign-up' | 'forgot' | 'resend';
@@ -36,6 +37,7 @@ export function SignIn({ notice, registration, onSignedIn }: { notice: Notice | 
       {mode === 'sign-in' && <NoticeLine notice={notice} />}
       {mode === 'sign-in' && <SignInForm onSignedIn={onSignedIn} onUnverified={() => setUnverified(true)} />}
       {mode === 'sign-in' && <PasskeySignIn onSignedIn={onSignedIn} />}
+      {mode === 'sign-in' && <ProviderSignIn onSignedIn={onSignedIn} />}
       {mode === 'sign-up' && <SignUpForm onSignedIn={onSignedIn} />}
       {mode === 'forgot' && (
         <EmailForm
@@ -85,25 +87,7 @@ function SignInForm({ onSignedIn, onUnverified }: { onSignedIn(grant: TokenRespo
   // The password was right and the account has a second factor: its step comes next.
   const [pending, setPending] = useState<MfaRequiredDto | null>(null);
   const { run, busy, notice } = useAction();
-  if (pending) {
-    // The methods this account has: a passkey first when it has one, codes beside it.
-    const passkey = pending.methods.includes('passkey') && <PasskeyStep mfaToken={pending.mfaToken} onSignedIn={onSignedIn} />;
-    if (pending.methods.some((m) => m !== 'passkey'))
-      return (
-        <>
-          {passkey}
-          <SecondStep pending={pending} onSignedIn={onSignedIn} onBack={() => setPending(null)} />
-        </>
-      );
-    return (
-      <>
-        {passkey}
-        <button type="button" class="link-button" onClick={() => setPending(null)}>
-          Back to sign in
-        </button>
-      </>
-    );
-  }
+  if (pending) return <FurtherStep pending={pending} onSignedIn={onSignedIn} onBack={() => setPending(null)} />;
   return (
     <form
       method="post"

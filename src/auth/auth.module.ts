@@ -90,6 +90,7 @@ import { RefreshTransport } from './transport/refresh-transport';
     RefreshTransport,
     PendingSignInsModule,
     AccessTokenStrategy,
+    SignInMethods,
   ],
 })
 export class AuthModule {}

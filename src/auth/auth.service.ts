@@ -1,7 +1,7 @@
 import { ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MAX_TOKEN_LENGTH, type Acr } from '@nest-auth-backend/token-contract';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ClientMeta } from '../common/client-meta';
 import type { AppConfig } from '../config/configuration';
@@ -99,11 +99,12 @@ export class AuthService {
   }
 
   /**
-   * POST /auth/login after LocalStrategy proved the password: the sign-in pipeline decides
-   * (src/auth/sign-in), then the token response, or the further step it wants.
+   * POST /auth/login after LocalStrategy proved the password (or a provider's callback,
+   * src/auth/oidc): the sign-in pipeline decides (src/auth/sign-in), then the token
+   * response, or the further step it wants.
    */
-  async login(facts: SignInFacts, client: ClientMeta): Promise<TokenGrant | MfaRequiredDto> {
-    const outcome = await this.signIn.complete(facts, client);
+  async login(facts: SignInFacts, client: ClientMeta, details?: AuditEntry['data']): Promise<TokenGrant | MfaRequiredDto> {
+    const outcome = await this.signIn.complete(facts, client, details);
     if ('mfaRequired' in outcome) return outcome;
     // auth_logins_total{outcome="succeeded"} counts completed sign-ins: a session opened.
     this.metrics.login('succeeded');

@@ -1,5 +1,6 @@
 import type { Role } from '@nest-auth-backend/token-contract';
 import { envSchema, type Env } from './env.schema';
+import type { OidcProviderConfig } from './oidc-providers';
 
 /**
  * The validated configuration, one namespace per feature. Read it with
@@ -106,6 +107,12 @@ export interface AppConfig {
      */
     allowPrivateNetworks: boolean;
   };
+  oidc: {
+    /** OIDC_PROVIDERS: empty, no sign-in with other providers. */
+    providers: OidcProviderConfig[];
+    /** OIDC_CALLBACK_BASE_URL; unset: the start request's own scheme and host. */
+    callbackBaseUrl: string | undefined;
+  };
 }
 
 export class ConfigValidationError extends Error {}
@@ -175,5 +182,6 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       origins: env.WEBAUTHN_ORIGINS.length > 0 ? env.WEBAUTHN_ORIGINS : [new URL(url).origin],
     },
     outbox: { retrySchedule: env.OUTBOX_RETRY_SCHEDULE, allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
+    oidc: { providers: env.OIDC_PROVIDERS, callbackBaseUrl: env.OIDC_CALLBACK_BASE_URL },
   };
 }

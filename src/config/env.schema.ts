@@ -22,6 +22,7 @@ import { ARGON2_DEFAULTS, meetsOwaspMinimum } from './argon2';
 import { passwordProblem } from '../users/password-policy';
 import { emailProblem, normalizeEmail } from '../users/email';
 import { GENERATE_SECRET_HINT, secretStrengthProblem } from './secret-strength';
+import { oidcProviders } from './oidc-providers';
 
 /**
  * Every setting the server reads, validated once at boot. A bad value stops the start
@@ -224,6 +225,16 @@ const fields = z.object({
   OUTBOX_RETRY_SCHEDULE: durationList('0,5s,5m,30m,2h,5h,10h,10h'),
   // true: webhooks and back-channel logout may reach loopback, private and link-local addresses (development, tests).
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool(false),
+  // Sign-in with other providers (src/auth/oidc): a JSON array, see src/config/oidc-providers.ts.
+  OIDC_PROVIDERS: oidcProviders,
+  // The public URL of this server that the providers send the browser back to (…/auth/oidc/<id>/callback);
+  // unset: the URL the start request came to (its scheme and host, as TRUST_PROXY lets Fastify see them).
+  OIDC_CALLBACK_BASE_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  ),
 });
 
 type RawEnv = z.output<typeof fields>;
@@ -311,6 +322,12 @@ const CROSS_FIELD_RULES: CrossFieldRule[] = [
         env.WEBAUTHN_ORIGINS.length > 0 ? 'WEBAUTHN_ORIGINS' : 'WEBAUTHN_RP_ID',
         `must name origins on the RP ID ${shown(rpId)} or its subdomains (browsers refuse the others); got ${outside.map(shown).join(', ')}`,
       );
+    }
+  }),
+  reading(['NODE_ENV', 'OIDC_PROVIDERS'], function oidcOverTls(env, problem) {
+    if (env.NODE_ENV !== 'production') return;
+    for (const p of env.OIDC_PROVIDERS.filter((p) => !p.issuer.startsWith('https://'))) {
+      problem('OIDC_PROVIDERS', `provider ${shown(p.id)}: the issuer must be https:// when NODE_ENV=production (http:// is for development and tests)`);
     }
   }),
   reading(['SESSION_IDLE_TTL', 'SESSION_ABSOLUTE_TTL'], function sessionLifetimes(env, problem) {

@@ -50,6 +50,12 @@ export interface CommittedEvents {
   'revocations.declared': readonly RevocationEvent[];
   /** A signing key is revoked in `tx` (SigningKeys.revoke): RevocationService declares KEY_REVOKED there. */
   'signing-key.revoked': { kid: string };
+  /**
+   * A password reset link was followed in `tx` (RecoveryService): the mailbox is proven, and
+   * whether the account's email was verified before. UnprovenLinks (src/auth/oidc) drops the providers
+   * linked to an account nobody had proven the address of.
+   */
+  'password.reset-by-mail': { userId: string; emailWasVerified: boolean };
 }
 
 export type InProcessEvent = keyof InProcessEvents;

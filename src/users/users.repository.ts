@@ -9,7 +9,8 @@ export type Profile = Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'emailV
 
 export interface NewUser {
   email: string;
-  passwordHash: string;
+  /** Null: an account made at another provider, without a password (src/auth/oidc). */
+  passwordHash: string | null;
   name: string | null;
   role?: Role;
   /** Admins made by ADMIN_EMAIL or admin:create count as verified. */
@@ -77,8 +78,9 @@ export class UsersRepository {
     return tx.user.create({ data: { ...user, email: normalizeEmail(user.email) } });
   }
 
+  /** Undefined for an unknown user, and for an account without a password (made at another provider). */
   async passwordHashOf(id: string): Promise<string | undefined> {
-    return (await this.prisma.user.findUnique({ where: { id }, select: { passwordHash: true } }))?.passwordHash;
+    return (await this.prisma.user.findUnique({ where: { id }, select: { passwordHash: true } }))?.passwordHash ?? undefined;
   }
 
   /** Compare-and-set: replaces the hash only if it is still `expected`. Whether it did. */

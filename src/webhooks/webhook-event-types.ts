@@ -24,6 +24,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'user.mfa_reset',
   'passkey.added',
   'passkey.removed',
+  'identity.linked',
+  'identity.unlinked',
 ] as const satisfies readonly AuditType[];
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

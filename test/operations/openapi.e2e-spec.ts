@@ -29,6 +29,8 @@ interface Row {
   cookieMode?: true;
   /** Served from memory: no 503 when the database is away (the JWKS). */
   memoryOnly?: true;
+  /** Reads no database but has failures of its own (the start of a sign-in at another provider): no 503. */
+  noDatabase?: true;
 }
 
 /**
@@ -101,10 +103,18 @@ const CONTRACT: Record<string, Row> = {
   // Form-encoded or JSON: 400, 413, 415 as a JSON body.
   'POST /auth/introspect': { who: 'client', ok: 200, body: true, throttled: true },
   'GET /auth/revocations': { who: 'client', ok: 200, throttled: true },
+  // Sign-in with other providers: the list and the start come from the configuration (and the provider).
+  'GET /auth/providers': { who: 'public', ok: 200, memoryOnly: true },
+  'GET /auth/oidc/{provider}/start': { who: 'public', ok: 302, also: [400, 404], noDatabase: true },
+  // 400: no flow cookie whose state matches; every other failure is a redirect with #error=.
+  'GET /auth/oidc/{provider}/callback': { who: 'public', ok: 302, also: [400, 404], throttled: true },
+  'POST /auth/oidc/{provider}/link': { who: 'bearer', ok: 200, also: [404], body: true },
+  'GET /auth/identities': { who: 'bearer', ok: 200 },
+  'DELETE /auth/identities/{id}': { who: 'bearer', ok: 204, also: [404, 409] },
 };
 
 function expectedStatuses(row: Row): string[] {
-  const statuses = new Set([row.ok, ...(row.also ?? []), ...(row.memoryOnly ? [] : [503])]);
+  const statuses = new Set([row.ok, ...(row.also ?? []), ...(row.memoryOnly || row.noDatabase ? [] : [503])]);
   if (row.who === 'bearer' || row.who === 'admin' || row.who === 'client') statuses.add(401);
   if (row.who === 'admin') statuses.add(403);
   if (row.throttled) statuses.add(429);

@@ -27,6 +27,16 @@ const seen = (route: string, res: HttpResponse) => ({
   leaks: /\bat .+:\d+:\d+|prisma|ECONNREFUSED|ECONNRESET|Connection terminated|refreshToken|accessToken/i.test(res.text),
   setsCookie: res.headers.getSetCookie().length > 0,
 });
+/**
+ * Routes answered from the configuration, before any database: the providers' list (none
+ * configured here) and, for a provider the configuration does not have, the start and the
+ * callback of a sign-in at it (404).
+ */
+const FROM_CONFIGURATION: Record<string, { status: number; body: unknown }> = {
+  'GET /auth/providers': { status: 200, body: { items: [] } },
+  'GET /auth/oidc/{provider}/start': { status: 404, body: { statusCode: 404, message: 'Unknown provider', error: 'Not Found' } },
+  'GET /auth/oidc/{provider}/callback': { status: 404, body: { statusCode: 404, message: 'Unknown provider', error: 'Not Found' } },
+};
 const unavailable = (route: string) => ({
   route,
   status: 503,
@@ -125,7 +135,9 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       routes.map((route) =>
         route === 'GET /.well-known/jwks.json'
           ? { route, status: 200, body: { keys: [expect.objectContaining({ kid: expect.any(String) })] }, leaks: false, setsCookie: false }
-          : unavailable(route),
+          : FROM_CONFIGURATION[route]
+            ? { route, ...FROM_CONFIGURATION[route], leaks: false, setsCookie: false }
+            : unavailable(route),
       ),
     );
 

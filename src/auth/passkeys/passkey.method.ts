@@ -25,6 +25,11 @@ export class PasskeyMethod implements SignInMethod {
     return this.passkeys.has(tx, facts.userId);
   }
 
+  /** A passkey signs in on its own (usernameless, with user verification): unlinking a provider may leave it as the way in. */
+  signsInAlone(tx: Tx, userId: string): Promise<boolean> {
+    return this.passkeys.has(tx, userId);
+  }
+
   /**
    * The challenge must be this pending sign-in's (POST /auth/login/mfa/passkey-options) and
    * the credential this user's. User verification is not required after a password (the

@@ -1,6 +1,7 @@
 import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
+import { EventBus } from '../../events/event-bus';
 import type { ClientMeta } from '../../common/client-meta';
 import { describeError } from '../../common/http-exception.filter';
 import type { AppConfig } from '../../config/configuration';
@@ -42,6 +43,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     config: ConfigService<AppConfig, true>,
+    private readonly bus: EventBus,
   ) {
     this.config = config.get('recovery', { infer: true });
   }
@@ -90,6 +92,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
       await this.tokens.voidAll(tx, userId, 'EMAIL_VERIFICATION'); // verified by this very link
       const sessionsEnded = await this.endings.endAllOfUser(tx, revoke, userId, 'PASSWORD_RESET');
       await this.audit.record(tx, { type: 'password.reset', userId, actorId: userId, client, data: { sessionsEnded } });
+      await this.bus.emitInTransaction(tx, 'password.reset-by-mail', { userId, emailWasVerified: user.emailVerified });
       return userId;
     });
     this.profiles.forget(userId);

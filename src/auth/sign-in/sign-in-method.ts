@@ -44,6 +44,13 @@ export interface SignInMethod {
    * proof. Absent: the method cannot re-authenticate (400 for that `method`).
    */
   reauthenticate?(tx: Tx, facts: SignInFacts, proof: Readonly<Record<string, unknown>>): Promise<SignInFacts | null>;
+  /**
+   * Whether this user can sign in with this method alone, as `tx` sees the account now (a
+   * password set, a provider linked, a passkey). Removing a way to sign in
+   * (DELETE /auth/identities/:id) asks every method after the removal and refuses (409)
+   * when none answers yes. Absent: never a way in on its own (a second factor).
+   */
+  signsInAlone?(tx: Tx, userId: string): Promise<boolean>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service';
+import { AuditService, type AuditEntry } from '../../audit/audit.service';
 import type { ClientMeta } from '../../common/client-meta';
 import { PrismaService } from '../../database/prisma.service';
 import { UsersRepository } from '../../users/users.repository';
@@ -41,10 +41,10 @@ export class SignInService {
    * outlived by this sign-in. So the user's row is locked and the credential compared:
    * either the change committed first and this sign-in is refused, or it waits for this
    * transaction and then ends the session opened here with the others. The policy reads
-   * under the same lock.
+   * under the same lock. `details` go into the login.succeeded audit event's data.
    */
-  complete(facts: SignInFacts, client: ClientMeta): Promise<SessionGrant | MfaRequiredDto> {
-    return this.prisma.$transaction((tx) => this.decide(tx, facts, client));
+  complete(facts: SignInFacts, client: ClientMeta, details?: AuditEntry['data']): Promise<SessionGrant | MfaRequiredDto> {
+    return this.prisma.$transaction((tx) => this.decide(tx, facts, client, details));
   }
 
   /**
@@ -67,7 +67,8 @@ export class SignInService {
     return outcome;
   }
 
-  private async decide(tx: Tx, facts: SignInFacts, client: ClientMeta): Promise<SessionGrant | MfaRequiredDto> {
+  /** `details`: what the method tells the audit log about itself (another provider: which one). */
+  private async decide(tx: Tx, facts: SignInFacts, client: ClientMeta, details?: AuditEntry['data']): Promise<SessionGrant | MfaRequiredDto> {
     const user = await this.users.lockForSignIn(tx, facts.userId);
     // Disabled, gone or its credential replaced since the check: the same answer as any failure.
     if (!user || user.disabled || credentialStamp(user) !== facts.credential) throw new UnauthorizedException(LOGIN_FAILED);
@@ -80,7 +81,7 @@ export class SignInService {
       userId: user.id,
       sessionId: opened.session.id,
       client,
-      ...(facts.amr[0] !== 'pwd' && { data: { amr: facts.amr } }),
+      ...((facts.amr[0] !== 'pwd' || details) && { data: { ...(facts.amr[0] !== 'pwd' && { amr: facts.amr }), ...details } }),
     });
     return opened;
   }

@@ -45,6 +45,15 @@ export class RefreshTransport {
   deliver(request: FastifyRequest, reply: FastifyReply, { response, sessionExpiresAt }: TokenGrant): TokenResponseDto {
     if (!this.isCookieMode(request)) return response;
     const { refreshToken, ...body } = response;
+    this.setCookie(reply, refreshToken, sessionExpiresAt);
+    return body;
+  }
+
+  /**
+   * The refresh token in its cookie only: a browser coming back from another provider
+   * (src/auth/oidc) gets its session this way and never a token in a URL.
+   */
+  setCookie(reply: FastifyReply, refreshToken: string, sessionExpiresAt: Date): void {
     void reply.setCookie(REFRESH_COOKIE, refreshToken, {
       httpOnly: true,
       secure: this.secure,
@@ -52,7 +61,6 @@ export class RefreshTransport {
       path: COOKIE_PATH,
       expires: sessionExpiresAt,
     });
-    return body;
   }
 
   clear(reply: FastifyReply): void {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../../audit/audit.service';
 import type { ClientMeta } from '../../../common/client-meta';
 import type { AppConfig } from '../../../config/configuration';
+import type { Tx } from '../../../database/tx';
 import { MetricsService } from '../../../metrics/metrics.service';
 import { normalizeEmail } from '../../../users/email';
 import { UsersRepository } from '../../../users/users.repository';
@@ -34,6 +35,11 @@ export class PasswordMethod implements SignInMethod {
     this.requireVerifiedEmail = config.get('recovery.requireVerifiedEmail', { infer: true });
   }
 
+  /** An account made at another provider has no password until a reset link sets one. */
+  async signsInAlone(tx: Tx, userId: string): Promise<boolean> {
+    return (await this.users.findById(tx, userId))?.passwordHash != null;
+  }
+
   /**
    * Checks a login. Always spends one argon2 verification, against a dummy hash when the
    * email is unknown, and answers the same for every failure, so neither the status, the
@@ -41,7 +47,9 @@ export class PasswordMethod implements SignInMethod {
    */
   async prove(email: string, password: string, client: ClientMeta): Promise<SignInFacts> {
     const user = await this.users.findByEmail(email);
-    const passwordOk = await this.passwords.verify(user?.passwordHash, password);
+    // An account without a password (made at another provider) is checked against the dummy
+    // hash like an unknown email: the same time, and never a match.
+    const passwordOk = await this.passwords.verify(user?.passwordHash ?? undefined, password);
     if (user && passwordOk && !user.disabled && this.requireVerifiedEmail && !user.emailVerified) {
       this.metrics.login('failed');
       await this.audit.recordAlone({ type: 'login.failed', userId: user.id, client, data: { email: user.email, reason: 'email_not_verified' } });
@@ -52,7 +60,7 @@ export class PasswordMethod implements SignInMethod {
       return { userId: user.id, ...PASSWORD_FACTS, amr: [...PASSWORD_FACTS.amr], credential: credentialStamp(user) };
     }
     this.metrics.login('failed');
-    const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'disabled';
+    const reason = !user ? 'unknown_email' : user.passwordHash === null ? 'no_password' : !passwordOk ? 'wrong_password' : 'disabled';
     await this.audit.recordAlone({ type: 'login.failed', userId: user?.id, client, data: { email: normalizeEmail(email), reason } });
     throw new UnauthorizedException(LOGIN_FAILED);
   }
