@@ -80,6 +80,18 @@ import { RefreshTransport } from './transport/refresh-transport';
     SecondFactors,
     ReauthenticationService,
   ],
-  exports: [SessionEndingService, DevicesService, PasswordService, RevocationModule, TokensModule],
+  exports: [
+    SessionEndingService,
+    DevicesService,
+    PasswordService,
+    RevocationModule,
+    TokensModule,
+    // The account's lifecycle (src/auth/lifecycle) builds on these.
+    AuthService,
+    RecoveryService,
+    SessionRotationService,
+    RefreshTransport,
+    AccountTokensRepositoryModule,
+  ],
 })
 export class AuthModule {}

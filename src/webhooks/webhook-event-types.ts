@@ -22,6 +22,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'mfa.recovery_codes_regenerated',
   'mfa.recovery_code_used',
   'user.mfa_reset',
+  'email.changed',
+  'user.deleted',
+  'user.invited',
 ] as const satisfies readonly AuditType[];
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
