@@ -45,7 +45,10 @@ export class AdminLifecycleController {
   }
 
   @Post('invitations')
-  @ApiCreatedResponse({ type: InvitationDto, description: 'Mailed a link APP_URL/accept-invite#token=… (INVITATION_TTL); an earlier invitation of the address stops working' })
+  @ApiCreatedResponse({
+    type: InvitationDto,
+    description: 'Mailed a link APP_URL/accept-invite#token=… (INVITATION_TTL); an earlier invitation of the address stops working',
+  })
   @ApiJsonBody()
   @ApiErrors(401, 403, { 409: ACCOUNT_EXISTS, 503: MAIL_OFF })
   invite(@Body() dto: InviteDto, @CurrentUser() admin: AuthUser, @Client() client: ClientMeta): Promise<InvitationDto> {

@@ -93,7 +93,12 @@ describe('Deletion: DELETE /auth/me and DELETE /admin/users/:id (API.md, "Accoun
     } finally {
       await smtp.start();
     }
-    expect(await pendingReset(doomed.email)).toMatchObject({ status: 'failed', lastError: 'Not sent: the account was deleted', payload: null, nextAttemptAt: null });
+    expect(await pendingReset(doomed.email)).toMatchObject({
+      status: 'failed',
+      lastError: 'Not sent: the account was deleted',
+      payload: null,
+      nextAttemptAt: null,
+    });
     // Both due now: the kept one goes out; the cancelled one is no longer pending, so no worker takes it.
     await t.server.prisma.outboxDelivery.updateMany({ where: { status: 'pending', kind: 'mail' }, data: { nextAttemptAt: new Date() } });
     await t.server.prisma.$executeRaw`SELECT pg_notify('auth_outbox', '')`;
@@ -109,7 +114,15 @@ describe('Deletion: DELETE /auth/me and DELETE /admin/users/:id (API.md, "Accoun
     await t.server.prisma.totpFactor.create({ data: { userId: user.id, secretSealed: secret, confirmedAt: new Date() } });
     await t.server.prisma.recoveryCode.create({ data: { codeHash: `spec-${user.id}`, userId: user.id } });
     await t.server.prisma.pendingSignIn.create({
-      data: { tokenHash: `spec-${user.id}`, userId: user.id, amr: ['pwd'], acr: 'aal1', credential: 'x', methods: ['totp'], expiresAt: new Date(Date.now() + 60_000) },
+      data: {
+        tokenHash: `spec-${user.id}`,
+        userId: user.id,
+        amr: ['pwd'],
+        acr: 'aal1',
+        credential: 'x',
+        methods: ['totp'],
+        expiresAt: new Date(Date.now() + 60_000),
+      },
     });
     expect(await rowsOf(user.id)).toMatchObject({ users: 1, sessions: 1, accountTokens: 1, recoveryCodes: 1, totpFactors: 1, pendingSignIns: 1 });
     expect((await t.http.delete(`/admin/users/${user.id}`, { token: user.accessToken })).status).toBe(403);

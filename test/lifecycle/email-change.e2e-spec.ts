@@ -50,7 +50,10 @@ describe('Email change: POST /auth/email/change and /confirm (API.md, "Account l
     expect((await t.http.post('/auth/login', { email: newEmail.toUpperCase(), password: user.password })).status).toBe(200);
 
     expect((await confirm(token)).body).toEqual({ statusCode: 400, message: INVALID_LINK, error: 'Bad Request' });
-    const events = await t.server.prisma.auditEvent.findMany({ where: { userId: user.id, type: { in: ['email.change_requested', 'email.changed'] } }, orderBy: { id: 'asc' } });
+    const events = await t.server.prisma.auditEvent.findMany({
+      where: { userId: user.id, type: { in: ['email.change_requested', 'email.changed'] } },
+      orderBy: { id: 'asc' },
+    });
     expect(events).toMatchObject([
       { type: 'email.change_requested', actorId: user.id, sessionId: user.sessionId },
       { type: 'email.changed', actorId: user.id, sessionId: user.sessionId, data: { otherSessionsEnded: 1 } },

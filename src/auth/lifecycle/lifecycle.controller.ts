@@ -42,7 +42,11 @@ export class AccountLifecycleController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'A link to the new address (APP_URL/confirm-email#token=…), a notice to the current one' })
   @ApiJsonBody(`Invalid body, or ${SAME_EMAIL}`)
-  @ApiErrors({ 409: 'Email already registered', 429: 'Too many mail requests from this address; see Retry-After', 503: `${MAIL_NOT_CONFIGURED}, or the database is unavailable` })
+  @ApiErrors({
+    409: 'Email already registered',
+    429: 'Too many mail requests from this address; see Retry-After',
+    503: `${MAIL_NOT_CONFIGURED}, or the database is unavailable`,
+  })
   async changeEmail(@Body() dto: ChangeEmailDto, @CurrentUser() me: AuthUser, @Client() client: ClientMeta): Promise<AcceptedDto> {
     await this.emails.request(me, dto.newEmail, client);
     return {};
