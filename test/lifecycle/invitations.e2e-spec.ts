@@ -66,7 +66,7 @@ describe('Invitations: POST /admin/invitations, list, revoke, POST /auth/invitat
     expect(res.headers.get('set-cookie')).toMatch(/HttpOnly/);
   });
 
-  it('409 when an account holds the address; 400 for a bad body; 403 and 401 for non-admins', async () => {
+  it('409 when an account holds the address; 400 for a bad body; 401 without a token', async () => {
     expect((await invite({ email: admin.email })).body).toEqual({ statusCode: 409, message: ACCOUNT_EXISTS, error: 'Conflict' });
     expect((await invite({ email: 'nope' })).status).toBe(400);
     expect((await invite({ email: fresh('x'), role: 'ROOT' })).body.message).toEqual(['role must be one of: USER, ADMIN']);
