@@ -2,6 +2,14 @@
 // document (GET /docs-json): change the server's DTOs, then run it again. Do not edit:
 // test/operations/openapi.e2e-spec.ts fails while this file differs from the document.
 
+export interface AcceptInvitationDto {
+  /** The token of the verification link (its fragment, `#token=…`) */
+  token: string;
+  password: string;
+  /** Trimmed; no control or invisible formatting characters */
+  name?: string;
+}
+
 export type AcceptedDto = Record<string, never>;
 
 export interface AdminAuditEventDto {
@@ -30,6 +38,11 @@ export interface AuditPageDto {
   nextCursor: string | null;
 }
 
+export interface ChangeEmailDto {
+  /** Any case; stored lower-cased and NFKC-normalised */
+  newEmail: string;
+}
+
 export interface ChangePasswordDto {
   currentPassword: string;
   /** Every other session of the user ends */
@@ -53,6 +66,11 @@ export interface ClientSecretDto {
 export interface ClientsDto {
   /** Oldest first; never a secret */
   items: ClientDto[];
+}
+
+export interface ConfirmEmailChangeDto {
+  /** The token of the verification link (its fragment, `#token=…`) */
+  token: string;
 }
 
 export interface CreateClientDto {
@@ -83,6 +101,9 @@ export interface CreateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description?: string | null;
 }
@@ -118,6 +139,9 @@ export interface CreatedWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description: string | null;
   enabled: boolean;
@@ -211,6 +235,21 @@ export interface IntrospectionDto {
   token_type?: 'access_token';
 }
 
+export interface InvitationDto {
+  id: string;
+  email: string;
+  role: 'USER' | 'ADMIN';
+  /** The link stops working then (INVITATION_TTL after it was sent) */
+  expiresAt: string;
+}
+
+export interface InviteDto {
+  /** Any case; stored lower-cased and NFKC-normalised */
+  email: string;
+  /** The role of the account the invitation makes */
+  role?: 'USER' | 'ADMIN';
+}
+
 export interface JwkDto {
   kty: 'EC' | 'RSA';
   /** RFC 7638 thumbprint of the key */
@@ -290,6 +329,17 @@ export interface MyDeviceDto {
   ip: string | null;
   /** The session of the access token that made this request */
   current: boolean;
+}
+
+export interface PendingInvitationDto {
+  id: string;
+  email: string;
+  role: 'USER' | 'ADMIN';
+  /** The link stops working then (INVITATION_TTL after it was sent) */
+  expiresAt: string;
+  createdAt: string;
+  /** The admin who invited; null once that account is deleted */
+  invitedBy: string | null;
 }
 
 export interface ReauthenticateDto {
@@ -412,6 +462,9 @@ export interface UpdateWebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -465,6 +518,9 @@ export interface WebhookDto {
     | 'mfa.recovery_codes_regenerated'
     | 'mfa.recovery_code_used'
     | 'user.mfa_reset'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description: string | null;
   enabled: boolean;

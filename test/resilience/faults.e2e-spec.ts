@@ -97,6 +97,10 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       'POST /auth/password/reset': { token: randomBytes(32).toString('base64url'), newPassword: 'another long password' },
       'POST /auth/email/verify': { token: randomBytes(32).toString('base64url') },
       'POST /auth/login/mfa': { mfaToken: randomBytes(32).toString('base64url'), method: 'totp', code: '123456' },
+      'POST /auth/email/change': { newEmail: newEmail() },
+      'POST /auth/email/change/confirm': { token: randomBytes(32).toString('base64url') },
+      'POST /auth/invitations/accept': { token: randomBytes(32).toString('base64url'), password: 'a long enough password' },
+      'POST /admin/invitations': { email: newEmail() },
     };
     const routes = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
