@@ -1,15 +1,18 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call, profile, publicCall, type Device, type User } from './api';
+import { ChangeEmail, DeleteAccount } from './account-lifecycle';
 import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
-export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere: boolean): Promise<void> }) {
+export function Account({ user, onSignOut, onDeleted }: { user: User; onSignOut(everywhere: boolean): Promise<void>; onDeleted(): void }) {
   return (
     <>
       <h1>My account</h1>
       <Profile user={user} />
       <Devices onSignOut={onSignOut} />
       <ChangePassword />
+      <ChangeEmail user={user} />
+      <DeleteAccount onDeleted={onDeleted} />
     </>
   );
 }

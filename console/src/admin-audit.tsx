@@ -26,6 +26,11 @@ const TYPES = [
   'mfa.recovery_codes_regenerated',
   'mfa.recovery_code_used',
   'user.mfa_reset',
+  'email.change_requested',
+  'email.changed',
+  'user.deleted',
+  'user.invited',
+  'invitation.revoked',
   'key.rotated',
   'key.revoked',
 ];

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Role, type User } from './api';
 import type { UsersPageDto } from './api-types';
+import { UserLifecycle } from './account-lifecycle';
 import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
@@ -163,6 +164,7 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
           </fieldset>
         </form>
       </section>
+      <UserLifecycle user={user} me={me} onDeleted={onClose} />
       <section aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
         {sessions && sessions.length === 0 && <p>No active session.</p>}

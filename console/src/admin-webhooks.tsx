@@ -30,6 +30,9 @@ const EVENT_TEXT: Record<WebhookEvent, string> = {
   'mfa.recovery_codes_regenerated': 'New recovery codes were made',
   'mfa.recovery_code_used': 'A recovery code was used to sign in',
   'user.mfa_reset': "An admin removed a user's second factors",
+  'email.changed': 'A user changed their email address',
+  'user.deleted': 'An account was deleted',
+  'user.invited': 'An admin invited someone',
 };
 const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 

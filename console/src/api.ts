@@ -6,6 +6,7 @@
  */
 
 import type {
+  AcceptInvitationDto,
   AuditPageDto,
   ClientDto,
   DeliveryDto,
@@ -152,8 +153,11 @@ export async function publicCall<T>(method: string, path: string, body?: unknown
   return read<T>(await send(method, path, body));
 }
 
-/** Sign-in or sign-up: the access token is kept in memory, the refresh token in the cookie. */
-export async function signIn(path: '/auth/login' | '/auth/register', body: LoginDto | RegisterDto): Promise<TokenResponse> {
+/** Sign-in, sign-up or an accepted invitation: the access token is kept in memory, the refresh token in the cookie. */
+export async function signIn(
+  path: '/auth/login' | '/auth/register' | '/auth/invitations/accept',
+  body: LoginDto | RegisterDto | AcceptInvitationDto,
+): Promise<TokenResponse> {
   const grant = await publicCall<TokenResponse>('POST', path, body);
   accessToken = grant.accessToken;
   return grant;
@@ -187,6 +191,17 @@ export async function profile(): Promise<User> {
   const user = await call<User>('GET', '/auth/me');
   listeners.user(user);
   return user;
+}
+
+/** Re-authentication with the password (POST /auth/reauthenticate): this session's access token becomes recent. */
+export async function reauthenticate(password: string): Promise<void> {
+  accessToken = (await call<{ accessToken: string }>('POST', '/auth/reauthenticate', { password })).accessToken;
+}
+
+/** DELETE /auth/me: the account is gone, and with it this session (the server clears the cookie). */
+export async function deleteAccount(): Promise<void> {
+  await call<void>('DELETE', '/auth/me');
+  accessToken = null;
 }
 
 /** Logout and logout-all end this session on purpose: forget the token (the server clears the cookie). */

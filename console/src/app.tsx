@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onSession, restore, SESSION_ENDED, SessionEnded, signOut, type TokenResponse, type User } from './api';
 import { Account } from './account';
+import { AcceptInvite, ConfirmEmail, InvitationsScreen } from './account-lifecycle';
 import { AuditScreen } from './admin-audit';
 import { ClientsScreen } from './admin-clients';
 import { KeysScreen } from './admin-keys';
@@ -21,11 +22,14 @@ const ADMIN_SCREENS: Record<string, { title: string; screen: (me: User) => preac
   '/console/admin/clients': { title: 'Clients', screen: () => <ClientsScreen /> },
   '/console/admin/webhooks': { title: 'Webhooks', screen: () => <WebhooksScreen /> },
   '/console/admin/outbox': { title: 'Outbox', screen: () => <OutboxScreen /> },
+  '/console/admin/invitations': { title: 'Invitations', screen: () => <InvitationsScreen /> },
 };
 /** Pages that mails link to: public, whatever the session. */
 const LINK_PAGES: Record<string, { title: string; page: () => preact.JSX.Element }> = {
   '/console/reset-password': { title: 'Set a new password', page: () => <ResetPassword /> },
   '/console/verify-email': { title: 'Verify your email address', page: () => <VerifyEmail /> },
+  '/console/confirm-email': { title: 'Confirm your new email address', page: () => <ConfirmEmail /> },
+  '/console/accept-invite': { title: 'Accept your invitation', page: () => <AcceptInvite /> },
 };
 const ACCOUNT = '/console';
 
@@ -124,7 +128,11 @@ export function App() {
         ) : state.status === 'signed-out' ? (
           <SignIn notice={state.notice} registration={registration} onSignedIn={signedIn} />
         ) : path === ACCOUNT ? (
-          <Account user={state.user} onSignOut={leave} />
+          <Account
+            user={state.user}
+            onSignOut={leave}
+            onDeleted={() => setState({ status: 'signed-out', notice: { kind: 'status', text: 'Your account was deleted.' } })}
+          />
         ) : ADMIN_SCREENS[path] ? (
           state.user.role === 'ADMIN' ? (
             ADMIN_SCREENS[path].screen(state.user)
