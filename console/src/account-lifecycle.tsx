@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, deleteAccount, publicCall, reauthenticate, signIn, type Role, type User } from './api';
 import type { InvitationDto, PendingInvitationDto } from './api-types';
 import { useLinkToken } from './recovery';
-import { Confirm, Field, Link, NoticeLine, roleLabel, ROLES, Submit, Table, useAction, when } from './ui';
+import { Confirm, Field, NoticeLine, roleLabel, ROLES, Submit, Table, useAction, when } from './ui';
 
 /**
  * The account's whole life in the console (API.md, "Account lifecycle"): changing the email
@@ -124,7 +124,8 @@ export function ConfirmEmail() {
       )}
       <NoticeLine notice={notice} />
       <p>
-        <Link to="/console">Go to the console</Link>
+        {/* A page load, not an in-app link: it restores the session this browser may hold. */}
+        <a href="/console">Go to the console</a>
       </p>
     </article>
   );
