@@ -1,6 +1,7 @@
 import { ADMIN_ENV, newAdmin, newSession, newUser, type TestUser } from '../support/factories';
 import { ExampleProcess } from '../support/example-process';
 import { Http } from '../support/http';
+import { linkIn, MailCatcher } from '../support/mail-catcher';
 import { SERVER_APP_URL, ServerBuild, ServerProcess } from '../support/server-process';
 import { createTestDatabase, dbKind, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
@@ -20,12 +21,15 @@ describe('Deletion reaches every instance and every relying service', () => {
   let httpB: Http;
   let service: Http;
   let admin: TestUser;
+  const smtp = new MailCatcher();
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    await smtp.start();
+    const mail = { SMTP_URL: smtp.url, RATE_LIMIT_MAIL: '0' };
     build = ServerBuild.create();
-    a = await ServerProcess.start(build, db, ADMIN_ENV);
-    b = dbKind() === 'postgres' ? await ServerProcess.start(build, db) : a;
+    a = await ServerProcess.start(build, db, { ...ADMIN_ENV, ...mail });
+    b = dbKind() === 'postgres' ? await ServerProcess.start(build, db, mail) : a;
     httpA = new Http(a.baseUrl);
     httpB = new Http(b.baseUrl);
     admin = await newAdmin(httpA);
@@ -44,6 +48,7 @@ describe('Deletion reaches every instance and every relying service', () => {
   afterAll(async () => {
     await example?.stop();
     await ServerProcess.killAll();
+    await smtp.stop();
     build?.remove();
     await db?.drop();
   });
@@ -81,5 +86,20 @@ describe('Deletion reaches every instance and every relying service', () => {
       await refusedFromNowOn('the service', async () => (await service.get('/whoami', { token })).status);
     }
     expect((await httpB.post('/auth/refresh', { refreshToken: other.refreshToken })).status).toBe(401);
+  });
+
+  it('an email change confirmed on A shows on B: its cached profile is dropped when it hears the change', async () => {
+    const user = await newUser(httpA);
+    // Verified: B keeps a verified profile without reading it again, so only the notice can refresh it.
+    const verify = linkIn(await smtp.nth(user.email, 'verify-email'), 'verify-email');
+    expect((await httpA.post('/auth/email/verify', { token: verify.token })).status).toBe(204);
+    expect((await httpB.get('/auth/me', { token: user.accessToken })).body).toMatchObject({ email: user.email, emailVerified: true });
+
+    const newEmail = `moved-${user.email}`;
+    expect((await httpA.post('/auth/email/change', { newEmail }, { token: user.accessToken })).status).toBe(202);
+    const { token } = linkIn(await smtp.nth(newEmail, 'confirm-email'), 'confirm-email');
+    expect((await httpA.post('/auth/email/change/confirm', { token })).status).toBe(204);
+    expect((await httpA.get('/auth/me', { token: user.accessToken })).body.email).toBe(newEmail);
+    await waitFor('B to show the new address', async () => (await httpB.get('/auth/me', { token: user.accessToken })).body.email === newEmail);
   });
 });

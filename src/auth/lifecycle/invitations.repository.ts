@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
 import type { Tx } from '../../database/tx';
-import { DELETE_BATCH_SIZE, deleteInBatches } from '../../database/batches';
 import type { Invitation, Role } from '../../generated/prisma/client';
 
 export type InvitationView = Pick<Invitation, 'id' | 'email' | 'role' | 'expiresAt' | 'createdAt' | 'invitedBy'>;
@@ -17,9 +16,13 @@ const VIEW = { id: true, email: true, role: true, expiresAt: true, createdAt: tr
 export class InvitationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The invitation of `email`, replacing any earlier one. `email` is normalised by the caller (the DTO). */
+  /**
+   * The invitation of `email`, replacing any earlier one. `email` is normalised by the caller
+   * (the DTO). Expired invitations go at the same time: only invitations make invitations,
+   * so the table never holds more than the admins sent within one INVITATION_TTL.
+   */
   async replace(tx: Tx, invitation: { email: string; role: Role; tokenHash: string; invitedBy: string; expiresAt: Date }): Promise<InvitationView> {
-    await tx.invitation.deleteMany({ where: { email: invitation.email } });
+    await tx.invitation.deleteMany({ where: { OR: [{ email: invitation.email }, { expiresAt: { lte: new Date() } }] } });
     return tx.invitation.create({ data: invitation, select: VIEW });
   }
 
@@ -46,13 +49,5 @@ export class InvitationsRepository {
     const [row] = await tx.$queryRaw<Array<Pick<Invitation, 'id' | 'email'>>>`
       DELETE FROM invitations WHERE id = ${id}::uuid RETURNING id::text AS id, email`;
     return row ?? null;
-  }
-
-  /** The cleanup: expired invitations (in batches). */
-  deleteExpired(): Promise<number> {
-    return deleteInBatches(
-      () => this.prisma.$executeRaw`
-        DELETE FROM invitations WHERE id IN (SELECT id FROM invitations WHERE expires_at <= now() LIMIT ${DELETE_BATCH_SIZE})`,
-    );
   }
 }
