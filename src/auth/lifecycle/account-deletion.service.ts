@@ -52,12 +52,13 @@ export class AccountDeletionService {
 
   /** DELETE /admin/users/:id. 404, 409 for the last admin. */
   async deleteByAdmin(admin: AuthUser, userId: string, client: ClientMeta): Promise<void> {
-    if (!(await this.delete(userId, { actorId: admin.id, sessionId: admin.sessionId, by: 'admin' }, client))) {
+    if (!(await this.delete(userId, { actorId: admin.id, sessionId: null, by: 'admin' }, client))) {
       throw new NotFoundException(USER_NOT_FOUND);
     }
   }
 
-  private async delete(userId: string, actor: { actorId: string; sessionId: string; by: 'self' | 'admin' }, client: ClientMeta): Promise<boolean> {
+  /** `sessionId`: the deleted account's session that asked (self-deletion); an admin's is not the account's, so none. */
+  private async delete(userId: string, actor: { actorId: string; sessionId: string | null; by: 'self' | 'admin' }, client: ClientMeta): Promise<boolean> {
     const deleted = await this.revocation.transaction(async (tx, revoke) => {
       const found = await this.users.lockForDeletion(tx, userId);
       if (!found) return false;
@@ -68,7 +69,6 @@ export class AccountDeletionService {
         type: 'user.deleted',
         userId,
         actorId: actor.actorId,
-        // The caller's session: for a self-deletion, one of those just ended.
         sessionId: actor.sessionId,
         client,
         data: { by: actor.by, sessionsEnded, mailsCancelled },
