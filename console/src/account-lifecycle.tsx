@@ -35,7 +35,7 @@ export function ChangeEmail({ user }: { user: User }) {
       >
         <Field label="New email address" name="new-email" type="email" value={newEmail} onInput={setNewEmail} autocomplete="email" required />
         <Field
-          label="Current password"
+          label="Your password, to confirm it is you"
           name="email-current-password"
           type="password"
           value={password}
@@ -63,7 +63,7 @@ export function DeleteAccount({ onDeleted }: { onDeleted(): void }) {
         would have to sign up again, as a new account.
       </p>
       <Field
-        label="Current password"
+        label="Your password, to confirm it is you"
         name="delete-current-password"
         type="password"
         value={password}
@@ -214,8 +214,8 @@ export function UserLifecycle({ user, me, onDeleted }: { user: User; me: User; o
   );
 }
 
-/** Admin: invite people (with a role), see the pending invitations, revoke one. */
-export function InvitationsScreen() {
+/** Admin, on the Users screen: invite people (with a role), see the pending invitations, revoke one. */
+export function Invitations() {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('USER');
   const [invitations, setInvitations] = useState<PendingInvitationDto[] | null>(null);
@@ -223,8 +223,8 @@ export function InvitationsScreen() {
   const load = useCallback(async () => setInvitations(await call<PendingInvitationDto[]>('GET', '/admin/invitations')), []);
   useEffect(() => void run(load), [run, load]);
   return (
-    <>
-      <h1>Invitations</h1>
+    <section aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">Invitations</h2>
       <form
         method="post"
         onSubmit={(e) => {
@@ -276,6 +276,6 @@ export function InvitationsScreen() {
           ))}
         </Table>
       )}
-    </>
+    </section>
   );
 }

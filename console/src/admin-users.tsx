@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Role, type User } from './api';
 import type { UsersPageDto } from './api-types';
-import { UserLifecycle } from './account-lifecycle';
+import { Invitations, UserLifecycle } from './account-lifecycle';
 import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
@@ -69,6 +69,7 @@ export function UsersScreen({ me }: { me: User }) {
         </Table>
       )}
       <Pager busy={busy} {...pager(page)} />
+      <Invitations />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onSession, restore, SESSION_ENDED, SessionEnded, signOut, type TokenResponse, type User } from './api';
 import { Account } from './account';
-import { AcceptInvite, ConfirmEmail, InvitationsScreen } from './account-lifecycle';
+import { AcceptInvite, ConfirmEmail } from './account-lifecycle';
 import { AuditScreen } from './admin-audit';
 import { ClientsScreen } from './admin-clients';
 import { KeysScreen } from './admin-keys';
@@ -22,7 +22,6 @@ const ADMIN_SCREENS: Record<string, { title: string; screen: (me: User) => preac
   '/console/admin/clients': { title: 'Clients', screen: () => <ClientsScreen /> },
   '/console/admin/webhooks': { title: 'Webhooks', screen: () => <WebhooksScreen /> },
   '/console/admin/outbox': { title: 'Outbox', screen: () => <OutboxScreen /> },
-  '/console/admin/invitations': { title: 'Invitations', screen: () => <InvitationsScreen /> },
 };
 /** Pages that mails link to: public, whatever the session. */
 const LINK_PAGES: Record<string, { title: string; page: () => preact.JSX.Element }> = {

@@ -66,7 +66,7 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
 
     const change = section('Change email address');
     await change.getByLabel('New email address').fill(moved);
-    await change.getByLabel('Current password').fill(person.password);
+    await change.getByLabel('Your password').fill(person.password);
     await change.getByRole('button', { name: 'Send confirmation link' }).click();
     await page.getByText(`A confirmation link is on its way to ${moved}.`).waitFor();
 
@@ -88,7 +88,7 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
   it('delete my account: the password and a confirmation that names what is lost; then signed out, and the account is gone', async () => {
     const remove = section('Delete my account');
     await remove.getByText('It cannot be undone').waitFor();
-    await remove.getByLabel('Current password').fill(person.password);
+    await remove.getByLabel('Your password').fill(person.password);
     await remove.getByRole('button', { name: 'Delete my account and everything in it, for good' }).click();
     expect(await server.prisma.user.count({ where: { email: moved } })).toBe(1);
     await remove.getByRole('button', { name: 'Confirm: delete my account and everything in it, for good' }).click();
@@ -110,7 +110,9 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
     await page.getByLabel('Password').fill('an invited passphrase');
     await page.getByRole('button', { name: 'Create my account' }).click();
     await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
-    await page.getByRole('link', { name: 'Invitations' }).waitFor(); // an admin's screens
+    await page.getByRole('link', { name: 'Users' }).waitFor(); // an admin's screens
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('region', { name: 'Invitations' }).getByText('No pending invitation.').waitFor();
     expect(await server.prisma.user.findUniqueOrThrow({ where: { email: invitee } })).toMatchObject({ role: 'ADMIN', emailVerified: true });
   });
 
