@@ -68,6 +68,17 @@ describe('Deletion: DELETE /auth/me and DELETE /admin/users/:id (API.md, "Accoun
     expect(again.id).not.toBe(user.id);
   });
 
+  it('every table that references users goes with the account (CASCADE), or forgets it (SET NULL): nothing can block a deletion', async () => {
+    const references = await t.server.prisma.$queryRaw<Array<{ referencing: string; on_delete: string }>>`
+      SELECT conrelid::regclass::text AS referencing, confdeltype::text AS on_delete
+      FROM pg_constraint WHERE contype = 'f' AND confrelid = 'users'::regclass ORDER BY 1`;
+    // The tables of today at least (passkeys and linked identities join them with CASCADE).
+    expect(references.map((r) => r.referencing)).toEqual(
+      expect.arrayContaining(['account_tokens', 'invitations', 'pending_sign_ins', 'recovery_codes', 'sessions', 'totp_factors']),
+    );
+    expect(references.filter((r) => r.on_delete !== 'c' && !(r.referencing === 'invitations' && r.on_delete === 'n'))).toEqual([]);
+  });
+
   it('needs a recent authentication', async () => {
     const user = await newUser(t.http);
     const res = await t.http.delete('/auth/me', { token: await staleToken(t, user) });
