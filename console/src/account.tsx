@@ -3,10 +3,11 @@ import { ApiError, call, profile, publicCall, type Device, type User } from './a
 import { Passkeys } from './passkeys';
 import { TwoFactor } from './second-factors';
 import { LinkedProviders } from './providers';
+import { ChangeEmail, DeleteAccount } from './account-lifecycle';
 import { device, Field, NoticeLine, roleLabel, Submit, Table, useAction, when } from './ui';
 
 /** Signed in: who I am, my devices (this one marked), ending them, my password. */
-export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere: boolean): Promise<void> }) {
+export function Account({ user, onSignOut, onDeleted }: { user: User; onSignOut(everywhere: boolean): Promise<void>; onDeleted(): void }) {
   return (
     <>
       <h1>My account</h1>
@@ -16,6 +17,8 @@ export function Account({ user, onSignOut }: { user: User; onSignOut(everywhere:
       <LinkedProviders />
       <ChangePassword />
       <TwoFactor />
+      <ChangeEmail user={user} />
+      <DeleteAccount onDeleted={onDeleted} />
     </>
   );
 }

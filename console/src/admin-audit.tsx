@@ -30,6 +30,11 @@ const TYPES = [
   'passkey.removed',
   'identity.linked',
   'identity.unlinked',
+  'email.change_requested',
+  'email.changed',
+  'user.deleted',
+  'user.invited',
+  'invitation.revoked',
   'key.rotated',
   'key.revoked',
 ];

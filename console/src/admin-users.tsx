@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, type Device, type Role, type User } from './api';
 import type { UsersPageDto } from './api-types';
 import { ResetSecondFactors } from './second-factors';
+import { Invitations, UserLifecycle } from './account-lifecycle';
 import { device, Link, NoticeLine, Pager, roleLabel, ROLES, Submit, Table, useAction, useCursors, when } from './ui';
 
 const PAGE_SIZE = 20;
@@ -69,6 +70,7 @@ export function UsersScreen({ me }: { me: User }) {
         </Table>
       )}
       <Pager busy={busy} {...pager(page)} />
+      <Invitations />
     </>
   );
 }
@@ -165,6 +167,7 @@ function UserDetail({ user, me, onChange, onClose }: { user: User; me: User; onC
           </fieldset>
         </form>
       </section>
+      <UserLifecycle user={user} me={me} onDeleted={onClose} />
       <section aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
         {sessions && sessions.length === 0 && <p>No active session.</p>}

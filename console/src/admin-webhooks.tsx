@@ -34,6 +34,9 @@ const EVENT_TEXT: Record<WebhookEvent, string> = {
   'passkey.removed': 'A passkey was removed',
   'identity.linked': 'Another provider was linked to an account',
   'identity.unlinked': 'Another provider was unlinked from an account',
+  'email.changed': 'A user changed their email address',
+  'user.deleted': 'An account was deleted',
+  'user.invited': 'An admin invited someone',
 };
 const EVENTS = (Object.keys(EVENT_TEXT) as WebhookEvent[]).map((type) => ({ type, text: EVENT_TEXT[type] }));
 

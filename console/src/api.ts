@@ -6,6 +6,7 @@
  */
 
 import type {
+  AcceptInvitationDto,
   AuditPageDto,
   ClientDto,
   DeliveryDto,
@@ -168,12 +169,12 @@ export async function publicCall<T>(method: string, path: string, body?: unknown
  */
 export async function signIn(path: '/auth/login', body: LoginDto): Promise<TokenResponse | MfaRequiredDto>;
 export async function signIn(
-  path: '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication',
-  body: RegisterDto | LoginMfaDto | PasskeyAssertionDto,
+  path: '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication' | '/auth/invitations/accept',
+  body: RegisterDto | LoginMfaDto | PasskeyAssertionDto | AcceptInvitationDto,
 ): Promise<TokenResponse>;
 export async function signIn(
-  path: '/auth/login' | '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication',
-  body: LoginDto | RegisterDto | LoginMfaDto | PasskeyAssertionDto,
+  path: '/auth/login' | '/auth/register' | '/auth/login/mfa' | '/auth/passkeys/authentication' | '/auth/invitations/accept',
+  body: LoginDto | RegisterDto | LoginMfaDto | PasskeyAssertionDto | AcceptInvitationDto,
 ): Promise<TokenResponse | MfaRequiredDto> {
   const grant = await publicCall<TokenResponse | MfaRequiredDto>('POST', path, body);
   if (!('mfaRequired' in grant)) accessToken = grant.accessToken;
@@ -285,6 +286,12 @@ export async function profile(): Promise<User> {
   const user = await call<User>('GET', '/auth/me');
   listeners.user(user);
   return user;
+}
+
+/** DELETE /auth/me: the account is gone, and with it this session (the server clears the cookie). */
+export async function deleteAccount(): Promise<void> {
+  await call<void>('DELETE', '/auth/me');
+  accessToken = null;
 }
 
 /** Logout and logout-all end this session on purpose: forget the token (the server clears the cookie). */

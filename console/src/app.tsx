@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onSession, restore, SESSION_ENDED, SessionEnded, signOut, type TokenResponse, type User } from './api';
 import { Account } from './account';
+import { AcceptInvite, ConfirmEmail } from './account-lifecycle';
 import { AuditScreen } from './admin-audit';
 import { ClientsScreen } from './admin-clients';
 import { KeysScreen } from './admin-keys';
@@ -27,6 +28,8 @@ const ADMIN_SCREENS: Record<string, { title: string; screen: (me: User) => preac
 const LINK_PAGES: Record<string, { title: string; page: () => preact.JSX.Element }> = {
   '/console/reset-password': { title: 'Set a new password', page: () => <ResetPassword /> },
   '/console/verify-email': { title: 'Verify your email address', page: () => <VerifyEmail /> },
+  '/console/confirm-email': { title: 'Confirm your new email address', page: () => <ConfirmEmail /> },
+  '/console/accept-invite': { title: 'Accept your invitation', page: () => <AcceptInvite /> },
 };
 const ACCOUNT = '/console';
 
@@ -125,7 +128,11 @@ export function App() {
         ) : state.status === 'signed-out' ? (
           <SignIn notice={state.notice} registration={registration} onSignedIn={signedIn} />
         ) : path === ACCOUNT ? (
-          <Account user={state.user} onSignOut={leave} />
+          <Account
+            user={state.user}
+            onSignOut={leave}
+            onDeleted={() => setState({ status: 'signed-out', notice: { kind: 'status', text: 'Your account was deleted.' } })}
+          />
         ) : ADMIN_SCREENS[path] ? (
           state.user.role === 'ADMIN' ? (
             ADMIN_SCREENS[path].screen(state.user)

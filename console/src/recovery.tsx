@@ -8,7 +8,7 @@ import { Field, Link, NoticeLine, Submit, useAction } from './ui';
  * of the history); nothing is submitted until the person presses the button, so a mail
  * scanner that opens the link spends nothing.
  */
-function useLinkToken(): string | null {
+export function useLinkToken(): string | null {
   const take = () => {
     const value = new URLSearchParams(location.hash.slice(1)).get('token');
     if (location.hash) history.replaceState(null, '', location.pathname);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { AccountLifecycleModule } from '../auth/lifecycle/lifecycle.module';
 import { MfaModule } from '../auth/mfa/mfa.module';
 import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
@@ -9,6 +10,7 @@ import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
 import { AdminClientsController } from './admin-clients.controller';
 import { AdminKeysController } from './admin-keys.controller';
+import { AdminLifecycleController } from './admin-lifecycle.controller';
 import { AdminOutboxController } from './admin-outbox.controller';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminUsersController } from './admin-users.controller';
@@ -18,7 +20,7 @@ import { UserAccessService } from './user-access.service';
 
 /** The /admin routes (users, sessions, audit, signing keys, clients, webhooks, outbox), and the first admin (ADMIN_EMAIL) created at start. */
 @Module({
-  imports: [AuthModule, MfaModule, UsersModule, ClientsModule, WebhooksModule],
+  imports: [AuthModule, MfaModule, AccountLifecycleModule, UsersModule, ClientsModule, WebhooksModule],
   controllers: [
     AdminUsersController,
     AdminSessionsController,
@@ -27,6 +29,7 @@ import { UserAccessService } from './user-access.service';
     AdminClientsController,
     AdminWebhooksController,
     AdminOutboxController,
+    AdminLifecycleController,
   ],
   providers: [AdminUsersService, UserAccessService, AdminAuditService, AdminBootstrap],
 })

@@ -97,6 +97,18 @@ export class AuditService {
     });
   }
 
+  /**
+   * In `tx`, an account's deletion: the address goes from the events that named it (a failed
+   * login's `data.email`, the invitation's), the rest stays (the ids, what happened, when,
+   * from which IP and user agent). Two indexed conditions: the account's events, and the
+   * invitations of its address.
+   */
+  async forgetEmailOf(tx: Tx, userId: string, email: string): Promise<number> {
+    return tx.$executeRaw`
+      UPDATE audit_events SET data = data - 'email'
+      WHERE (user_id = ${userId}::uuid OR (type = 'user.invited' AND data->>'email' = ${email})) AND data ? 'email'`;
+  }
+
   /** Newest first. */
   page({ userId, type, beforeId, take }: AuditFilter): Promise<AuditEvent[]> {
     return this.prisma.auditEvent.findMany({

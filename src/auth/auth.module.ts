@@ -86,8 +86,12 @@ import { RefreshTransport } from './transport/refresh-transport';
     PasswordService,
     RevocationModule,
     TokensModule,
+    // The account's lifecycle (src/auth/lifecycle) builds on these.
     AuthService,
+    RecoveryService,
+    SessionRotationService,
     RefreshTransport,
+    AccountTokensRepositoryModule,
     PendingSignInsModule,
     AccessTokenStrategy,
     SignInMethods,

@@ -219,7 +219,8 @@ export class AuthService {
     return user;
   }
 
-  private respond({ session, user, refreshToken }: SessionGrant): TokenGrant {
+  /** The token response of a session just opened (here, or by an accepted invitation). */
+  respond({ session, user, refreshToken }: SessionGrant): TokenGrant {
     this.profiles.remember(user);
     const accessToken = this.accessTokens.sign({
       userId: user.id,

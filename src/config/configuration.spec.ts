@@ -201,6 +201,11 @@ describe('validateEnv messages: each names its key, the form expected and the va
     expect(refusal({ REFRESH_REUSE_GRACE: '301' })).toContain('REFRESH_REUSE_GRACE: must be at most 5m');
   });
 
+  it('reads INVITATION_TTL (7d by default)', () => {
+    expect(validateEnv({}).recovery.invitationTtl).toBe(7 * 86_400);
+    expect(validateEnv({ INVITATION_TTL: '2d' }).recovery.invitationTtl).toBe(2 * 86_400);
+  });
+
   it('reads REAUTH_MAX_AGE (5m, at most 24h) and MFA_REQUIRED_ROLES (roles, comma-separated; none by default)', () => {
     expect(validateEnv({}).auth).toMatchObject({ reauthMaxAge: 300, mfaRequiredRoles: [] });
     expect(validateEnv({ REAUTH_MAX_AGE: '10m', MFA_REQUIRED_ROLES: ' ADMIN , ADMIN,USER' }).auth).toMatchObject({
@@ -270,6 +275,7 @@ describe('validateEnv messages: each names its key, the form expected and the va
     ['MAIL_FROM', 'no-reply', 'must be an email address such as no-reply@example.com, got "no-reply"'],
     ['PASSWORD_RESET_TTL', '2d', 'must be at most 24h (86400 s), got "2d": a reset link is a password: it must not live for days'],
     ['EMAIL_VERIFICATION_TTL', 'later', 'must be seconds or a duration like "15m" or "7d", got "later"'],
+    ['INVITATION_TTL', '60d', 'must be at most 30d (2592000 s), got "60d": an unused invitation should not live for months'],
     ['RATE_LIMIT_MAIL', 'x', 'must be a whole number of mail requests a minute (0 turns the limit off), got "x"'],
     [
       'OUTBOX_RETRY_SCHEDULE',

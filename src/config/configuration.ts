@@ -74,6 +74,8 @@ export interface AppConfig {
     /** Seconds a reset link (PASSWORD_RESET_TTL) and a verification link (EMAIL_VERIFICATION_TTL) live. */
     passwordResetTtl: number;
     emailVerificationTtl: number;
+    /** INVITATION_TTL (seconds): how long an invitation's link lives. */
+    invitationTtl: number;
     /** REQUIRE_VERIFIED_EMAIL: no session until the address is verified. */
     requireVerifiedEmail: boolean;
     /** forgot and resend a minute per IP and per email; 0 turns the limit off. */
@@ -167,6 +169,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
     recovery: {
       passwordResetTtl: env.PASSWORD_RESET_TTL,
       emailVerificationTtl: env.EMAIL_VERIFICATION_TTL,
+      invitationTtl: env.INVITATION_TTL,
       requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
       rateLimit: env.RATE_LIMIT_MAIL,
     },

@@ -218,6 +218,8 @@ const fields = z.object({
   MAIL_TEMPLATES_DIR: optionalString,
   PASSWORD_RESET_TTL: duration('1h', { max: { seconds: 86_400, written: '24h', why: 'a reset link is a password: it must not live for days' } }),
   EMAIL_VERIFICATION_TTL: duration('24h', { max: { seconds: 30 * 86_400, written: '30d', why: 'an unused link should not live for months' } }),
+  // An admin's invitation (POST /admin/invitations): its link lives this long.
+  INVITATION_TTL: duration('7d', { max: { seconds: 30 * 86_400, written: '30d', why: 'an unused invitation should not live for months' } }),
   REQUIRE_VERIFIED_EMAIL: bool(false),
   // forgot and resend: mails asked for a minute per IP and per email address.
   RATE_LIMIT_MAIL: integer(5, { min: 0, expected: 'a whole number of mail requests a minute (0 turns the limit off)' }),

@@ -30,7 +30,7 @@ export const CONSOLE_CSP = [
 ].join('; ');
 
 /** The pages mail links name (src/mail/mail.service.ts). */
-const MAIL_LINK_PAGES = ['reset-password', 'verify-email'];
+const MAIL_LINK_PAGES = ['reset-password', 'verify-email', 'confirm-email', 'accept-invite'];
 
 /** Settings the page must know before its first request, as <meta> tags (no inline script). */
 const REGISTRATION_META = '%REGISTRATION%';

@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { findUp } from '../common/find-up';
 
 /** The mails the server sends; each has a subject, a text and an HTML template. */
-export const MAIL_TEMPLATES = ['password-reset', 'email-verification', 'security-notice'] as const;
+export const MAIL_TEMPLATES = ['password-reset', 'email-verification', 'email-change', 'invitation', 'security-notice'] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
 /** The templates shipped with the server (mail-templates/ at the repository root; the same from src/, dist/ and an example's build). */

@@ -11,7 +11,12 @@ import type { Tx } from '../database/tx';
 export const MAIL_NOT_CONFIGURED = 'Mail is not configured on this server (SMTP_URL)';
 
 /** The page each mail links to: APP_URL/<page>#token=… (a fragment: never sent to a server, never in a Referer). */
-const LINK_PAGES: Record<Exclude<MailTemplate, 'security-notice'>, string> = { 'password-reset': 'reset-password', 'email-verification': 'verify-email' };
+const LINK_PAGES: Record<Exclude<MailTemplate, 'security-notice'>, string> = {
+  'password-reset': 'reset-password',
+  'email-verification': 'verify-email',
+  'email-change': 'confirm-email',
+  invitation: 'accept-invite',
+};
 
 /** What a mail's outbox row holds until it is delivered (then the payload is cleared). */
 type MailPayload = { template: keyof typeof LINK_PAGES; token: string; expiresIn: string } | { template: 'security-notice'; what: string };
@@ -26,6 +31,8 @@ declare module '../outbox/outbox-kinds' {
 export interface LinkMail {
   template: keyof typeof LINK_PAGES;
   to: string;
+  /** The account the mail concerns (null: none yet, an invitation): its deletion cancels the mail. */
+  userId: string | null;
   /** The link's single-use token: only in the outbox row's payload, until delivery. */
   token: string;
   /** When the link expires: a mail not delivered by then is dropped. */
@@ -75,18 +82,27 @@ export class MailService implements DeliveryHandler, OnApplicationShutdown {
   /** Writes the mail in `tx` (the change's transaction); the outbox delivers it after commit. */
   async enqueue(tx: Tx, mail: LinkMail): Promise<void> {
     const payload: MailPayload = { template: mail.template, token: mail.token, expiresIn: ms(mail.ttlSeconds * 1000, { long: true }) };
-    await this.outbox.enqueue(tx, { kind: 'mail', target: mail.to, eventType: mail.template, payload: { ...payload }, expiresAt: mail.expiresAt });
+    await this.outbox.enqueue(tx, {
+      kind: 'mail',
+      target: mail.to,
+      eventType: mail.template,
+      payload: { ...payload },
+      expiresAt: mail.expiresAt,
+      userId: mail.userId ?? undefined,
+    });
   }
 
   /**
    * A security notice to the account's owner (a second factor turned on or off, a recovery
    * code used…), in `tx`: sent only if the change commits. `what` is one sentence of facts,
-   * never a secret. Nothing when mail is off.
+   * never a secret. Nothing when mail is off. `userId`: the account, when the address is
+   * not (or no longer) its current one; a deletion cancels the notices to the account's
+   * address either way (AccountDeletionService).
    */
-  async notify(tx: Tx, to: string, what: string): Promise<void> {
+  async notify(tx: Tx, to: string, what: string, userId?: string): Promise<void> {
     if (!this.enabled) return;
     const payload: MailPayload = { template: 'security-notice', what };
-    await this.outbox.enqueue(tx, { kind: 'mail', target: to, eventType: 'security-notice', payload: { ...payload } });
+    await this.outbox.enqueue(tx, { kind: 'mail', target: to, eventType: 'security-notice', payload: { ...payload }, userId });
   }
 
   async deliver(delivery: ClaimedDelivery): Promise<{ statusCode?: number }> {

@@ -29,6 +29,8 @@ export interface NewDelivery {
   endpointId?: string;
   /** Not delivered by then: dropped (failed) without an attempt. */
   expiresAt?: Date;
+  /** The account a mail concerns: its deletion cancels the mail while it is pending (`cancelMailsOf`). */
+  userId?: string;
 }
 
 export interface DeliveryFilter {
@@ -178,6 +180,20 @@ export class OutboxRepository {
     await tx.$executeRaw`
       UPDATE outbox SET status = 'failed', last_error = ${reason}, next_attempt_at = NULL, claimed_until = NULL
       WHERE endpoint_id = ${endpointId}::uuid AND status = 'pending'`;
+  }
+
+  /**
+   * In `tx`, an account's deletion: its mails not yet sent never will be (failed, their
+   * payload and its link token cleared). Those written for the account (`user_id`), and
+   * any other pending mail to its address (a notice written without the account's id).
+   * A row a worker claimed before this commits may already be on its way to SMTP: the
+   * lease is taken and committed before the send, so nothing can recall that one. Returns
+   * how many were cancelled.
+   */
+  cancelMailsOf(tx: Tx, userId: string, email: string, reason: string): Promise<number> {
+    return tx.$executeRaw`
+      UPDATE outbox SET status = 'failed', last_error = ${reason}, next_attempt_at = NULL, claimed_until = NULL, payload = NULL
+      WHERE kind = 'mail' AND status = 'pending' AND (user_id = ${userId}::uuid OR target = ${email})`;
   }
 
   /** The same as a statement of its own (the endpoint answered 410 Gone and was disabled). */

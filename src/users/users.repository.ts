@@ -94,6 +94,41 @@ export class UsersRepository {
     await tx.user.update({ where: { id }, data: { passwordHash, emailVerified: true } });
   }
 
+  /** A confirmed email change: the new address, proven by its link. Throws P2002 (see `isEmailTaken`) when it is taken. */
+  async changeEmail(tx: Tx, id: string, email: string): Promise<void> {
+    await tx.user.update({ where: { id }, data: { email: normalizeEmail(email), emailVerified: true } });
+  }
+
+  /** Whether an account holds `email` (any spelling), as `tx` sees it. */
+  async emailTaken(tx: Tx, email: string): Promise<boolean> {
+    return (await tx.user.count({ where: { email: normalizeEmail(email) } })) > 0;
+  }
+
+  /**
+   * The account to delete, its row locked (FOR UPDATE) to the end of `tx`, with the ids of
+   * the other enabled admins, their rows locked too: two deletions (or a deletion and a
+   * demotion) of the last two admins run one after the other, and the second sees the
+   * first. Null when there is no such user.
+   */
+  async lockForDeletion(tx: Tx, id: string): Promise<{ user: Pick<User, 'id' | 'email' | 'role'>; otherAdmins: number } | null> {
+    const [user] = await tx.$queryRaw<Pick<User, 'id' | 'email' | 'role'>[]>`
+      SELECT id::text AS id, email, role::text AS role FROM users WHERE id = ${id}::uuid FOR UPDATE`;
+    if (!user) return null;
+    if (user.role !== 'ADMIN') return { user, otherAdmins: 0 };
+    const admins = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM users WHERE role = 'ADMIN' AND NOT disabled AND id <> ${id}::uuid ORDER BY id FOR UPDATE`;
+    return { user, otherAdmins: admins.length };
+  }
+
+  /**
+   * Deletes the account. What belongs to it goes with it (ON DELETE CASCADE: sessions and
+   * their rotated refresh tokens, link tokens, second factors, pending sign-ins, passkeys,
+   * linked identities); invitations it sent keep existing without it (SET NULL).
+   */
+  async delete(tx: Tx, id: string): Promise<void> {
+    await tx.user.delete({ where: { id } });
+  }
+
   async markEmailVerified(tx: Tx, id: string): Promise<void> {
     await tx.user.update({ where: { id }, data: { emailVerified: true } });
   }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { Tx } from '../database/tx';
+import { announce, type ChannelNotice } from '../events/channel';
+import { OnEvent } from '../events/event-bus';
 import type { User } from '../generated/prisma/client';
+import { PROFILE_CHANGED } from './profile-changed';
 import { UserDto } from './user.dto';
 import { UsersRepository, type Profile } from './users.repository';
 
@@ -76,5 +80,25 @@ export class UsersService {
   /** Drops a profile that changed here (the address was just verified). */
   forget(userId: string): void {
     this.profiles.delete(userId);
+  }
+
+  /**
+   * In `tx`, a change of what this cache holds as unchanging (the email changed, the account
+   * was deleted): every instance drops the profile once `tx` commits (PROFILE_CHANGED on the
+   * channel); the caller forgets it here too (PGlite has no channel).
+   */
+  async changed(tx: Tx, userId: string): Promise<void> {
+    await announce(tx, { kind: PROFILE_CHANGED, userId });
+  }
+
+  @OnEvent('channel.notice')
+  noticeHeard(notice: ChannelNotice): void {
+    if (notice.kind === PROFILE_CHANGED) this.forget(notice.userId);
+  }
+
+  /** A notice may have been missed while the channel was down: nothing cached is trusted. */
+  @OnEvent('channel.resynced')
+  resynced(): void {
+    this.profiles.clear();
   }
 }

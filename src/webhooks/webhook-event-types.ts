@@ -26,6 +26,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'passkey.removed',
   'identity.linked',
   'identity.unlinked',
+  'email.changed',
+  'user.deleted',
+  'user.invited',
 ] as const satisfies readonly AuditType[];
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

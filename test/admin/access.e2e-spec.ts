@@ -1,8 +1,12 @@
 import { ADMIN_ENV, newAdmin, newUser, type TestUser } from '../support/factories';
+import { useMailCatcher } from '../support/mail-catcher';
 import { useApp } from '../support/test-app';
 
 describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', () => {
-  const t = useApp(ADMIN_ENV);
+  // Mail on: the routes that exist to send one (an admin's reset, invitations) answer 503 without it.
+  const env: Record<string, string> = { ...ADMIN_ENV };
+  useMailCatcher(env);
+  const t = useApp(env);
 
   /** The signing key of a token (header `kid`). */
   const kidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
@@ -12,13 +16,18 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
    * it ends the caller's token too, so the clients' routes come before it.
    */
   const none = '00000000-0000-4000-8000-000000000000';
-  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken), clientId = none, webhook = { id: none, deliveryId: '1' }) => [
+  const adminRoutes = (target: TestUser, kid = kidOf(target.accessToken), clientId = none, webhook = { id: none, deliveryId: '1' }, invitationId = none) => [
     { method: 'GET', path: '/admin/users', ok: 200 },
     { method: 'GET', path: `/admin/users/${target.id}/sessions`, ok: 200 },
     { method: 'PATCH', path: `/admin/users/${target.id}`, body: { role: 'ADMIN' }, ok: 200 },
     { method: 'DELETE', path: `/admin/sessions/${target.sessionId}`, ok: 204 },
     { method: 'POST', path: `/admin/users/${target.id}/force-logout`, ok: 204 },
     { method: 'DELETE', path: `/admin/users/${target.id}/mfa`, ok: 204 },
+    { method: 'POST', path: `/admin/users/${target.id}/password-reset`, ok: 202 },
+    { method: 'DELETE', path: `/admin/users/${target.id}`, ok: 204 },
+    { method: 'POST', path: '/admin/invitations', body: { email: 'access-spec@example.com' }, ok: 201 },
+    { method: 'GET', path: '/admin/invitations', ok: 200 },
+    { method: 'DELETE', path: `/admin/invitations/${invitationId}`, ok: 204 },
     { method: 'GET', path: '/admin/audit', ok: 200 },
     { method: 'GET', path: '/admin/outbox', ok: 200 },
     { method: 'POST', path: '/admin/clients', body: { name: 'access-spec' }, ok: 201 },
@@ -69,7 +78,8 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
     const webhook = await t.http.post('/admin/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['user.role_changed'] }, { token: admin.accessToken });
     await t.http.patch(`/admin/users/${(await newUser(t.http)).id}`, { role: 'ADMIN' }, { token: admin.accessToken });
     const [delivery] = (await t.http.get(`/admin/webhooks/${webhook.body.id}/deliveries`, { token: admin.accessToken })).body.items;
-    for (const route of adminRoutes(target, undefined, client.body.id, { id: webhook.body.id, deliveryId: delivery.id })) {
+    const invitation = await t.http.post('/admin/invitations', { email: 'revoked-by-access-spec@example.com' }, { token: admin.accessToken });
+    for (const route of adminRoutes(target, undefined, client.body.id, { id: webhook.body.id, deliveryId: delivery.id }, invitation.body.id)) {
       const res = await call(route, admin.accessToken);
       expect([route.method, route.path, res.status]).toEqual([route.method, route.path, route.ok]);
     }
@@ -81,7 +91,7 @@ describe('/admin/*: role ADMIN only (401 without a valid token, 403 for USER)', 
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const adminDocumented = documented.filter((route) => route.includes(' /admin')).sort();
-    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}', { id: '{id}', deliveryId: '{deliveryId}' }).map(
+    const expected = adminRoutes({ id: '{id}', sessionId: '{id}' } as TestUser, '{kid}', '{id}', { id: '{id}', deliveryId: '{deliveryId}' }, '{id}').map(
       (r) => `${r.method} ${r.path}`,
     );
     expect(adminDocumented).toEqual(expected.sort());

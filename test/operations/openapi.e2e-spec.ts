@@ -84,6 +84,16 @@ const CONTRACT: Record<string, Row> = {
   // Step-up: 401 also a wrong password or code and RFC 9470's challenge (the bearer rule's status).
   'POST /auth/reauthenticate': { who: 'bearer', ok: 200, body: true, throttled: true },
   'GET /admin/outbox': { who: 'admin', ok: 200, also: [400] },
+  // Account lifecycle: 409 taken / the last admin / an account exists / disabled; 404 no such user or invitation.
+  'POST /auth/email/change': { who: 'bearer', ok: 202, also: [409], body: true, throttled: true },
+  'POST /auth/email/change/confirm': { who: 'public', ok: 204, body: true },
+  'DELETE /auth/me': { who: 'bearer', ok: 204, also: [409] },
+  'POST /auth/invitations/accept': { who: 'public', ok: 201, body: true, throttled: true, cookieMode: true },
+  'POST /admin/users/{id}/password-reset': { who: 'admin', ok: 202, also: [404, 409] },
+  'DELETE /admin/users/{id}': { who: 'admin', ok: 204, also: [404, 409] },
+  'POST /admin/invitations': { who: 'admin', ok: 201, also: [409], body: true },
+  'GET /admin/invitations': { who: 'admin', ok: 200 },
+  'DELETE /admin/invitations/{id}': { who: 'admin', ok: 204, also: [404] },
   'GET /health': { who: 'public', ok: 200 },
   'GET /.well-known/jwks.json': { who: 'public', ok: 200, memoryOnly: true },
   'GET /admin/keys': { who: 'admin', ok: 200 },
@@ -183,7 +193,7 @@ function referenceRows(markdown: string): ReferenceRow[] {
 }
 
 /** Served but deliberately not in the document: the documentation itself, operators' /metrics, and the web console's pages. */
-const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console|reset-password|verify-email)\b/;
+const NOT_DOCUMENTED = /^\w+ \/(docs|metrics|console|reset-password|verify-email|confirm-email|accept-invite)\b/;
 
 /**
  * "METHOD /path" of every route Fastify serves, from its route tree (printRoutes), in the

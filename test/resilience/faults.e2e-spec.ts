@@ -110,6 +110,10 @@ describeOnPostgres('database outage: 503 while the database is unreachable, reco
       // An assertion naming a credential: whose it is, is the database's to say.
       'POST /auth/passkeys/authentication': { challengeId: randomBytes(32).toString('base64url'), response: { id: randomBytes(16).toString('base64url') } },
       'POST /auth/login/mfa/passkey-options': { mfaToken: randomBytes(32).toString('base64url') },
+      'POST /auth/email/change': { newEmail: newEmail() },
+      'POST /auth/email/change/confirm': { token: randomBytes(32).toString('base64url') },
+      'POST /auth/invitations/accept': { token: randomBytes(32).toString('base64url'), password: 'a long enough password' },
+      'POST /admin/invitations': { email: newEmail() },
     };
     const routes = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),

@@ -68,7 +68,7 @@ export function addressesOf(mail: ParsedMail): string[] {
 }
 
 /** The token of the link in a mail's text (APP_URL/<page>#token=…), and the link itself. */
-export type LinkPage = 'reset-password' | 'verify-email';
+export type LinkPage = 'reset-password' | 'verify-email' | 'confirm-email' | 'accept-invite';
 
 export function linkIn(mail: ParsedMail, page: LinkPage): { link: string; token: string } {
   const match = new RegExp(`(\\S+/${page}#token=([A-Za-z0-9_-]+))`).exec(mail.text ?? '');

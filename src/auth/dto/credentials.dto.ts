@@ -20,20 +20,20 @@ const NAME_MAX = 100;
 const REFRESH_TOKEN_MAX = 2048;
 
 /**
- * `email`, required. One message, the first that applies: required, a string, its length,
+ * `email` (or `field`), required. One message, the first that applies: required, a string, its length,
  * a spelling `emailProblem` refuses (invisible or look-alike characters: said before the
  * address syntax, being the more precise reason), an address.
  */
-export function EmailField(): PropertyDecorator {
+export function EmailField(field = 'email'): PropertyDecorator {
   const acceptable = (object: object, value: unknown) => textWithin(0, EMAIL_MAX)(object, value) && emailProblem(value as string) === undefined;
   return applyDecorators(
     ApiProperty({ format: 'email', maxLength: EMAIL_MAX, example: 'ada@example.com', description: 'Any case; stored lower-cased and NFKC-normalised' }),
-    Required('email'),
-    IsString({ message: 'email must be a string', validateIf: given }),
-    MaxLength(EMAIL_MAX, { message: `email must be at most ${EMAIL_MAX} characters`, validateIf: isText }),
+    Required(field),
+    IsString({ message: `${field} must be a string`, validateIf: given }),
+    MaxLength(EMAIL_MAX, { message: `${field} must be at most ${EMAIL_MAX} characters`, validateIf: isText }),
     // Normalised here, once, for the route and everything it calls (src/users/email.ts).
     IsAcceptableEmail({ validateIf: textWithin(0, EMAIL_MAX) }),
-    IsEmail({}, { message: 'email must be an email address', validateIf: acceptable }),
+    IsEmail({}, { message: `${field} must be an email address`, validateIf: acceptable }),
   );
 }
 
@@ -60,6 +60,17 @@ export class LoginDto {
   @PasswordField('password', 1)
   password!: string;
 }
+
+/** An optional display name: trimmed, 1 to NAME_MAX characters, no control or invisible formatting characters. */
+export const NameField = (): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({ minLength: 1, maxLength: NAME_MAX, example: 'Ada Lovelace', description: 'Trimmed; no control or invisible formatting characters' }),
+    IsOptional(),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString({ message: 'name must be a string' }),
+    Length(1, NAME_MAX, { message: `name must be 1 to ${NAME_MAX} characters`, validateIf: isText }),
+    Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters', validateIf: textWithin(1, NAME_MAX) }),
+  );
 
 export class RegisterDto {
   @EmailField()

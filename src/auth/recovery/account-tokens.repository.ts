@@ -24,8 +24,11 @@ export const hashLinkToken = (token: string): string => createHash('sha256').upd
 export class AccountTokensRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Replaces the user's tokens of `purpose` with this one. */
-  async issue(tx: Tx, token: { userId: string; purpose: AccountTokenPurpose; tokenHash: string; expiresAt: Date }): Promise<void> {
+  /** Replaces the user's tokens of `purpose` with this one (an EMAIL_CHANGE holds its new address and the session that asked). */
+  async issue(
+    tx: Tx,
+    token: { userId: string; purpose: AccountTokenPurpose; tokenHash: string; expiresAt: Date; newEmail?: string; sessionId?: string },
+  ): Promise<void> {
     await this.voidAll(tx, token.userId, token.purpose);
     await tx.accountToken.create({ data: token });
   }
@@ -43,6 +46,15 @@ export class AccountTokensRepository {
       WHERE token_hash = ${tokenHash} AND purpose = ${purpose}::"AccountTokenPurpose" AND expires_at > now()
       RETURNING user_id::text`;
     return row?.user_id;
+  }
+
+  /** Uses a valid EMAIL_CHANGE token, as `consume` does: its user, the new address and the session that asked. */
+  async consumeEmailChange(tx: Tx, tokenHash: string): Promise<{ userId: string; newEmail: string; sessionId: string | null } | undefined> {
+    const [row] = await tx.$queryRaw<{ user_id: string; new_email: string; session_id: string | null }[]>`
+      DELETE FROM account_tokens
+      WHERE token_hash = ${tokenHash} AND purpose = 'EMAIL_CHANGE'::"AccountTokenPurpose" AND expires_at > now() AND new_email IS NOT NULL
+      RETURNING user_id::text, new_email, session_id::text`;
+    return row && { userId: row.user_id, newEmail: row.new_email, sessionId: row.session_id };
   }
 
   /** Makes every outstanding link of `purpose` of the user useless. */

@@ -1,4 +1,4 @@
-import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../../audit/audit.service';
 import { EventBus } from '../../events/event-bus';
@@ -18,6 +18,9 @@ import { AccountTokensRepository, hashLinkToken, LINK_TOKEN_PATTERN, newLinkToke
 
 /** The one answer for a link that cannot be used: unknown, malformed, used, superseded or expired. */
 export const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+export const USER_NOT_FOUND = 'User not found';
+/** An admin's reset of a disabled account: its link would be refused. */
+export const ACCOUNT_DISABLED = 'The account is disabled: enable it before sending a reset link';
 
 /**
  * Account recovery and email verification (API.md, "Account recovery and email"): the
@@ -121,6 +124,34 @@ export class RecoveryService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * POST /admin/users/:id/password-reset: the same link and mail as forgot (older reset
+   * links voided); nothing else changes until the user follows it. 503 when mail is off,
+   * 404 for no such user, 409 for a disabled one (its link would be refused).
+   */
+  async adminReset(actorId: string, userId: string, client: ClientMeta): Promise<void> {
+    this.mail.assertEnabled();
+    await this.prisma.$transaction(async (tx) => {
+      const user = await this.users.findById(tx, userId);
+      if (!user) throw new NotFoundException(USER_NOT_FOUND);
+      if (user.disabled) throw new ConflictException(ACCOUNT_DISABLED);
+      await this.issue(tx, user, 'password-reset');
+      await this.audit.record(tx, { type: 'password.reset_requested', userId, actorId, client, data: { by: 'admin' } });
+    });
+  }
+
+  /**
+   * POST /auth/email/change, in `tx`: a link to `newEmail` (older change links voided) that
+   * moves the account there, remembering the session that asked (it outlives the change).
+   */
+  async issueEmailChange(tx: Tx, user: User, newEmail: string, sessionId: string): Promise<void> {
+    const ttlSeconds = this.config.emailVerificationTtl;
+    const token = newLinkToken();
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    await this.tokens.issue(tx, { userId: user.id, purpose: 'EMAIL_CHANGE', tokenHash: hashLinkToken(token), expiresAt, newEmail, sessionId });
+    await this.mail.enqueue(tx, { template: 'email-change', to: newEmail, userId: user.id, token, expiresAt, ttlSeconds });
+  }
+
   /** At registration, in its transaction: the verification mail (when mail is on). */
   async issueVerification(tx: Tx, user: User): Promise<void> {
     if (this.mail.enabled && !user.emailVerified) await this.issue(tx, user, 'email-verification');
@@ -133,10 +164,11 @@ export class RecoveryService implements BeforeApplicationShutdown {
     const token = newLinkToken();
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
     await this.tokens.issue(tx, { userId: user.id, purpose: reset ? 'PASSWORD_RESET' : 'EMAIL_VERIFICATION', tokenHash: hashLinkToken(token), expiresAt });
-    await this.mail.enqueue(tx, { template, to: user.email, token, expiresAt, ttlSeconds });
+    await this.mail.enqueue(tx, { template, to: user.email, userId: user.id, token, expiresAt, ttlSeconds });
   }
 
-  private hashOf(token: string): string {
+  /** A link token's hash; the one 400 for a malformed token (never looked up). */
+  hashOf(token: string): string {
     if (!LINK_TOKEN_PATTERN.test(token)) throw new BadRequestException(INVALID_LINK);
     return hashLinkToken(token);
   }
