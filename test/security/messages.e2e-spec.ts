@@ -206,11 +206,11 @@ describe('error messages a person understands', () => {
       await expect405('DELETE', '/auth/register', 'POST');
       await expect405('PUT', '/auth/refresh', 'POST');
       await expect405('HEAD', '/auth/logout', 'POST');
-      await expect405('POST', '/auth/me', 'GET, HEAD', user.accessToken);
+      await expect405('POST', '/auth/me', 'GET, HEAD, DELETE', user.accessToken);
       await expect405('DELETE', '/auth/sessions', 'GET, HEAD', user.accessToken);
       await expect405('GET', `/auth/sessions/${randomUUID()}`, 'DELETE');
-      await expect405('GET', `/admin/users/${user.id}`, 'PATCH', admin.accessToken);
-      await expect405('PUT', `/admin/users/${user.id}`, 'PATCH');
+      await expect405('GET', `/admin/users/${user.id}`, 'PATCH, DELETE', admin.accessToken);
+      await expect405('PUT', `/admin/users/${user.id}`, 'PATCH, DELETE');
       await expect405('GET', `/admin/users/${user.id}/force-logout`, 'POST');
       await expect405('POST', '/admin/audit', 'GET, HEAD', admin.accessToken);
       await expect405('DELETE', '/health', 'GET, HEAD');
