@@ -2,6 +2,14 @@
 // document (GET /docs-json): change the server's DTOs, then run it again. Do not edit:
 // test/operations/openapi.e2e-spec.ts fails while this file differs from the document.
 
+export interface AcceptInvitationDto {
+  /** The token of the verification link (its fragment, `#token=…`) */
+  token: string;
+  password: string;
+  /** Trimmed; no control or invisible formatting characters */
+  name?: string;
+}
+
 export type AcceptedDto = Record<string, never>;
 
 export interface AdminAuditEventDto {
@@ -30,6 +38,11 @@ export interface AuditPageDto {
   nextCursor: string | null;
 }
 
+export interface ChangeEmailDto {
+  /** Any case; stored lower-cased and NFKC-normalised */
+  newEmail: string;
+}
+
 export interface ChangePasswordDto {
   currentPassword: string;
   /** Every other session of the user ends */
@@ -53,6 +66,11 @@ export interface ClientSecretDto {
 export interface ClientsDto {
   /** Oldest first; never a secret */
   items: ClientDto[];
+}
+
+export interface ConfirmEmailChangeDto {
+  /** The token of the verification link (its fragment, `#token=…`) */
+  token: string;
 }
 
 export interface CreateClientDto {
@@ -87,6 +105,9 @@ export interface CreateWebhookDto {
     | 'passkey.removed'
     | 'identity.linked'
     | 'identity.unlinked'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description?: string | null;
 }
@@ -126,6 +147,9 @@ export interface CreatedWebhookDto {
     | 'passkey.removed'
     | 'identity.linked'
     | 'identity.unlinked'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description: string | null;
   enabled: boolean;
@@ -230,6 +254,21 @@ export interface IntrospectionDto {
   amr?: string[];
   acr?: 'aal1' | 'aal2';
   token_type?: 'access_token';
+}
+
+export interface InvitationDto {
+  id: string;
+  email: string;
+  role: 'USER' | 'ADMIN';
+  /** The link stops working then (INVITATION_TTL after it was sent) */
+  expiresAt: string;
+}
+
+export interface InviteDto {
+  /** Any case; stored lower-cased and NFKC-normalised */
+  email: string;
+  /** The role of the account the invitation makes */
+  role?: 'USER' | 'ADMIN';
 }
 
 export interface JwkDto {
@@ -357,6 +396,17 @@ export interface PasskeyRegistrationDto {
 export interface PasskeyStepOptionsDto {
   /** From the `mfaRequired` answer of POST /auth/login */
   mfaToken: string;
+}
+
+export interface PendingInvitationDto {
+  id: string;
+  email: string;
+  role: 'USER' | 'ADMIN';
+  /** The link stops working then (INVITATION_TTL after it was sent) */
+  expiresAt: string;
+  createdAt: string;
+  /** The admin who invited; null once that account is deleted */
+  invitedBy: string | null;
 }
 
 export interface ProviderDto {
@@ -498,6 +548,9 @@ export interface UpdateWebhookDto {
     | 'passkey.removed'
     | 'identity.linked'
     | 'identity.unlinked'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description?: string | null;
   /** true re-enables an endpoint that a 410 disabled */
@@ -562,6 +615,9 @@ export interface WebhookDto {
     | 'passkey.removed'
     | 'identity.linked'
     | 'identity.unlinked'
+    | 'email.changed'
+    | 'user.deleted'
+    | 'user.invited'
   )[];
   description: string | null;
   enabled: boolean;
