@@ -19,7 +19,8 @@
  *   outbox: POST /auth/logout without and with a webhook + a back-channel client (two outbox
  *           rows a logout, delivered to a receiver in this process)
  *   signin: sign-ins a second, a password sign-in (POST /auth/login) beside a two-step one
- *           (the password, then POST /auth/login/mfa with a TOTP code computed here)
+ *           (the password, then POST /auth/login/mfa with a TOTP code computed here) and a
+ *           usernameless passkey sign-in (a software authenticator here, bench/lib/soft-authenticator.js)
  *   and the revocation delay between two instances sharing the database, healthy and
  *   with the second instance's LISTEN connection silently partitioned.
  * The app runs at the production defaults (NODE_ENV=production, LOG_LEVEL=info: one
@@ -39,6 +40,7 @@ const { ROOT, freePort, startApp, startBare, startExample, startPeer, startRecip
 const { startProxy } = require('./lib/proxy');
 const { call, load, refreshChains, sweep } = require('./lib/load');
 const { markdown, num } = require('./lib/report');
+const { SoftAuthenticator } = require('./lib/soft-authenticator');
 
 const quick = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=2,R,memory runs only those scenarios (ids of the table; revocation, partition, memory, signin, outbox: it runs RH). */
@@ -326,7 +328,7 @@ async function main() {
       }
     }
 
-    if (wanted('signin')) signIns = await measureSignIns(a, register);
+    if (wanted('signin')) signIns = await measureSignIns(a, register, new URL(env.APP_URL).origin);
     if (wanted('revocation')) revocation = await measureRevocation(a, env, admin, register, apps);
     if (wanted('partition')) partition = await measurePartition(a, env, admin, register, databaseUrl);
     if (wanted('memory')) memory = await measureMemory(env, runId, apps);
@@ -340,7 +342,7 @@ async function main() {
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${markdown(report)}\n\n(bench/results/latest.json)`);
-  if (revocation?.error || memory?.error || Object.values(runs).some((r) => !r.valid)) process.exitCode = 1;
+  if (revocation?.error || memory?.error || signIns?.error || Object.values(runs).some((r) => !r.valid)) process.exitCode = 1;
 }
 
 /**
@@ -397,16 +399,46 @@ const totpStep = () => Math.floor(Date.now() / 1000 / TOTP_PERIOD);
 const totpCode = (secretKey, step) => require('otplib').generateSync({ secret: secretKey, epoch: step * TOTP_PERIOD });
 
 /**
- * What a second factor costs a sign-in. Both kinds run SIGNINS sign-ins, SIGNIN_CONCURRENCY
- * at a time, alternating twice so that neither has the emptier tables: a password sign-in
- * (POST /auth/login, one user), and a two-step one (POST /auth/login answers mfaRequired,
- * then POST /auth/login/mfa with the code of the current step). Each TOTP code is accepted
+ * What a second factor costs a sign-in, and what a passkey does. Each kind runs SIGNINS
+ * sign-ins, SIGNIN_CONCURRENCY at a time, alternating twice so that none has the emptier
+ * tables: a password sign-in (POST /auth/login, one user), a two-step one (POST /auth/login
+ * answers mfaRequired, then POST /auth/login/mfa with the code of the current step), and a
+ * usernameless passkey sign-in (options, then the assertion). Each TOTP code is accepted
  * once per user, so each two-step sign-in is of a user of its own, enrolled beforehand
- * (confirmed with the previous step's code, leaving the current one unused).
+ * (confirmed with the previous step's code, leaving the current one unused). A passkey's
+ * counter must grow, so each passkey signs in one at a time: one user (and authenticator)
+ * per concurrent sign-in. `origin`: the server's WebAuthn origin (APP_URL's by default).
  */
-async function measureSignIns(a, register) {
+async function measureSignIns(a, register, origin) {
   try {
     const password = await register('signin-password');
+    /** A user with a passkey registered through the API (the registration's own token is recent), signed in with it once. */
+    const withPasskey = async (i) => {
+      const user = await register(`signin-passkey-${i}`);
+      const authenticator = new SoftAuthenticator(origin);
+      const creation = await call(a.url, 'POST', '/auth/passkeys/registration/options', { token: user.tokens.accessToken });
+      const response = authenticator.create(creation.options);
+      await call(a.url, 'POST', '/auth/passkeys/registration', {
+        token: user.tokens.accessToken,
+        body: { challengeId: creation.challengeId, response },
+        expect: 201,
+      });
+      await passkeySignIn(authenticator); // the preflight: a port that the server refuses fails here, before any run
+      return authenticator;
+    };
+    /** A usernameless sign-in: throws (the run fails) unless it opens a session. */
+    const passkeySignIn = async (authenticator) => {
+      const request = await call(a.url, 'POST', '/auth/passkeys/authentication/options', { body: {} });
+      const answer = await call(a.url, 'POST', '/auth/passkeys/authentication', {
+        body: { challengeId: request.challengeId, response: authenticator.get(request.options) },
+      });
+      if (!answer.accessToken) throw new Error('POST /auth/passkeys/authentication answered 200 without an access token');
+    };
+    const idle = [];
+    while (idle.length < SIGNIN_CONCURRENCY) {
+      const batch = Array.from({ length: Math.min(4, SIGNIN_CONCURRENCY - idle.length) }, (_, i) => withPasskey(idle.length + i));
+      idle.push(...(await Promise.all(batch)));
+    }
     const enroll = async (i) => {
       const user = await register(`signin-totp-${i}`);
       const { secret: key } = await call(a.url, 'POST', '/auth/mfa/totp', { token: user.tokens.accessToken, expect: 201 });
@@ -421,7 +453,7 @@ async function measureSignIns(a, register) {
       }
       return { email: user.email, password: user.password, key };
     };
-    const rounds = { password: [], twoStep: [] };
+    const rounds = { password: [], twoStep: [], passkey: [] };
     for (let round = 0; round < 2; round++) {
       const enrolled = [];
       while (enrolled.length < SIGNINS) {
@@ -440,10 +472,20 @@ async function measureSignIns(a, register) {
           await call(a.url, 'POST', '/auth/login/mfa', { body: { mfaToken: first.mfaToken, method: 'totp', code: totpCode(user.key, totpStep()) } });
         }),
       );
+      rounds.passkey.push(
+        await signInRun(SIGNINS, async () => {
+          const authenticator = idle.pop();
+          try {
+            await passkeySignIn(authenticator);
+          } finally {
+            idle.push(authenticator);
+          }
+        }),
+      );
     }
     const mean = (list, key) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
     const summary = (list) => ({ signIns: SIGNINS, rounds: list.length, perSecond: mean(list, 'perSecond'), p50: mean(list, 'p50'), p99: mean(list, 'p99') });
-    return { concurrency: SIGNIN_CONCURRENCY, password: summary(rounds.password), twoStep: summary(rounds.twoStep) };
+    return { concurrency: SIGNIN_CONCURRENCY, password: summary(rounds.password), twoStep: summary(rounds.twoStep), passkey: summary(rounds.passkey) };
   } catch (error) {
     return { error: error.message };
   }
@@ -676,6 +718,7 @@ function summarize(runs, revocation, partition, memory, stats, outbox, signIns) 
     'logouts/s with two outbox rows each (receiver stalled) vs none': outbox?.stalled && outbox.stalled.perSecond / outbox.without.perSecond,
     'logouts/s with two outbox rows each, delivered meanwhile, vs none': outbox?.live && outbox.live.perSecond / outbox.without.perSecond,
     'two-step sign-ins/s (password + TOTP) vs password sign-ins/s': signIns?.twoStep && signIns.twoStep.perSecond / signIns.password.perSecond,
+    'passkey sign-ins/s (usernameless) vs password sign-ins/s': signIns?.passkey && signIns.passkey.perSecond / signIns.password.perSecond,
   };
   const r2 = runs['2']?.valid ? runs['2'] : undefined;
   const check = (value, ok) => (value === undefined ? undefined : ok(value));

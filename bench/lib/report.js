@@ -73,7 +73,9 @@ function markdown(report) {
     : signIns.error
       ? `failed: ${signIns.error.split('\n')[0]}`
       : `password ${signInLine(signIns.password)}; password + TOTP (two requests) ${signInLine(signIns.twoStep)}, ` +
-        `${num(signIns.twoStep.perSecond / signIns.password.perSecond, 2)}× the password's rate`;
+        `${num(signIns.twoStep.perSecond / signIns.password.perSecond, 2)}× the password's rate; ` +
+        `usernameless passkey (options, then the assertion) ${signInLine(signIns.passkey)}, ` +
+        `${num(signIns.passkey.perSecond / signIns.password.perSecond, 2)}× the password's rate`;
   out.push(
     `Sign-in (${signIns?.password?.signIns ?? '—'} of each kind, ${signIns?.concurrency ?? '—'} at a time, ${signIns?.password?.rounds ?? '—'} alternating rounds, means): ${si}.`,
     '',
