@@ -153,6 +153,22 @@ export function originProblem(entry: string): string | undefined {
   return `must be comma-separated origins, each scheme://host[:port] with no path, query or trailing slash, such as https://app.example.com; got ${shown(entry)}${hint}`;
 }
 
+/** A comma-separated list of exact origins (CORS_ORIGINS, WEBAUTHN_ORIGINS): each one checked, the list parsed. */
+export const originList = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const origins = v
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    for (const origin of origins) {
+      const problem = originProblem(origin);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }
+    return origins;
+  });
+
 /** The names proxy-addr (Fastify's trustProxy) accepts besides addresses. */
 export const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 

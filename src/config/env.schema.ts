@@ -14,7 +14,7 @@ import {
   isSmtpUrl,
   oneOf,
   optionalString,
-  originProblem,
+  originList,
   shown,
   SMTP_URL_FORM,
 } from './env-fields';
@@ -158,34 +158,8 @@ const fields = z.object({
       .optional(),
   ),
   WEBAUTHN_RP_NAME: optionalString,
-  WEBAUTHN_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v, ctx) => {
-      const origins = v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean);
-      for (const origin of origins) {
-        const problem = originProblem(origin);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }
-      return origins;
-    }),
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v, ctx) => {
-      const origins = v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean);
-      for (const origin of origins) {
-        const problem = originProblem(origin);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }
-      return origins;
-    }),
+  WEBAUTHN_ORIGINS: originList,
+  CORS_ORIGINS: originList,
   BODY_LIMIT: integer(16 * 1024, { min: 1024, expected: 'a whole number of bytes, at least 1024' }),
   // Behind a proxy: which X-Forwarded-For hops to believe for the client IP
   // (false, true, a hop count, or addresses/CIDRs separated by commas).
