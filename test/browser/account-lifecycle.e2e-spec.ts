@@ -56,7 +56,7 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
   };
   const section = (name: string) => page.getByRole('region', { name });
 
-  it('change email: the password, the link mailed to the new address, "Confirm my new address": the account has it, verified', async () => {
+  it('change email: the link mailed to the new address, "Confirm my new address": the account has it, verified', async () => {
     await page.goto(`${server.baseUrl}/console`);
     await page.getByRole('button', { name: 'Create an account' }).click();
     await page.getByLabel('Email').fill(person.email);
@@ -84,14 +84,23 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
     await section('Profile').getByText(moved).waitFor();
   });
 
-  it('delete my account: the password and a confirmation that names what is lost; then signed out, and the account is gone', async () => {
+  it('delete my account: a confirmation that names what is lost, then (the sign-in being old) the password in the re-authentication prompt; then signed out, and the account is gone', async () => {
+    // The sign-in an hour old: DELETE /auth/me answers RFC 9470's challenge, which the console's prompt answers.
+    const { id } = await server.prisma.user.findUniqueOrThrow({ where: { email: moved } });
+    await server.prisma.session.updateMany({ where: { userId: id }, data: { authTime: new Date(Date.now() - 3_600_000) } });
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
     const remove = section('Delete my account');
     await remove.getByText('It cannot be undone').waitFor();
     await remove.getByRole('button', { name: 'Delete my account and everything in it, for good' }).click();
     expect(await server.prisma.user.count({ where: { email: moved } })).toBe(1);
     await remove.getByRole('button', { name: 'Confirm: delete my account and everything in it, for good' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await dialog.getByLabel('Password').fill(person.password);
+    expect(await server.prisma.user.count({ where: { email: moved } })).toBe(1);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Your account was deleted.').waitFor();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     expect(await server.prisma.user.count({ where: { email: moved } })).toBe(0);
     expect((await http.post('/auth/login', { email: moved, password: person.password })).status).toBe(401);
   });
@@ -115,11 +124,12 @@ describeWithChromium('test/browser/account-lifecycle.e2e-spec.ts')('a real brows
   });
 
   it('saw no console error, no uncaught exception and no CSP violation', () => {
-    // The browser logs the 401s the API answered (a refresh without a session at a page load): expected.
+    // The browser logs the 401s the API answered, expected: a refresh without a session at a
+    // page load, and DELETE /auth/me's step-up challenge to the old sign-in.
     const refreshRefused = (t: Trouble) =>
       t.kind === 'console' &&
       t.text.startsWith('Failed to load resource: the server responded with a status of 401') &&
-      new URL(t.url ?? '/', server.baseUrl).pathname === '/auth/refresh';
+      ['/auth/refresh', '/auth/me'].includes(new URL(t.url ?? '/', server.baseUrl).pathname);
     expect(trouble.filter((t) => !refreshRefused(t))).toEqual([]);
   });
 });
